@@ -1,0 +1,211 @@
+// Loading a configuration file: YAML text -> schema validation -> cross-field
+// checks -> the normalized Config (secrets resolved, rewrite map derived).
+// Every failure is a ConfigError naming the file, the key and the problem.
+
+import { readFile } from "node:fs/promises";
+import { parseDocument } from "yaml";
+import type { z } from "zod";
+import { CkptError } from "../util/errors.js";
+import { configSchema, type ParsedConfig, type SideConfig } from "./schema.js";
+
+export class ConfigError extends CkptError {
+  readonly kind = "config";
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`invalid configuration ${file}: ${problems.join("; ")}`);
+  }
+}
+
+export interface ClusterSide {
+  /** "webhdfs" when namenodes are configured, "local" for file:/// roots. */
+  kind: "webhdfs" | "local";
+  name: string;
+  namenodes: string[];
+  /** Filesystem URI Flink uses for this cluster (e.g. hdfs://ns1; file:// for local). */
+  uri: string | undefined;
+  aliases: string[];
+  user: string | undefined;
+  doAs: string | undefined;
+  /** Resolved secret; never logged. */
+  delegationToken: string | undefined;
+  requestTimeoutMs: number;
+}
+
+export interface RootPair {
+  /** Absolute path on the source (for a local side: a filesystem path, file:// stripped). */
+  source: string;
+  target: string;
+}
+
+export interface PrefixRewrite {
+  from: string;
+  to: string;
+}
+
+export type Config = Omit<ParsedConfig, "source" | "target" | "paths" | "rewrite"> & {
+  source: ClusterSide;
+  target: ClusterSide;
+  paths: RootPair[];
+  /** Prefix map applied to absolute paths inside published _metadata (empty: no rewrite needed). */
+  rewrite: PrefixRewrite[];
+  /** Where the config came from (for messages and reload). */
+  file: string;
+};
+
+export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    throw new ConfigError(file, [`cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`]);
+  }
+  return parseConfigText(text, file, env);
+}
+
+export async function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(file, doc.errors.map((e) => `YAML syntax: ${e.message.split("\n")[0]}`));
+  }
+  const raw: unknown = doc.toJS();
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new ConfigError(file, ["the file must hold a YAML mapping with at least source, target and paths"]);
+  }
+  const result = configSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(file, formatIssues(result.error.issues));
+  return normalize(result.data, file, env);
+}
+
+function formatIssues(issues: z.core.$ZodIssue[]): string[] {
+  return issues.map((issue) => {
+    const key = issue.path.length > 0 ? issue.path.map(String).join(".") : "(top level)";
+    if (issue.code === "unrecognized_keys") {
+      return `${key === "(top level)" ? "" : `${key}: `}unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+    }
+    return `${key}: ${issue.message}`;
+  });
+}
+
+async function normalize(parsed: ParsedConfig, file: string, env: NodeJS.ProcessEnv): Promise<Config> {
+  const problems: string[] = [];
+  const source = await normalizeSide("source", parsed.source, parsed.paths.map((p) => p.source), env, problems);
+  const target = await normalizeSide("target", parsed.target, parsed.paths.map((p) => p.target), env, problems);
+  const paths = parsed.paths.map((p) => ({ source: stripFileScheme(p.source), target: stripFileScheme(p.target) }));
+  checkRootsDisjoint("paths[].source", paths.map((p) => p.source), problems);
+  checkRootsDisjoint("paths[].target", paths.map((p) => p.target), problems);
+  let rewrite: PrefixRewrite[] = [];
+  if (parsed.rewrite !== undefined) rewrite = parsed.rewrite;
+  else if (problems.length === 0) rewrite = deriveRewrite(source, target, paths, problems);
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  const { source: _s, target: _t, paths: _p, rewrite: _r, ...rest } = parsed;
+  return { ...rest, source, target, paths, rewrite, file };
+}
+
+async function normalizeSide(
+  key: "source" | "target",
+  side: SideConfig,
+  roots: string[],
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+): Promise<ClusterSide> {
+  const local = roots.filter((r) => r.startsWith("file://"));
+  const kind = side.namenodes !== undefined ? "webhdfs" : "local";
+  if (kind === "webhdfs" && local.length > 0) {
+    problems.push(`paths[].${key}: ${local[0]} is a file:// root but ${key}.namenodes is set (use HDFS paths, or drop namenodes for a local side)`);
+  }
+  if (kind === "local" && local.length !== roots.length) {
+    problems.push(`${key}.namenodes: missing (required unless every paths[].${key} is a file:/// root)`);
+  }
+  let delegationToken: string | undefined;
+  if (side.delegationToken !== undefined) {
+    delegationToken = await readToken(key, side.delegationToken, env, problems);
+  }
+  return {
+    kind,
+    name: side.name ?? (key === "source" ? "source" : "target"),
+    namenodes: side.namenodes ?? [],
+    uri: kind === "local" ? "file://" : side.uri,
+    aliases: side.aliases,
+    user: side.user,
+    doAs: side.doAs,
+    delegationToken,
+    requestTimeoutMs: side.requestTimeout,
+  };
+}
+
+async function readToken(
+  key: string,
+  source: { file?: string | undefined; env?: string | undefined },
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+): Promise<string | undefined> {
+  if (source.env !== undefined) {
+    const value = env[source.env]?.trim();
+    if (!value) problems.push(`${key}.delegationToken.env: environment variable ${source.env} is not set or empty`);
+    return value || undefined;
+  }
+  try {
+    const value = (await readFile(source.file ?? "", "utf8")).trim();
+    if (!value) problems.push(`${key}.delegationToken.file: ${source.file} is empty`);
+    return value || undefined;
+  } catch (err) {
+    problems.push(`${key}.delegationToken.file: cannot read ${source.file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    return undefined;
+  }
+}
+
+function stripFileScheme(root: string): string {
+  return root.startsWith("file://") ? root.slice("file://".length) : root;
+}
+
+function checkRootsDisjoint(key: string, roots: string[], problems: string[]): void {
+  for (let i = 0; i < roots.length; i++) {
+    for (let j = 0; j < roots.length; j++) {
+      const a = roots[i] as string;
+      const b = roots[j] as string;
+      if (i !== j && (a === b || b.startsWith(a === "/" ? "/" : `${a}/`)) && i < j) {
+        problems.push(`${key}: roots ${a} and ${b} overlap; list each tree once`);
+      }
+    }
+  }
+}
+
+/**
+ * All the ways Flink may spell an absolute path under `root` on this side: the configured URI and
+ * aliases (hdfs://ns1/root), the authority-less forms Flink's Path produces (hdfs:/root, hdfs:///root)
+ * and, for a local side, file:/root and file:///root.
+ */
+export function pathSpellings(side: ClusterSide, root: string): string[] {
+  const schemes = new Set<string>([side.kind === "local" ? "file" : "hdfs"]);
+  const spellings = new Set<string>();
+  for (const uri of [side.uri, ...side.aliases]) {
+    if (uri === undefined) continue;
+    const scheme = uri.slice(0, uri.indexOf(":"));
+    schemes.add(scheme);
+    if (uri !== `${scheme}://`) spellings.add(`${uri}${root}`);
+  }
+  for (const scheme of schemes) {
+    spellings.add(`${scheme}:${root}`);
+    spellings.add(`${scheme}://${root}`);
+  }
+  return [...spellings];
+}
+
+function deriveRewrite(source: ClusterSide, target: ClusterSide, paths: RootPair[], problems: string[]): PrefixRewrite[] {
+  const sameCluster = source.uri === target.uri;
+  const map: PrefixRewrite[] = [];
+  for (const pair of paths) {
+    if (sameCluster && pair.source === pair.target) continue;
+    if (target.uri === undefined) {
+      problems.push(
+        `target.uri: required to rewrite absolute paths in _metadata from ${pair.source} to ${pair.target} (e.g. hdfs://ns2), or give an explicit rewrite map`,
+      );
+      return [];
+    }
+    const to = target.kind === "local" ? `file:${pair.target}` : `${target.uri}${pair.target}`;
+    for (const from of pathSpellings(source, pair.source)) map.push({ from, to });
+  }
+  return map;
+}

@@ -1,0 +1,135 @@
+// The configuration file's schema (YAML, validated with zod) and the normalized
+// Config the rest of the daemon reads. Durations and sizes are accepted in human
+// form and normalized to milliseconds / bytes; every problem names its key.
+
+import { z } from "zod";
+import { parseDuration, parseSize } from "./units.js";
+
+const duration = (fallback: string) =>
+  z
+    .union([z.string(), z.number()])
+    .default(fallback)
+    .transform((v, ctx) => {
+      const parsed = parseDuration(v);
+      if (parsed === null) {
+        ctx.addIssue({ code: "custom", message: `"${v}" is not a duration (examples: 500ms, 10s, 5m)` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const size = (fallback: string | number) =>
+  z
+    .union([z.string(), z.number()])
+    .default(fallback)
+    .transform((v, ctx) => {
+      const parsed = parseSize(v);
+      if (parsed === null) {
+        ctx.addIssue({ code: "custom", message: `"${v}" is not a size (examples: 0, 512KiB, 64MiB, 1GiB)` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL of a NameNode's HTTP port" });
+
+const filesystemUri = z
+  .string()
+  .regex(/^[a-z][a-z0-9+.-]*:\/\/[^/]*\/?$/i, "must be a filesystem URI such as hdfs://ns1 or hdfs://namenode:8020 (no path)")
+  .transform((v) => v.replace(/\/$/, ""));
+
+const tokenSource = z
+  .strictObject({
+    file: z.string().min(1).optional(),
+    env: z.string().min(1).optional(),
+  })
+  .refine((t) => (t.file === undefined) !== (t.env === undefined), "give exactly one of file or env");
+
+const side = z.strictObject({
+  /** Label in logs and metrics. */
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "use letters, digits, '.', '_' or '-'").optional(),
+  /** NameNode HTTP URLs (HA: list all of them). Absent for a local (file://) side. */
+  namenodes: z.array(httpUrl).min(1, "list at least one NameNode URL").optional(),
+  /** The filesystem URI Flink writes in its paths for this cluster, e.g. hdfs://ns1. */
+  uri: filesystemUri.optional(),
+  /** Other spellings of the same cluster in Flink paths, e.g. hdfs://nn1.example.com:8020. */
+  aliases: z.array(filesystemUri).default([]),
+  user: z.string().regex(/^[A-Za-z_][A-Za-z0-9._-]*[$]?$/, "is not a valid HDFS user name").optional(),
+  doAs: z.string().regex(/^[A-Za-z_][A-Za-z0-9._-]*[$]?$/, "is not a valid HDFS user name").optional(),
+  delegationToken: tokenSource.optional(),
+  requestTimeout: duration("30s"),
+});
+
+const absolutePath = z
+  .string()
+  .refine((p) => p.startsWith("/") || p.startsWith("file:///"), "must be an absolute path (/...) or a file:/// URI")
+  .refine((p) => !p.split("/").some((s) => s === "." || s === ".."), "must not contain . or .. segments")
+  .transform((p) => (p.length > 1 ? p.replace(/\/+$/, "") : p));
+
+export const configSchema = z.strictObject({
+  source: side,
+  target: side,
+  paths: z.array(z.strictObject({ source: absolutePath, target: absolutePath })).min(1, "list at least one {source, target} root"),
+  rewrite: z.array(z.strictObject({ from: z.string().min(1), to: z.string().min(1) })).optional(),
+  scan: z
+    .strictObject({
+      interval: duration("10s"),
+      /** Every Nth scan ignores the listing cache and lists everything. */
+      fullRescanEvery: z.number().int().min(1).default(30),
+      listConcurrency: z.number().int().min(1).max(64).default(8),
+      maxMetadataSize: size("64MiB"),
+      /** A _metadata that has not parsed for this long without changing is reported as corrupt. */
+      corruptAfter: duration("2m"),
+    })
+    .prefault({}),
+  copy: z
+    .strictObject({
+      concurrency: z.number().int().min(1).max(256).default(4),
+      maxQueued: z.number().int().min(1).default(1000),
+      maxBytesInFlight: size("1GiB"),
+      /** Global bandwidth limit in bytes per second; 0 = unlimited. */
+      bandwidth: size(0),
+      /** Compare HDFS file checksums after each copy (both sides must be HDFS with equal block sizes). */
+      checksum: z.boolean().default(false),
+      retries: z.number().int().min(0).max(20).default(3),
+    })
+    .prefault({}),
+  retain: z
+    .strictObject({
+      min: z.number().int().min(1, "must be at least 1: the newest restorable checkpoint is always kept").default(1),
+      max: z.number().int().min(1).default(3),
+    })
+    .prefault({})
+    .refine((r) => r.max >= r.min, { message: "max must be >= min", path: ["max"] }),
+  reap: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      maxDeletesPerCycle: z.number().int().min(1).default(1000),
+      /** Own temporary files older than this are removed (crash leftovers). */
+      tempGrace: duration("10m"),
+    })
+    .prefault({}),
+  lease: z
+    .strictObject({
+      ttl: duration("60s"),
+      /** Where the single-writer lease lives; default <first target root>/.ckpt-replicator/lease. */
+      path: absolutePath.optional(),
+    })
+    .prefault({}),
+  metrics: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        listen: z
+          .string()
+          .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, "must be host:port, e.g. 0.0.0.0:9464")
+          .default("127.0.0.1:9464"),
+      }),
+    ])
+    .default({ listen: "127.0.0.1:9464" }),
+  log: z.strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") }).prefault({}),
+});
+
+export type RawConfig = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;
+export type SideConfig = ParsedConfig["source"];
