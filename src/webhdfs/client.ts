@@ -1,0 +1,319 @@
+// WebHdfsClient: the WebHDFS operations one cluster offers (metadata, listing,
+// two-step OPEN/CREATE/APPEND/GETFILECHECKSUM, namespace changes), each run as
+// NameNode step (+ DataNode step) inside the HA/retry loop, over keep-alive
+// agents for NameNodes and non-reused connections for DataNodes.
+
+import http from "node:http";
+import https from "node:https";
+import { Readable } from "node:stream";
+import { silentLogger, type Logger } from "../util/log.js";
+import { createSimpleAuth, secretValues } from "./auth.js";
+import { WebHdfsError } from "./errors.js";
+import { DEFAULT_RETRY_POLICY, NamenodeSelector, withFailover } from "./namenodes.js";
+import { assertAbsoluteHdfsPath, maskUrl, webHdfsUrl, type QueryValue } from "./paths.js";
+import { dataNodeReadStream } from "./read-stream.js";
+import {
+  expectJson, expectRedirect, expectStatus, expectText, requireStatus, stepError, stepFailure, unexpectedBody,
+  type StepContext,
+} from "./responses.js";
+import { RequestDeadline, sendRequest, type HttpResponse } from "./transport.js";
+import type { AuthProvider, ClusterConnection, ContentSummary, FileChecksum, FileStatus, RetryPolicy } from "./types.js";
+import {
+  booleanBody, contentSummaryBody, fileChecksumBody, fileStatusBody, listStatusBatchBody, listStatusBody, parseJson,
+} from "./wire.js";
+
+export interface OpOptions {
+  signal?: AbortSignal;
+  /** Deadline of each request: the NameNode step and the DataNode's response headers (not a long body transfer). */
+  timeoutMs?: number;
+}
+
+export interface WebHdfsClientOptions {
+  logger?: Logger;
+  /** Credentials; default: createSimpleAuth(conn). */
+  auth?: AuthProvider;
+  /** Per NameNode keep-alive socket limit (default 16). */
+  maxSockets?: number;
+  /** Rewrites the DataNode URL of a redirect (e.g. a container hostname that does not resolve here). */
+  rewriteDataNodeUrl?: (url: URL) => URL;
+}
+
+export type UploadBody = Readable | Uint8Array | string;
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+type Method = "GET" | "PUT" | "POST" | "DELETE";
+
+interface Call {
+  method: Method;
+  op: string;
+  path: string;
+  destination?: string;
+  params?: Record<string, QueryValue>;
+}
+
+/** One attempt's view: the NameNode answer and the means to continue to the DataNode. */
+interface Attempt {
+  namenode: string;
+  res: HttpResponse;
+  ctx: StepContext;
+  deadline: RequestDeadline;
+  /** The request deadline, reused as the socket idle limit of DataNode transfers. */
+  timeoutMs: number;
+  /** Keep the deadline (and its abort wiring) alive after the attempt returns; the callee releases it. */
+  keepDeadline(): void;
+}
+
+export class WebHdfsClient {
+  readonly name: string;
+  readonly #selector: NamenodeSelector;
+  readonly #auth: AuthProvider;
+  readonly #logger: Logger;
+  readonly #policy: RetryPolicy;
+  readonly #timeoutMs: number;
+  readonly #nnAgents: { http: http.Agent; https: https.Agent };
+  readonly #dnAgents: { http: http.Agent; https: https.Agent };
+  readonly #rewrite: (url: URL) => URL;
+  #batchListingUnsupported = false;
+
+  constructor(conn: ClusterConnection, options: WebHdfsClientOptions = {}) {
+    this.name = conn.name;
+    this.#selector = new NamenodeSelector(conn.namenodes);
+    this.#auth = options.auth ?? createSimpleAuth(conn);
+    this.#logger = (options.logger ?? silentLogger).child({ cluster: conn.name });
+    this.#policy = { ...DEFAULT_RETRY_POLICY, ...conn.retry };
+    this.#timeoutMs = conn.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const maxSockets = options.maxSockets ?? 16;
+    this.#nnAgents = {
+      http: new http.Agent({ keepAlive: true, maxSockets }),
+      https: new https.Agent({ keepAlive: true, maxSockets }),
+    };
+    this.#dnAgents = { http: new http.Agent({ keepAlive: false }), https: new https.Agent({ keepAlive: false }) };
+    this.#rewrite = options.rewriteDataNodeUrl ?? ((url) => url);
+  }
+
+  /** The NameNode URL currently believed active. */
+  activeNamenode(): string {
+    return this.#selector.active();
+  }
+
+  async getFileStatus(path: string, o?: OpOptions): Promise<FileStatus> {
+    return this.#run({ method: "GET", op: "GETFILESTATUS", path }, o, (a) => expectJson(a.ctx, a.res.body, fileStatusBody));
+  }
+
+  /** GETFILESTATUS, with null when the path does not exist. */
+  async stat(path: string, o?: OpOptions): Promise<FileStatus | null> {
+    try {
+      return await this.getFileStatus(path, o);
+    } catch (err) {
+      if (err instanceof WebHdfsError && err.javaClassName === "java.io.FileNotFoundException") return null;
+      throw err;
+    }
+  }
+
+  async listStatus(path: string, o?: OpOptions): Promise<FileStatus[]> {
+    return this.#run({ method: "GET", op: "LISTSTATUS", path }, o, (a) => expectJson(a.ctx, a.res.body, listStatusBody));
+  }
+
+  /** LISTSTATUS_BATCH pages; one LISTSTATUS page when the server does not know the op (remembered). */
+  async *listStatusBatches(path: string, o?: OpOptions): AsyncIterable<FileStatus[]> {
+    let startAfter: string | undefined;
+    while (!this.#batchListingUnsupported) {
+      const call: Call = { method: "GET", op: "LISTSTATUS_BATCH", path, params: { startafter: startAfter } };
+      let page;
+      try {
+        page = await this.#run(call, o, (a) => expectJson(a.ctx, a.res.body, listStatusBatchBody));
+      } catch (err) {
+        if (startAfter !== undefined || !rejectsBatchListing(err)) throw err;
+        this.#logger.info({ path }, "LISTSTATUS_BATCH not supported by the server; using LISTSTATUS");
+        this.#batchListingUnsupported = true;
+        break;
+      }
+      yield page.entries;
+      const last = page.entries.at(-1);
+      if (page.remainingEntries <= 0 || last === undefined || last.pathSuffix === "") return;
+      startAfter = last.pathSuffix;
+    }
+    yield await this.listStatus(path, o);
+  }
+
+  async getContentSummary(path: string, o?: OpOptions): Promise<ContentSummary> {
+    const call: Call = { method: "GET", op: "GETCONTENTSUMMARY", path };
+    return this.#run(call, o, (a) => expectJson(a.ctx, a.res.body, contentSummaryBody));
+  }
+
+  async getFileChecksum(path: string, o?: OpOptions): Promise<FileChecksum> {
+    return this.#run({ method: "GET", op: "GETFILECHECKSUM", path }, o, (a) =>
+      this.#dataNodeStep(a, "GET", undefined, (res, ctx) => expectJson(ctx, res.body, fileChecksumBody)),
+    );
+  }
+
+  /**
+   * Resolves once the DataNode answered 200 with the body stream. The stream errors with a WebHdfsError
+   * (failure "truncated") if the body ends before Content-Length or the connection breaks.
+   */
+  async open(path: string, o?: OpOptions & { offset?: number; length?: number }): Promise<Readable> {
+    const call: Call = { method: "GET", op: "OPEN", path, params: { offset: o?.offset, length: o?.length } };
+    return this.#run(call, o, (a) =>
+      this.#dataNodeStep(a, "GET", undefined, async (res, ctx) => {
+        await requireStatus(ctx, res.body, [200]);
+        a.deadline.stopClock();
+        a.keepDeadline();
+        return dataNodeReadStream(ctx, res, () => a.deadline.dispose());
+      }),
+    );
+  }
+
+  /**
+   * Two-step CREATE streaming `body` to the DataNode. A DataNode error that arrives during the upload
+   * rejects with its typed error and destroys the source stream. Retried only while the body can be
+   * replayed (a buffer or string, or a stream nothing was read from yet).
+   */
+  async create(
+    path: string,
+    body: UploadBody,
+    o?: OpOptions & { overwrite?: boolean; blockSize?: number; replication?: number; permission?: string },
+  ): Promise<void> {
+    const params = {
+      overwrite: o?.overwrite ?? false,
+      blocksize: o?.blockSize,
+      replication: o?.replication,
+      permission: o?.permission,
+    };
+    await this.#upload({ method: "PUT", op: "CREATE", path, params }, body, [201, 200], o);
+  }
+
+  async append(path: string, body: UploadBody, o?: OpOptions): Promise<void> {
+    await this.#upload({ method: "POST", op: "APPEND", path }, body, [200], o);
+  }
+
+  /** MKDIRS; anything but `{"boolean":true}` is an error. */
+  async mkdirs(path: string, o?: OpOptions & { permission?: string }): Promise<void> {
+    const call: Call = { method: "PUT", op: "MKDIRS", path, params: { permission: o?.permission } };
+    await this.#run(call, o, async (a) => {
+      if (!(await expectJson(a.ctx, a.res.body, booleanBody))) throw rejected(a.ctx, 'MKDIRS answered {"boolean":false}');
+    });
+  }
+
+  /**
+   * RENAME with renameoptions=OVERWRITE|NONE, so failures are HTTP errors. Success is 200 with an empty
+   * body; `{"boolean":false}` (a server ignoring renameoptions) is an error, never success.
+   */
+  async rename(src: string, dst: string, o?: OpOptions & { overwrite?: boolean }): Promise<void> {
+    assertAbsoluteHdfsPath(dst);
+    const renameoptions = o?.overwrite === true ? "OVERWRITE" : "NONE";
+    const call: Call = { method: "PUT", op: "RENAME", path: src, destination: dst, params: { destination: dst, renameoptions } };
+    await this.#run(call, o, async (a) => {
+      const text = await expectText(a.ctx, a.res.body, [200]);
+      if (text.trim() === "") return;
+      const answer = booleanBody.parse(parseJson(text));
+      if (answer === false) throw rejected(a.ctx, 'RENAME answered {"boolean":false} (server ignored renameoptions?)');
+      if (answer === undefined) throw unexpectedBody(a.ctx, 200, "an empty body", text);
+      this.#logger.warn({ src, dst }, 'RENAME answered {"boolean":true}: server ignores renameoptions (legacy rename)');
+    });
+  }
+
+  /** DELETE with skiptrash=true. Resolves false when the path did not exist. */
+  async delete(path: string, o?: OpOptions & { recursive?: boolean }): Promise<boolean> {
+    const call: Call = { method: "DELETE", op: "DELETE", path, params: { recursive: o?.recursive ?? false, skiptrash: true } };
+    return this.#run(call, o, (a) => expectJson(a.ctx, a.res.body, booleanBody));
+  }
+
+  async setTimes(path: string, o: OpOptions & { modificationTime?: number; accessTime?: number }): Promise<void> {
+    const params = { modificationtime: o.modificationTime ?? -1, accesstime: o.accessTime ?? -1 };
+    await this.#run({ method: "PUT", op: "SETTIMES", path, params }, o, (a) => expectStatus(a.ctx, a.res.body, [200]));
+  }
+
+  /** Destroys the connection pools; in-flight requests fail. */
+  close(): void {
+    for (const agent of [this.#nnAgents.http, this.#nnAgents.https, this.#dnAgents.http, this.#dnAgents.https]) {
+      agent.destroy();
+    }
+  }
+
+  async #upload(call: Call, body: UploadBody, okStatuses: readonly number[], o: OpOptions | undefined): Promise<void> {
+    const payload = typeof body === "string" ? Buffer.from(body, "utf8") : body;
+    try {
+      await this.#run(call, o, (a) =>
+        this.#dataNodeStep(a, call.method, payload, (res, ctx) => expectStatus(ctx, res.body, okStatuses)),
+      );
+    } catch (err) {
+      if (payload instanceof Readable && !payload.destroyed) payload.destroy();
+      throw err;
+    }
+  }
+
+  /** Runs one operation: NameNode request inside the failover/retry loop, then `handle` on the answer. */
+  async #run<T>(call: Call, o: OpOptions | undefined, handle: (attempt: Attempt) => Promise<T>): Promise<T> {
+    assertAbsoluteHdfsPath(call.path);
+    const timeoutMs = o?.timeoutMs ?? this.#timeoutMs;
+    const secrets = secretValues(this.#auth);
+    const context = (namenode: string): StepContext => ({
+      cluster: this.name, operation: call.op, path: call.path, destination: call.destination,
+      step: "namenode", namenode, secrets,
+    });
+    const retry = {
+      selector: this.#selector,
+      policy: this.#policy,
+      logger: this.#logger,
+      signal: o?.signal,
+      describe: `${call.op} ${call.path}`,
+      abortError: () => stepError(context(this.#selector.active()), { failure: "aborted", detail: "aborted by the caller" }),
+    };
+    return withFailover(retry, async (namenode) => {
+      const ctx = context(namenode);
+      const deadline = new RequestDeadline(timeoutMs, o?.signal);
+      let keep = false;
+      try {
+        const url = webHdfsUrl(namenode, call.path, call.op, { ...this.#auth.queryParams(), ...call.params });
+        this.#logger.debug({ method: call.method, url: maskUrl(url, this.#auth.secretParams) }, "webhdfs request");
+        const headers = await this.#auth.headers();
+        const agent = url.protocol === "https:" ? this.#nnAgents.https : this.#nnAgents.http;
+        const res = await sendRequest({ method: call.method, url, agent, headers, signal: deadline.signal });
+        return await handle({ namenode, res, ctx, deadline, timeoutMs, keepDeadline: () => (keep = true) });
+      } catch (err) {
+        throw stepFailure(ctx, err);
+      } finally {
+        if (!keep) deadline.dispose();
+      }
+    });
+  }
+
+  /** Follows the NameNode's redirect to the DataNode and runs `accept` on the DataNode's answer. */
+  async #dataNodeStep<T>(
+    a: Attempt,
+    method: Method,
+    body: Uint8Array | Readable | undefined,
+    accept: (res: HttpResponse, ctx: StepContext) => Promise<T>,
+  ): Promise<T> {
+    const url = this.#rewrite(await expectRedirect(a.ctx, a.res.body, a.namenode));
+    const ctx: StepContext = { ...a.ctx, step: "datanode", datanode: url.origin };
+    this.#logger.debug({ method, url: maskUrl(url, this.#auth.secretParams) }, "webhdfs datanode request");
+    // An upload may take long: from here on only the socket idle timeout applies.
+    if (body !== undefined) a.deadline.stopClock();
+    const agent = url.protocol === "https:" ? this.#dnAgents.https : this.#dnAgents.http;
+    const headers = body === undefined ? undefined : { "content-type": "application/octet-stream" };
+    try {
+      const res = await sendRequest({ method, url, agent, headers, body, signal: a.deadline.signal, idleTimeoutMs: a.timeoutMs });
+      return await accept(res, ctx);
+    } catch (err) {
+      const consumed = body instanceof Readable && (body.readableDidRead || body.destroyed);
+      throw stepFailure(ctx, err, consumed);
+    }
+  }
+}
+
+function rejected(ctx: StepContext, detail: string): WebHdfsError {
+  return stepError(ctx, { failure: "rejected", status: 200, detail });
+}
+
+/** A 400 from a server that does not know LISTSTATUS_BATCH (older NameNodes). */
+function rejectsBatchListing(err: unknown): boolean {
+  if (!(err instanceof WebHdfsError) || err.status !== 400) return false;
+  const text = `${err.remoteMessage ?? ""} ${err.detail ?? ""}`;
+  return (
+    err.exception === "UnsupportedOperationException" ||
+    (err.exception === "IllegalArgumentException" && /LISTSTATUS_BATCH|"op"/i.test(text)) ||
+    err.failure === "http-status"
+  );
+}

@@ -1,0 +1,14 @@
+// Public surface of the WebHDFS client: what the rest of the product imports.
+
+export { WebHdfsClient, DEFAULT_TIMEOUT_MS, type OpOptions, type UploadBody, type WebHdfsClientOptions } from "./client.js";
+export {
+  WebHdfsError, HdfsPathError, isNotFound, isStandby, isRetriable, isAlreadyExists, isPermissionDenied,
+  type WebHdfsFailure, type WebHdfsStep,
+} from "./errors.js";
+export { createSimpleAuth } from "./auth.js";
+export { encodeHdfsPath, assertAbsoluteHdfsPath } from "./paths.js";
+export { DEFAULT_RETRY_POLICY } from "./namenodes.js";
+export { checksumHex, sameChecksum, type DirectoryListingPage } from "./wire.js";
+export type {
+  AuthProvider, ClusterConnection, ContentSummary, FileChecksum, FileStatus, FileType, RetryPolicy,
+} from "./types.js";

@@ -1,0 +1,197 @@
+// One HTTP exchange over node:http/https (not fetch: the DataNode's unsolicited
+// `100 Continue` breaks undici): request deadline and AbortSignal, optional
+// streamed body with backpressure, socket idle timeout for long transfers, and
+// bounded reading of small response bodies. Failures become TransportError.
+
+import http from "node:http";
+import https from "node:https";
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
+import type { Readable } from "node:stream";
+
+export type TransportFailure = "network" | "timeout" | "aborted" | "too-large";
+
+/** A failure of the exchange itself (no usable HTTP answer). The client adds the operation context. */
+export class TransportError extends Error {
+  constructor(
+    readonly failure: TransportFailure,
+    message: string,
+    readonly code?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "TransportError";
+  }
+}
+
+/** Deadline of one request plus the caller's AbortSignal, combined into one signal. */
+export class RequestDeadline {
+  readonly #controller = new AbortController();
+  readonly #userSignal: AbortSignal | undefined;
+  readonly #onUserAbort = (): void => this.#abort(new TransportError("aborted", "aborted by the caller"));
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(timeoutMs: number, userSignal?: AbortSignal) {
+    this.#userSignal = userSignal;
+    if (userSignal?.aborted) {
+      this.#onUserAbort();
+      return;
+    }
+    userSignal?.addEventListener("abort", this.#onUserAbort, { once: true });
+    this.#timer = setTimeout(
+      () => this.#abort(new TransportError("timeout", `no answer within the ${timeoutMs} ms deadline`)),
+      timeoutMs,
+    );
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Stop the deadline clock (e.g. once a long body transfer starts); the caller's signal stays armed. */
+  stopClock(): void {
+    clearTimeout(this.#timer);
+  }
+
+  /** Release the timer and the listener on the caller's signal. */
+  dispose(): void {
+    this.stopClock();
+    this.#userSignal?.removeEventListener("abort", this.#onUserAbort);
+  }
+
+  #abort(reason: TransportError): void {
+    this.stopClock();
+    this.#controller.abort(reason);
+  }
+}
+
+/** The TransportError an aborted signal carries (or a generic abort when it carries something else). */
+export function abortReason(signal: AbortSignal): TransportError {
+  const reason: unknown = signal.reason;
+  return reason instanceof TransportError ? reason : new TransportError("aborted", "aborted by the caller");
+}
+
+export interface HttpRequestSpec {
+  method: string;
+  url: URL;
+  agent: http.Agent;
+  headers?: Record<string, string>;
+  /** A buffer is sent with Content-Length; a stream chunked, respecting backpressure. */
+  body?: Uint8Array | Readable;
+  /** Aborting destroys the request (and the response, if it is still being read). */
+  signal: AbortSignal;
+  /** Socket inactivity limit while sending/receiving; for long transfers that the deadline does not cover. */
+  idleTimeoutMs?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: IncomingMessage;
+  /** What broke the exchange after the response was delivered (deadline/abort/idle timeout/reset), if anything. */
+  lateFailure(): TransportError | undefined;
+}
+
+/**
+ * Sends one request and resolves with the final response (interim 1xx answers are skipped).
+ * If the server answers while a streamed body is still being sent (an early error from a DataNode),
+ * the body stream is unpiped and destroyed and the response is delivered.
+ * Rejects with TransportError, or with the body stream's own error if the source failed.
+ */
+export function sendRequest(spec: HttpRequestSpec): Promise<HttpResponse> {
+  const { url, signal, body } = spec;
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<HttpResponse>((resolve, reject) => {
+    const transport = url.protocol === "https:" ? https : http;
+    let settled = false;
+    let sourceError: unknown;
+    let lateFailure: TransportError | undefined;
+    const req = transport.request(url, { method: spec.method, agent: spec.agent, headers: spec.headers });
+    const onAbort = (): void => {
+      req.destroy(abortReason(signal));
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    req.once("close", () => signal.removeEventListener("abort", onAbort));
+    if (spec.idleTimeoutMs !== undefined) {
+      const idleMs = spec.idleTimeoutMs;
+      req.setTimeout(idleMs, () => req.destroy(new TransportError("timeout", `socket idle for ${idleMs} ms`)));
+    }
+    req.on("error", (err) => {
+      if (settled) {
+        lateFailure ??= toTransportError(err);
+        return;
+      }
+      settled = true;
+      reject(sourceError ?? toTransportError(err));
+    });
+    req.on("response", (res) => {
+      if (settled) {
+        res.resume();
+        return;
+      }
+      settled = true;
+      if (isStream(body) && !body.readableEnded) {
+        body.unpipe(req);
+        body.destroy();
+      }
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, lateFailure: () => lateFailure });
+    });
+
+    if (body === undefined) {
+      req.end();
+    } else if (isStream(body)) {
+      const onSourceError = (err: Error): void => {
+        sourceError = err;
+        req.destroy(err);
+      };
+      body.once("error", onSourceError);
+      req.once("close", () => {
+        body.off("error", onSourceError);
+        body.unpipe(req);
+      });
+      body.pipe(req);
+    } else {
+      req.setHeader("content-length", body.byteLength);
+      req.end(body);
+    }
+  });
+}
+
+function isStream(body: HttpRequestSpec["body"]): body is Readable {
+  return body !== undefined && !(body instanceof Uint8Array);
+}
+
+/** Any error of node:http/net as a TransportError ("network" unless it already is one). */
+export function toTransportError(err: unknown): TransportError {
+  if (err instanceof TransportError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  return new TransportError("network", message, typeof code === "string" ? code : undefined, { cause: err });
+}
+
+/** Reads a (small) response body as UTF-8 text; more than `maxBytes` is an error, as is an early close. */
+export function readText(res: IncomingMessage, maxBytes: number): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        reject(new TransportError("too-large", `response body larger than ${maxBytes} bytes`));
+        res.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    res.once("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    res.once("error", (err) => reject(toTransportError(err)));
+    res.once("close", () => {
+      if (!res.complete) reject(new TransportError("network", "connection closed before the response body was complete"));
+    });
+  });
+}
+
+/** Reads and discards a response body so that a keep-alive socket can be reused; errors are ignored. */
+export function discardBody(res: IncomingMessage): void {
+  res.on("error", () => {});
+  res.resume();
+}
