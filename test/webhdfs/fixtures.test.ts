@@ -116,7 +116,7 @@ function describe_F1_replay(transcript: () => string): void {
     server = net.createServer((socket) => {
       socket.once("data", (chunk) => {
         served.push(chunk.toString("latin1").split("\r\n", 1)[0] ?? "");
-        socket.end(responses[Math.min(served.length - 1, 1)]);
+        socket.end(responses[Math.min(served.length - 1, 1)] ?? "");
       });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
