@@ -1,0 +1,40 @@
+// Writing a small file so that readers only ever see the whole of it: write under
+// a hidden temporary name in the same directory, check its length, rename into
+// place. Used for published _metadata, replication records and the lease.
+
+import { CkptError } from "../util/errors.js";
+import { parentOf, type Storage } from "../storage/types.js";
+import { tempPathFor } from "./layout.js";
+
+export class AtomicWriteError extends CkptError {
+  readonly kind = "atomic-write";
+  constructor(
+    readonly path: string,
+    readonly problem: string,
+  ) {
+    super(`writing ${path} failed: ${problem}`);
+  }
+}
+
+export async function writeAtomically(
+  storage: Storage,
+  path: string,
+  bytes: Uint8Array,
+  o: { signal?: AbortSignal; overwrite?: boolean; ensureParent?: boolean } = {},
+): Promise<void> {
+  const io = o.signal ? { signal: o.signal } : {};
+  if (o.ensureParent) await storage.mkdirs(parentOf(path), io);
+  const tmp = tempPathFor(path);
+  let cleanup = true;
+  try {
+    await storage.write(tmp, bytes, { ...io, overwrite: false });
+    const st = await storage.stat(tmp, io);
+    if (st === null || st.length !== bytes.length) {
+      throw new AtomicWriteError(path, `temporary copy has ${st?.length ?? "no"} bytes instead of ${bytes.length}`);
+    }
+    await storage.rename(tmp, path, { ...io, overwrite: o.overwrite ?? true });
+    cleanup = false;
+  } finally {
+    if (cleanup) await storage.delete(tmp).catch(() => false);
+  }
+}

@@ -1,0 +1,201 @@
+// Copying single files source -> target through a bounded queue: p-queue for
+// concurrency, a cap on queued tasks, a byte budget for data in flight and the
+// shared bandwidth limiter. Each file is streamed (never buffered) into a hidden
+// temporary name, its length checked (and optionally its checksum), then
+// renamed into place. A source file that disappears is reported as such.
+
+import PQueue from "p-queue";
+import type { Readable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
+import { CkptError, errorMessage } from "../util/errors.js";
+import type { Logger } from "../util/log.js";
+import { isMissing, parentOf, type Storage } from "../storage/types.js";
+import type { BandwidthLimiter, ByteBudget } from "./bandwidth.js";
+import { tempPathFor } from "./layout.js";
+
+export interface CopyTask {
+  source: string;
+  target: string;
+  /** Source length when planned; the copy must end up exactly this long. */
+  length: number;
+  blockSize?: number;
+  job: string;
+  unit: string;
+}
+
+export class SourceVanishedError extends CkptError {
+  readonly kind = "source-vanished";
+  constructor(
+    readonly path: string,
+    cause?: unknown,
+  ) {
+    super(`source file ${path} disappeared during the copy`, { cause });
+  }
+}
+
+export class CopyVerificationError extends CkptError {
+  readonly kind = "copy-verify";
+  constructor(
+    readonly path: string,
+    readonly problem: string,
+  ) {
+    super(`copy of ${path} failed verification: ${problem}`);
+  }
+}
+
+export interface CopierOptions {
+  source: Storage;
+  target: Storage;
+  limiter: BandwidthLimiter;
+  budget: ByteBudget;
+  concurrency: number;
+  maxQueued: number;
+  retries: number;
+  checksum: boolean;
+  logger: Logger;
+  /** Called for every chunk written to the target. */
+  onBytes?: (n: number) => void;
+  onFileDone?: (task: CopyTask, bytes: number) => void;
+  retryBaseMs?: number;
+}
+
+export class Copier {
+  private readonly queue: PQueue;
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly knownDirs = new Set<string>();
+  private checksumEnabled: boolean;
+
+  constructor(private readonly o: CopierOptions) {
+    this.queue = new PQueue({ concurrency: o.concurrency });
+    this.checksumEnabled = o.checksum;
+  }
+
+  setConcurrency(n: number): void {
+    this.queue.concurrency = n;
+  }
+
+  setChecksum(enabled: boolean): void {
+    this.checksumEnabled = enabled;
+  }
+
+  get pending(): number {
+    return this.queue.size + this.queue.pending;
+  }
+
+  /** Copies one file; waits for room in the queue first. Concurrent requests for one target share the work. */
+  async copy(task: CopyTask, signal?: AbortSignal): Promise<void> {
+    const existing = this.inFlight.get(task.target);
+    if (existing) return existing;
+    await this.queue.onSizeLessThan(this.o.maxQueued);
+    signal?.throwIfAborted();
+    const work = this.queue
+      .add(() => this.copyWithRetries(task, signal), signal ? { signal } : {})
+      .finally(() => this.inFlight.delete(task.target));
+    this.inFlight.set(task.target, work);
+    return work;
+  }
+
+  async onIdle(): Promise<void> {
+    await this.queue.onIdle();
+  }
+
+  clear(): void {
+    this.queue.clear();
+  }
+
+  private async copyWithRetries(task: CopyTask, signal?: AbortSignal): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      signal?.throwIfAborted();
+      try {
+        await this.copyOnce(task, signal);
+        return;
+      } catch (err) {
+        if (!isRetriableCopyError(err) || attempt >= this.o.retries || signal?.aborted) throw err;
+        const delay = Math.min(10_000, (this.o.retryBaseMs ?? 200) * 2 ** attempt) * (0.5 + Math.random() / 2);
+        this.o.logger.warn({ job: task.job, checkpoint: task.unit, path: task.source, attempt: attempt + 1, err: errorMessage(err) }, "copy failed, retrying");
+        await sleep(delay, undefined, signal ? { signal } : {});
+      }
+    }
+  }
+
+  private async ensureDir(dir: string, signal?: AbortSignal): Promise<void> {
+    if (this.knownDirs.has(dir)) return;
+    await this.o.target.mkdirs(dir, signal ? { signal } : {});
+    this.knownDirs.add(dir);
+  }
+
+  private async copyOnce(task: CopyTask, signal?: AbortSignal): Promise<void> {
+    const { source, target } = this.o;
+    const release = await this.o.budget.acquire(task.length);
+    const tmp = tempPathFor(task.target);
+    let wroteTemp = false;
+    try {
+      await this.ensureDir(parentOf(task.target), signal);
+      let input: Readable;
+      try {
+        input = await source.read(task.source, signal ? { signal } : {});
+      } catch (err) {
+        if (isMissing(err)) throw new SourceVanishedError(task.source, err);
+        throw err;
+      }
+      let copied = 0;
+      const throttled = this.o.limiter.stream((n) => {
+        copied += n;
+        this.o.onBytes?.(n);
+      });
+      input.on("error", (err) => throttled.destroy(err));
+      input.pipe(throttled);
+      wroteTemp = true;
+      try {
+        await target.write(tmp, throttled, { overwrite: false, ...(task.blockSize ? { blockSize: task.blockSize } : {}), ...(signal ? { signal } : {}) });
+      } catch (err) {
+        input.destroy();
+        throw await this.explainReadFailure(task, err);
+      }
+      const written = await target.stat(tmp, signal ? { signal } : {});
+      if (written === null || written.length !== task.length) {
+        throw await this.explainReadFailure(
+          task,
+          new CopyVerificationError(task.target, `wrote ${written?.length ?? "no"} bytes, source had ${task.length}`),
+        );
+      }
+      if (this.checksumEnabled) await this.compareChecksums(task, tmp, signal);
+      await target.rename(tmp, task.target, { overwrite: true, ...(signal ? { signal } : {}) });
+      wroteTemp = false;
+      this.o.onFileDone?.(task, copied);
+    } finally {
+      release();
+      if (wroteTemp) await target.delete(tmp).catch(() => false);
+    }
+  }
+
+  /** A failed transfer whose source is gone is a vanished source, not an error of the copy. */
+  private async explainReadFailure(task: CopyTask, err: unknown): Promise<unknown> {
+    if (err instanceof SourceVanishedError) return err;
+    try {
+      const st = await this.o.source.stat(task.source);
+      if (st === null) return new SourceVanishedError(task.source, err);
+      if (st.length !== task.length) return new SourceVanishedError(task.source, err);
+    } catch {
+      // keep the original error
+    }
+    return err;
+  }
+
+  private async compareChecksums(task: CopyTask, tmp: string, signal?: AbortSignal): Promise<void> {
+    const o = signal ? { signal } : {};
+    const [a, b] = await Promise.all([this.o.source.checksum(task.source, o), this.o.target.checksum(tmp, o)]);
+    if (a === null || b === null) return;
+    if (a.split(":")[0] !== b.split(":")[0]) return; // different algorithms are not comparable
+    if (a !== b) throw new CopyVerificationError(task.target, `checksum ${b} differs from the source's ${a}`);
+  }
+}
+
+function isRetriableCopyError(err: unknown): boolean {
+  if (err instanceof SourceVanishedError) return false;
+  if (err instanceof Error && (err.name === "AbortError" || (err as { code?: string }).code === "ABORT_ERR")) return false;
+  const e = err as { javaClassName?: string; status?: number };
+  if (e.javaClassName === "org.apache.hadoop.security.AccessControlException") return false;
+  if (e.status === 400) return false;
+  return true;
+}

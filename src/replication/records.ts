@@ -1,0 +1,42 @@
+// Replication records: one small JSON file per published checkpoint under
+// <target root>/.ckpt-replicator/records/<job>/<unit>.json, written after the
+// _metadata is in place and removed before anything of the checkpoint is
+// deleted. They carry what the target's files cannot: the source completion
+// time (for lag) and what was copied.
+
+import { readSmallFile, type Storage } from "../storage/types.js";
+import { writeAtomically } from "./atomic.js";
+import { recordPath } from "./layout.js";
+
+export interface ReplicationRecord {
+  format: 1;
+  job: string;
+  unit: string;
+  kind: "checkpoint" | "savepoint";
+  checkpointId: number;
+  source: { cluster: string; dir: string; metadataLength: number; completedAt: string };
+  target: { cluster: string; dir: string };
+  files: number;
+  bytes: number;
+  publishedAt: string;
+}
+
+export async function writeRecord(target: Storage, targetRoot: string, record: ReplicationRecord, signal?: AbortSignal): Promise<void> {
+  const bytes = Buffer.from(`${JSON.stringify(record, null, 2)}\n`);
+  await writeAtomically(target, recordPath(targetRoot, record.job, record.unit), bytes, { ensureParent: true, ...(signal ? { signal } : {}) });
+}
+
+/** The record of a unit, or null when absent or unreadable (records are advisory; _metadata is the truth). */
+export async function readRecord(target: Storage, targetRoot: string, job: string, unit: string): Promise<ReplicationRecord | null> {
+  try {
+    const bytes = await readSmallFile(target, recordPath(targetRoot, job, unit), 1024 * 1024);
+    const parsed = JSON.parse(bytes.toString("utf8")) as ReplicationRecord;
+    return parsed.format === 1 ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function deleteRecord(target: Storage, targetRoot: string, job: string, unit: string): Promise<void> {
+  await target.delete(recordPath(targetRoot, job, unit));
+}

@@ -1,0 +1,101 @@
+// The filesystem surface the replication engine needs, implemented over WebHDFS
+// (storage/webhdfs.ts) and over a local directory tree (storage/local.ts), so the
+// engine is written once for both. Paths are absolute, "/"-separated.
+
+import type { Readable } from "node:stream";
+import { CkptError } from "../util/errors.js";
+
+export interface Entry {
+  name: string;
+  type: "file" | "dir";
+  length: number;
+  /** Modification time, ms since epoch. For directories: last change of the child list. */
+  mtime: number;
+  /** HDFS preferred block size (0 or absent where not applicable). */
+  blockSize?: number;
+}
+
+export interface IoOptions {
+  signal?: AbortSignal;
+}
+
+export interface Storage {
+  /** Label for logs and metrics ("hdfs1", "target"...). */
+  readonly name: string;
+  readonly kind: "webhdfs" | "local";
+  stat(path: string, o?: IoOptions): Promise<Entry | null>;
+  /** Children of a directory, or null when it does not exist. */
+  list(path: string, o?: IoOptions): Promise<Entry[] | null>;
+  /** A stream of the file's bytes. */
+  read(path: string, o?: IoOptions): Promise<Readable>;
+  /** Writes a new file from a stream (never buffered). Fails if it exists unless overwrite. */
+  write(path: string, body: Readable | Uint8Array, o?: IoOptions & { overwrite?: boolean; blockSize?: number }): Promise<void>;
+  mkdirs(path: string, o?: IoOptions): Promise<void>;
+  /** Atomic rename; replaces an existing destination file when overwrite. */
+  rename(src: string, dst: string, o?: IoOptions & { overwrite?: boolean }): Promise<void>;
+  /** False when nothing was there. */
+  delete(path: string, o?: IoOptions & { recursive?: boolean }): Promise<boolean>;
+  /** A comparable checksum string ("<algorithm>:<hex>"), or null where the storage has none. */
+  checksum(path: string, o?: IoOptions): Promise<string | null>;
+  close(): void;
+}
+
+/** True for "this path does not exist" from any Storage implementation. */
+export function isMissing(err: unknown): boolean {
+  if (err === null || typeof err !== "object") return false;
+  const e = err as { code?: unknown; status?: unknown; javaClassName?: unknown };
+  if (e.code === "ENOENT") return true;
+  return e.status === 404 && e.javaClassName === "java.io.FileNotFoundException";
+}
+
+/** Reads a whole small file (e.g. _metadata), refusing more than maxBytes. */
+export async function readSmallFile(storage: Storage, path: string, maxBytes: number, o?: IoOptions): Promise<Buffer> {
+  const stream = await storage.read(path, o);
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > maxBytes) {
+      stream.destroy();
+      throw new FileTooLargeError(storage.name, path, maxBytes);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+
+export class FileTooLargeError extends CkptError {
+  readonly kind = "file-too-large";
+  constructor(
+    readonly storage: string,
+    readonly path: string,
+    readonly limit: number,
+  ) {
+    super(`${storage}: ${path} is larger than the limit of ${limit} bytes`);
+  }
+}
+
+export function joinPath(dir: string, name: string): string {
+  return dir.endsWith("/") ? `${dir}${name}` : `${dir}/${name}`;
+}
+
+export function parentOf(path: string): string {
+  const i = path.lastIndexOf("/");
+  return i <= 0 ? "/" : path.slice(0, i);
+}
+
+export function baseName(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}
+
+/** True for "the path already exists" (create without overwrite, rename onto an existing name). */
+export function isAlreadyExists(err: unknown): boolean {
+  if (err === null || typeof err !== "object") return false;
+  const e = err as { code?: unknown; javaClassName?: unknown };
+  return (
+    e.code === "EEXIST" ||
+    e.javaClassName === "org.apache.hadoop.fs.FileAlreadyExistsException" ||
+    e.javaClassName === "org.apache.hadoop.hdfs.protocol.AlreadyBeingCreatedException"
+  );
+}
