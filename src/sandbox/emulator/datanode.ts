@@ -1,0 +1,215 @@
+// The emulated DataNode HTTP endpoint: the second step of OPEN (streamed
+// bytes with offset/length), GETFILECHECKSUM, CREATE and APPEND (unsolicited
+// 100 Continue, then the namespace check, then the streamed body). DN rules:
+// parameter names are case-sensitive, every answer closes the connection.
+
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { once } from "node:events";
+import type { ReadStream } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import { md5Md5Crc32c, type ChecksumValue } from "./checksum.js";
+import type { EmulatedCluster } from "./cluster.js";
+import type { RequestHandler } from "./endpoint-server.js";
+import { hdfsErrors, RemoteHdfsError } from "./errors.js";
+import type { FaultPlan } from "./faults.js";
+import { visibleDataNodeLength, type FileInode } from "./inode.js";
+import {
+  effectiveUser,
+  parseBooleanParam,
+  parseLongParam,
+  parsePermissionParam,
+  parseQuery,
+  sendBadRequestEmpty,
+  sendJettyNotFound,
+  sendJson,
+  splitUrl,
+} from "./http-wire.js";
+import { answerFailure } from "./namenode.js";
+import { parseHdfsPath, WEBHDFS_PREFIX, type HdfsPath } from "./paths.js";
+import { receiveUpload } from "./upload.js";
+import { BYTES_PER_CRC } from "./checksum.js";
+
+interface DataNodeRequest {
+  cluster: EmulatedCluster;
+  req: IncomingMessage;
+  res: ServerResponse;
+  params: Map<string, string>;
+  path: HdfsPath;
+  user: string;
+  plan: FaultPlan;
+}
+
+const DN_OPS: Record<string, { method: string; run: (r: DataNodeRequest) => Promise<void> }> = {
+  OPEN: { method: "GET", run: openFile },
+  GETFILECHECKSUM: { method: "GET", run: fileChecksum },
+  CREATE: { method: "PUT", run: createFile },
+  APPEND: { method: "POST", run: appendFile },
+};
+
+export function createDataNodeHandler(cluster: EmulatedCluster): RequestHandler {
+  const logger = cluster.settings.logger;
+  return (req, res) => {
+    handle(cluster, req, res).catch((err: unknown) => answerFailure(res, "datanode", err, logger));
+  };
+}
+
+async function handle(cluster: EmulatedCluster, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { rawPath, search } = splitUrl(req);
+  if (rawPath !== WEBHDFS_PREFIX && !rawPath.startsWith(`${WEBHDFS_PREFIX}/`)) {
+    sendJettyNotFound(res, rawPath);
+    return;
+  }
+  const params = parseQuery(search, false);
+  const path = parseHdfsPath(rawPath.slice(WEBHDFS_PREFIX.length) || "/");
+  if (path === null) {
+    sendBadRequestEmpty(res);
+    return;
+  }
+  const op = (params.get("op") ?? "").toUpperCase();
+  const spec = DN_OPS[op];
+  if (spec === undefined || spec.method !== req.method) throw hdfsErrors.illegalArgument(`Invalid operation ${params.get("op") ?? "null"}`);
+  if (!params.get("namenoderpcaddress")) {
+    throw hdfsErrors.badParam("namenoderpcaddress", "Namenode RPC address is not specified.");
+  }
+  const plan = cluster.settings.faults.take({ cluster: cluster.name, role: "datanode", op, path: path.text, streamsBody: op === "OPEN" });
+  if (plan.latencyMs > 0) await sleep(plan.latencyMs);
+  if (plan.terminal?.kind === "reset") {
+    req.socket.resetAndDestroy();
+    return;
+  }
+  if (plan.terminal?.kind === "error") {
+    const f = plan.terminal;
+    throw new RemoteHdfsError(f.status, f.javaClassName, f.message ?? null, f.exception);
+  }
+  const user = effectiveUser(params, cluster.settings.staticUser);
+  await spec.run({ cluster, req, res, params, path, user, plan });
+}
+
+async function openFile(r: DataNodeRequest): Promise<void> {
+  const file = r.cluster.namespace.fileForDataNode(r.path, r.user);
+  const visible = visibleDataNodeLength(file);
+  const offset = parseLongParam(r.params, "offset", 0, 0);
+  if (offset > visible) throw hdfsErrors.io403(`Cannot seek after EOF: offset=${offset}, length=${visible}, path=${r.path.text}`);
+  const wanted = parseLongParam(r.params, "length", Number.MAX_SAFE_INTEGER, 0);
+  const contentLength = Math.min(visible - offset, wanted);
+  const stream = r.cluster.blocks.reader(file.id, offset, contentLength);
+  try {
+    if (contentLength > 0) await once(stream, "ready");
+  } catch {
+    throw hdfsErrors.fileNotFound(`File does not exist: ${r.path.text}`);
+  }
+  r.res.writeHead(200, {
+    "Access-Control-Allow-Methods": "GET",
+    "Access-Control-Allow-Origin": "*",
+    "Content-Type": "application/octet-stream",
+    Connection: "close",
+    "Content-Length": contentLength,
+  });
+  if (contentLength === 0) {
+    stream.destroy();
+    r.res.end();
+    return;
+  }
+  await sendBody(r, stream);
+}
+
+/** Pipes the file bytes to the response, applying a cut-body / delete-during-read fault if one was planned. */
+async function sendBody(r: DataNodeRequest, stream: ReadStream): Promise<void> {
+  const fault = r.plan.body;
+  let sent = 0;
+  const socket = r.res.socket;
+  r.res.on("close", () => stream.destroy());
+  stream.on("error", () => socket?.destroy());
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    if (r.res.destroyed) break;
+    if (fault !== null && sent + chunk.length >= fault.afterBytes) {
+      const head = chunk.subarray(0, fault.afterBytes - sent);
+      if (head.length > 0) await writeChunk(r.res, head);
+      if (fault.kind === "delete-during-read") {
+        r.cluster.namespace.delete(r.path, false, r.cluster.settings.superuser);
+        if (fault.cut === false) {
+          await writeChunk(r.res, chunk.subarray(head.length));
+          sent += chunk.length;
+          r.plan.body = null;
+          continue;
+        }
+      }
+      // Give the partial body a moment to reach the client before the connection drops.
+      await new Promise<void>((resolve) => r.res.write("", () => resolve()));
+      stream.destroy();
+      socket?.destroy();
+      return;
+    }
+    await writeChunk(r.res, chunk);
+    sent += chunk.length;
+  }
+  r.res.end();
+}
+
+async function writeChunk(res: ServerResponse, chunk: Buffer): Promise<void> {
+  if (!res.write(chunk) && !res.destroyed) await once(res, "drain");
+}
+
+async function fileChecksum(r: DataNodeRequest): Promise<void> {
+  const file = r.cluster.namespace.fileForDataNode(r.path, r.user);
+  if (file.lease !== null) throw hdfsErrors.io403(`Fail to get checksum, since file ${r.path.text} is under construction.`);
+  const value = await checksumOf(r.cluster, file);
+  sendJson(r.res, "datanode", 200, JSON.stringify({ FileChecksum: value }));
+}
+
+async function checksumOf(cluster: EmulatedCluster, file: FileInode): Promise<ChecksumValue> {
+  const cached = cluster.checksumCache.get(file.id);
+  if (cached !== undefined && cached.length === file.length && cached.modificationTime === file.modificationTime) return cached.value;
+  const { length, modificationTime } = file;
+  const value = await md5Md5Crc32c(cluster.blocks.reader(file.id, 0, length), length, file.blockSize);
+  cluster.checksumCache.set(file.id, { length, modificationTime, value });
+  return value;
+}
+
+async function createFile(r: DataNodeRequest): Promise<void> {
+  r.res.writeContinue(); // unconditionally, like WebHdfsHandler.onCreate
+  const s = r.cluster.settings;
+  const blockSize = parseLongParam(r.params, "blocksize", s.defaultBlockSize);
+  const replication = parseLongParam(r.params, "replication", s.defaultReplication);
+  const permission = parsePermissionParam(r.params, 0o644);
+  const overwrite = parseBooleanParam(r.params, "overwrite", false);
+  if (blockSize < s.minBlockSize) {
+    throw hdfsErrors.io403(
+      `Specified block size is less than configured minimum value (dfs.namenode.fs-limits.min-block-size): ${blockSize} < ${s.minBlockSize}`,
+    );
+  }
+  if (blockSize % BYTES_PER_CRC !== 0) {
+    throw hdfsErrors.io403(
+      `io.bytes.per.checksum(${BYTES_PER_CRC}) and blockSize(${blockSize}) do not match. blockSize should be a multiple of io.bytes.per.checksum`,
+    );
+  }
+  if (replication < 1 || replication > 512) throw hdfsErrors.io403(`Requested replication factor of ${replication} is out of range [1, 512]`);
+  r.cluster.checkNotInSafeMode("Cannot create file", r.path.text);
+  const holder = r.cluster.newLeaseHolder();
+  const file = r.cluster.namespace.startFile(r.path, { overwrite, permission, blockSize, replication, holder }, r.user);
+  await receiveInto(r, file, false, 201);
+}
+
+async function appendFile(r: DataNodeRequest): Promise<void> {
+  r.res.writeContinue();
+  r.cluster.checkNotInSafeMode("Cannot append to file", r.path.text);
+  const file = r.cluster.namespace.startAppend(r.path, r.cluster.newLeaseHolder(), r.user);
+  await receiveInto(r, file, true, 200);
+}
+
+async function receiveInto(r: DataNodeRequest, file: FileInode, append: boolean, successStatus: 200 | 201): Promise<void> {
+  const outcome = await receiveUpload(r.req, r.cluster.blocks.pathOf(file.id), file, append);
+  if (outcome.aborted !== null) {
+    // The client is gone; like HdfsWriter.channelInactive, close the file with what arrived (unless configured not to).
+    if (r.cluster.settings.closeAbortedUploads && r.cluster.namespace.tree.isLive(file)) {
+      r.cluster.namespace.completeFile(file, outcome.length);
+    }
+    r.res.destroy();
+    return;
+  }
+  r.cluster.namespace.completeFile(file, outcome.length);
+  const headers: Record<string, string | number> = { "Content-Length": 0, Connection: "close" };
+  if (successStatus === 201) headers.Location = `hdfs://${r.params.get("namenoderpcaddress")}${r.path.text}`;
+  r.res.writeHead(successStatus, headers);
+  r.res.end();
+}

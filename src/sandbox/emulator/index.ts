@@ -1,0 +1,11 @@
+// Public surface of the WebHDFS emulator (the sandbox): start it, inject
+// faults, and the types that describe its endpoints and options.
+
+export { startSandbox, DEFAULT_CLUSTERS } from "./sandbox.js";
+export type { Sandbox, SandboxEndpoints, SandboxOptions } from "./sandbox.js";
+export { FaultInjector } from "./faults.js";
+export type { ActiveFault, FaultAction, FaultMatch, FaultRule, UnreachableMode } from "./faults.js";
+export type { NameNodeState } from "./cluster.js";
+export { RemoteHdfsError, SandboxError } from "./errors.js";
+export { md5Md5Crc32c, emptyFileChecksum, BYTES_PER_CRC } from "./checksum.js";
+export type { ChecksumValue } from "./checksum.js";

@@ -1,0 +1,276 @@
+// The emulated NameNode HTTP endpoint: URL and op validation with Hadoop's
+// error texts, HA state and startup/safe-mode gates, fault injection, and the
+// namespace operations of WebHDFS (metadata ops answered here; OPEN, CREATE,
+// APPEND and GETFILECHECKSUM redirected to a DataNode).
+
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { EmulatedCluster } from "./cluster.js";
+import type { RequestHandler } from "./endpoint-server.js";
+import { hdfsErrors, RemoteHdfsError } from "./errors.js";
+import { fileStatusJson, visibleDataNodeLength } from "./inode.js";
+import {
+  effectiveUser,
+  encodeQueryValue,
+  parseBooleanParam,
+  parseLongParam,
+  parsePermissionParam,
+  parseQuery,
+  sendBadRequestEmpty,
+  sendEmptyOk,
+  sendJettyNotFound,
+  sendJson,
+  sendRedirect,
+  sendRemoteError,
+  splitUrl,
+  type Role,
+} from "./http-wire.js";
+import { sendListStatusBatch, streamListStatus } from "./listing.js";
+import { parseAbsolutePath, parseHdfsPath, webhdfsUrlPath, WEBHDFS_PREFIX, type HdfsPath } from "./paths.js";
+import { renameLegacy, renameWithOptions } from "./rename.js";
+import type { Logger } from "../../util/log.js";
+
+type Category = "READ" | "WRITE" | "UNCHECKED";
+
+interface NameNodeRequest {
+  cluster: EmulatedCluster;
+  req: IncomingMessage;
+  res: ServerResponse;
+  params: Map<string, string>;
+  path: HdfsPath;
+  user: string;
+  op: string;
+}
+
+interface OpSpec {
+  method: "GET" | "PUT" | "POST" | "DELETE";
+  category: Category;
+  run: (r: NameNodeRequest) => void | Promise<void>;
+}
+
+const DEFAULT_DIRECTORY_PERMISSION = 0o755;
+
+const OPS: Record<string, OpSpec> = {
+  GETFILESTATUS: { method: "GET", category: "READ", run: getFileStatus },
+  LISTSTATUS: { method: "GET", category: "READ", run: (r) => streamListStatus(r.res, r.cluster.namespace.listTarget(r.path, r.user)) },
+  LISTSTATUS_BATCH: { method: "GET", category: "READ", run: listStatusBatch },
+  GETCONTENTSUMMARY: { method: "GET", category: "READ", run: getContentSummary },
+  GETHOMEDIRECTORY: { method: "GET", category: "UNCHECKED", run: (r) => json(r, { Path: `/user/${r.user}` }) },
+  GETDELEGATIONTOKEN: { method: "GET", category: "UNCHECKED", run: (r) => json(r, { Token: null }) },
+  OPEN: { method: "GET", category: "READ", run: open },
+  GETFILECHECKSUM: { method: "GET", category: "READ", run: redirectAfterLookup },
+  CREATE: { method: "PUT", category: "UNCHECKED", run: create },
+  MKDIRS: { method: "PUT", category: "WRITE", run: mkdirs },
+  RENAME: { method: "PUT", category: "WRITE", run: rename },
+  SETPERMISSION: { method: "PUT", category: "WRITE", run: setPermission },
+  SETOWNER: { method: "PUT", category: "WRITE", run: setOwner },
+  SETTIMES: { method: "PUT", category: "WRITE", run: setTimes },
+  APPEND: { method: "POST", category: "READ", run: redirectAfterLookup },
+  DELETE: { method: "DELETE", category: "WRITE", run: remove },
+};
+
+/** Safe-mode message verbs per write op ("Cannot create directory /p. ..."). */
+const SAFE_MODE_ACTION: Record<string, string> = {
+  MKDIRS: "Cannot create directory",
+  RENAME: "Cannot rename",
+  DELETE: "Cannot delete",
+  SETPERMISSION: "Cannot set permission for",
+  SETOWNER: "Cannot set owner for",
+  SETTIMES: "Cannot set times",
+};
+
+export function createNameNodeHandler(cluster: EmulatedCluster, index: number): RequestHandler {
+  const logger = cluster.settings.logger;
+  return (req, res) => {
+    handle(cluster, index, req, res).catch((err: unknown) => answerFailure(res, "namenode", err, logger));
+  };
+}
+
+/** Renders any failure: RemoteHdfsError as itself, anything else as the servlet's 500. */
+export function answerFailure(res: ServerResponse, role: Role, err: unknown, logger: Logger): void {
+  if (err instanceof RemoteHdfsError) {
+    sendRemoteError(res, role, err);
+    return;
+  }
+  logger.error({ err, role }, "emulator bug while serving a request");
+  sendRemoteError(res, role, new RemoteHdfsError(500, "java.lang.RuntimeException", String(err)));
+}
+
+async function handle(cluster: EmulatedCluster, index: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { rawPath, search } = splitUrl(req);
+  if (rawPath === "/isActive") {
+    const active = cluster.states[index] === "active";
+    const body = active ? "I am Active!" : "I am not Active!";
+    res.writeHead(active ? 200 : 405, { "Content-Type": "text/plain;charset=utf-8", "Content-Length": Buffer.byteLength(body) });
+    res.end(body);
+    return;
+  }
+  if (rawPath !== WEBHDFS_PREFIX && !rawPath.startsWith(`${WEBHDFS_PREFIX}/`)) {
+    sendJettyNotFound(res, rawPath);
+    return;
+  }
+  const params = parseQuery(search, true);
+  const path = parseHdfsPath(rawPath.slice(WEBHDFS_PREFIX.length) || "/");
+  if (path === null) {
+    sendBadRequestEmpty(res);
+    return;
+  }
+  const opParam = params.get("op");
+  if (opParam === undefined || opParam === "") throw hdfsErrors.unsupported("op=NULL is not supported");
+  const op = opParam.toUpperCase();
+  const spec = OPS[op];
+  if (spec === undefined || spec.method !== req.method) throw invalidOp(op, req.method ?? "GET");
+
+  const plan = cluster.settings.faults.take({ cluster: cluster.name, role: "namenode", op, path: path.text, streamsBody: false });
+  if (plan.latencyMs > 0) await sleep(plan.latencyMs);
+  if (plan.terminal?.kind === "reset") {
+    req.socket.resetAndDestroy();
+    return;
+  }
+  if (plan.terminal?.kind === "error") {
+    const f = plan.terminal;
+    throw new RemoteHdfsError(f.status, f.javaClassName, f.message ?? null, f.exception);
+  }
+  if (req.headers.expect?.toLowerCase() === "100-continue") res.writeContinue();
+
+  const user = effectiveUser(params, cluster.settings.staticUser);
+  if (cluster.startupMode) throw hdfsErrors.retriable("Namenode is in startup mode");
+  const state = cluster.states[index] ?? "standby";
+  if (state === "standby" && spec.category !== "UNCHECKED") throw hdfsErrors.standby(spec.category, "standby");
+  if (state === "observer" && spec.category === "WRITE") throw hdfsErrors.standby("WRITE", "observer");
+  const action = SAFE_MODE_ACTION[op];
+  if (action !== undefined) cluster.checkNotInSafeMode(action, path.text);
+  await spec.run({ cluster, req, res, params, path, user, op });
+}
+
+function invalidOp(op: string, method: string): RemoteHdfsError {
+  if (method === "GET") return hdfsErrors.badParam("op", `No enum constant org.apache.hadoop.hdfs.web.resources.GetOpParam.Op.${op}`);
+  return hdfsErrors.badParam("op", `${op} is not a valid ${method} operation.`);
+}
+
+function json(r: NameNodeRequest, value: unknown): void {
+  sendJson(r.res, "namenode", 200, JSON.stringify(value));
+}
+
+function getFileStatus(r: NameNodeRequest): void {
+  const inode = r.cluster.namespace.stat(r.path, r.user);
+  sendJson(r.res, "namenode", 200, `{"FileStatus":${fileStatusJson(inode, "")}}`);
+}
+
+function listStatusBatch(r: NameNodeRequest): void {
+  const target = r.cluster.namespace.listTarget(r.path, r.user);
+  sendListStatusBatch(r.res, target, r.params.get("startafter") ?? "", r.cluster.settings.listBatchSize);
+}
+
+function getContentSummary(r: NameNodeRequest): void {
+  const c = r.cluster.namespace.contentSummary(r.path, r.user);
+  json(r, {
+    ContentSummary: {
+      directoryCount: c.directoryCount,
+      fileCount: c.fileCount,
+      length: c.length,
+      quota: -1,
+      spaceConsumed: c.spaceConsumed,
+      spaceQuota: -1,
+      typeQuota: {},
+    },
+  });
+}
+
+function open(r: NameNodeRequest): void {
+  const inode = r.cluster.namespace.lookupForRedirect(r.path, r.user);
+  const offset = parseLongParam(r.params, "offset", 0);
+  const length = inode.type === "FILE" ? visibleDataNodeLength(inode) : 0;
+  if (length > 0 && (offset < 0 || offset >= length)) {
+    throw hdfsErrors.io403(`Offset=${offset} out of the range [0, ${length}); OPEN, path=${r.path.text}`);
+  }
+  redirect(r, { offset: String(offset), length: r.params.get("length"), buffersize: r.params.get("buffersize") });
+}
+
+function redirectAfterLookup(r: NameNodeRequest): void {
+  r.cluster.namespace.lookupForRedirect(r.path, r.user);
+  redirect(r, { buffersize: r.params.get("buffersize") });
+}
+
+function create(r: NameNodeRequest): void {
+  // The NN step never looks at the namespace (existence is checked by the DN step), so it works on a standby.
+  parsePermissionParam(r.params, 0o644);
+  parseBooleanParam(r.params, "overwrite", false);
+  redirect(r, {
+    blocksize: r.params.get("blocksize"),
+    buffersize: r.params.get("buffersize"),
+    createflag: r.params.get("createflag") ?? "",
+    createparent: String(parseBooleanParam(r.params, "createparent", true)),
+    overwrite: String(parseBooleanParam(r.params, "overwrite", false)),
+    permission: r.params.get("permission"),
+    replication: r.params.get("replication"),
+  });
+}
+
+/** 307 (or 200 {"Location"} with noredirect=true) to a DataNode, Location built like NamenodeWebHdfsMethods does. */
+function redirect(r: NameNodeRequest, rest: Record<string, string | undefined>): void {
+  const dn = r.cluster.pickDataNode();
+  const query = [`op=${r.op}`];
+  for (const name of ["doas", "user.name"]) {
+    const value = r.params.get(name);
+    if (value !== undefined && value !== "") query.push(`${name}=${encodeQueryValue(value)}`);
+  }
+  query.push(`namenoderpcaddress=${encodeQueryValue(r.cluster.nameserviceId)}`);
+  for (const name of Object.keys(rest).sort()) {
+    const value = rest[name];
+    if (value !== undefined) query.push(`${name}=${encodeQueryValue(value)}`);
+  }
+  const port = dn.hostPort.slice(dn.hostPort.lastIndexOf(":") + 1);
+  const location = `http://${r.cluster.settings.advertisedHost}:${port}${webhdfsUrlPath(r.path)}?${query.join("&")}`;
+  if (parseBooleanParam(r.params, "noredirect", false)) json(r, { Location: location });
+  else sendRedirect(r.res, location);
+}
+
+function mkdirs(r: NameNodeRequest): void {
+  r.cluster.namespace.mkdirs(r.path, parsePermissionParam(r.params, DEFAULT_DIRECTORY_PERMISSION), r.user);
+  json(r, { boolean: true });
+}
+
+function rename(r: NameNodeRequest): void {
+  const destination = r.params.get("destination");
+  if (destination === undefined || destination === "") throw hdfsErrors.requiredParam("destination", "RENAME");
+  const dst = parseAbsolutePath(destination, "destination");
+  const options = r.params.get("renameoptions");
+  const tree = r.cluster.namespace.tree;
+  if (options === undefined) {
+    json(r, { boolean: renameLegacy(tree, r.path, dst, r.user, Date.now()) });
+    return;
+  }
+  const flags = options.split(",").map((o) => o.trim().toUpperCase()).filter((o) => o !== "");
+  for (const flag of flags) {
+    if (flag !== "NONE" && flag !== "OVERWRITE" && flag !== "TO_TRASH") {
+      throw hdfsErrors.badParam("renameoptions", `No enum constant org.apache.hadoop.fs.Options.Rename.${flag}`);
+    }
+  }
+  renameWithOptions(tree, r.path, dst, flags.includes("OVERWRITE"), r.user, Date.now());
+  sendEmptyOk(r.res);
+}
+
+function setPermission(r: NameNodeRequest): void {
+  r.cluster.namespace.setPermission(r.path, parsePermissionParam(r.params, DEFAULT_DIRECTORY_PERMISSION), r.user);
+  sendEmptyOk(r.res);
+}
+
+function setOwner(r: NameNodeRequest): void {
+  const owner = r.params.get("owner") || undefined;
+  const group = r.params.get("group") || undefined;
+  if (owner === undefined && group === undefined) throw hdfsErrors.illegalArgument("Both owner and group are empty.");
+  r.cluster.namespace.setOwner(r.path, owner, group, r.user);
+  sendEmptyOk(r.res);
+}
+
+function setTimes(r: NameNodeRequest): void {
+  const mtime = parseLongParam(r.params, "modificationtime", -1, -1);
+  const atime = parseLongParam(r.params, "accesstime", -1, -1);
+  r.cluster.namespace.setTimes(r.path, mtime, atime, r.user);
+  sendEmptyOk(r.res);
+}
+
+function remove(r: NameNodeRequest): void {
+  json(r, { boolean: r.cluster.namespace.delete(r.path, parseBooleanParam(r.params, "recursive", false), r.user) });
+}

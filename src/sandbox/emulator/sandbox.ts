@@ -1,0 +1,146 @@
+// startSandbox(): starts named emulated HDFS clusters plus the admin endpoint
+// and returns their endpoints, the fault injector and lifecycle controls.
+// This is the public entry point of the emulator (tests, benchmarks, demo).
+
+import { silentLogger, type Logger } from "../../util/log.js";
+import { startAdminServer } from "./admin.js";
+import { EmulatedCluster, type ClusterSettings, type NameNodeState } from "./cluster.js";
+import type { EndpointServer } from "./endpoint-server.js";
+import { SandboxError } from "./errors.js";
+import { FaultInjector } from "./faults.js";
+
+export interface SandboxOptions {
+  /** Directory holding every cluster's namespace journal and file bytes; reuse it to keep state across restarts. */
+  stateDir: string;
+  /** Cluster names (default ["hdfs1", "hdfs2"]). */
+  clusters?: string[];
+  logger?: Logger;
+  /** LISTSTATUS_BATCH page size (default 1000, like dfs.ls.limit). */
+  listBatchSize?: number;
+  /** DataNodes per cluster (default 1). */
+  datanodesPerCluster?: number;
+  /** NameNode superuser (default "hdfs"; owner of "/"). */
+  superuser?: string;
+  /** Superuser group (default "supergroup"). */
+  supergroup?: string;
+  /** Effective user when a request has no user.name (default "dr.who"). */
+  staticUser?: string;
+  /** Permission of "/" in a new state dir (default 0o777 so any user can start working; real clusters use 0o755). */
+  rootPermission?: number;
+  /** Group membership for permission checks, e.g. { flink: ["hadoop"] }. */
+  userGroups?: Record<string, string[]>;
+  /** Block size when CREATE has no blocksize (default 134217728). */
+  defaultBlockSize?: number;
+  /** Replication when CREATE has no replication (default 3). */
+  defaultReplication?: number;
+  /** dfs.namenode.fs-limits.min-block-size (default 1048576). */
+  minBlockSize?: number;
+  /** Close an aborted upload with the bytes received (default true, HdfsWriter behaviour). */
+  closeAbortedUploads?: boolean;
+  /** Host name put into redirect Locations (default "127.0.0.1"). */
+  advertisedHost?: string;
+}
+
+export interface SandboxEndpoints {
+  admin: string;
+  clusters: Record<string, { namenodes: string[]; datanodes: string[] }>;
+}
+
+export interface Sandbox {
+  readonly endpoints: SandboxEndpoints;
+  readonly faults: FaultInjector;
+  /** Swaps active and standby NameNode of `cluster`. */
+  failover(cluster: string): void;
+  /** Sets one NameNode's HA state (index 0 or 1). */
+  setNameNodeState(cluster: string, index: number, state: NameNodeState): void;
+  /** Safe mode: writes get 403 RetriableException(SafeModeException). */
+  setSafeMode(cluster: string, on: boolean): void;
+  /** Startup mode: every NameNode request gets 403 RetriableException "Namenode is in startup mode". */
+  setStartupMode(cluster: string, on: boolean): void;
+  /** Closes all servers and sockets and flushes the namespace. */
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_CLUSTERS = ["hdfs1", "hdfs2"];
+const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
+  const names = options.clusters ?? DEFAULT_CLUSTERS;
+  if (names.length === 0) throw new SandboxError("at least one cluster name is required");
+  for (const name of names) {
+    if (!CLUSTER_NAME.test(name)) throw new SandboxError(`invalid cluster name "${name}" (letters, digits, "-" and "_")`);
+  }
+  if (new Set(names).size !== names.length) throw new SandboxError(`duplicate cluster names in ${names.join(",")}`);
+  const logger = options.logger ?? silentLogger;
+  const faults = new FaultInjector();
+  const clusters = new Map<string, EmulatedCluster>();
+  const stopAll = async () => {
+    faults.dispose();
+    await Promise.all([...clusters.values()].map((c) => c.stop()));
+  };
+  try {
+    for (const name of names) {
+      const cluster = await EmulatedCluster.start(clusterSettings(name, options, logger, faults));
+      clusters.set(name, cluster);
+      faults.registerCluster(name, cluster);
+    }
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  const get = (name: string): EmulatedCluster => {
+    const cluster = clusters.get(name);
+    if (cluster === undefined) throw new SandboxError(`unknown cluster "${name}" (have ${names.join(", ")})`);
+    return cluster;
+  };
+  const urls = (servers: EndpointServer[]) => servers.map((s) => s.url);
+  const clusterEndpoints: SandboxEndpoints["clusters"] = {};
+  for (const [name, cluster] of clusters) clusterEndpoints[name] = { namenodes: urls(cluster.namenodes), datanodes: urls(cluster.datanodes) };
+  // The admin server serves this very object; it only reads it once requests arrive.
+  let sandbox: Sandbox | undefined;
+  const admin = await startAdminServer(() => sandbox as Sandbox, logger);
+  sandbox = {
+    endpoints: { admin: admin.url, clusters: clusterEndpoints },
+    faults,
+    failover: (name) => get(name).failover(),
+    setNameNodeState: (name, index, state) => get(name).setNameNodeState(index, state),
+    setSafeMode: (name, on) => {
+      get(name).safeMode = on;
+    },
+    setStartupMode: (name, on) => {
+      get(name).startupMode = on;
+    },
+    stop: async () => {
+      await admin.close();
+      await stopAll();
+    },
+  };
+  logger.info({ endpoints: sandbox.endpoints }, "sandbox started");
+  return sandbox;
+}
+
+function clusterSettings(name: string, o: SandboxOptions, logger: Logger, faults: FaultInjector): ClusterSettings {
+  return {
+    name,
+    stateDir: o.stateDir,
+    logger,
+    faults,
+    listBatchSize: positive(o.listBatchSize ?? 1000, "listBatchSize"),
+    datanodeCount: positive(o.datanodesPerCluster ?? 1, "datanodesPerCluster"),
+    superuser: o.superuser ?? "hdfs",
+    supergroup: o.supergroup ?? "supergroup",
+    staticUser: o.staticUser ?? "dr.who",
+    rootPermission: o.rootPermission ?? 0o777,
+    userGroups: o.userGroups ?? {},
+    defaultBlockSize: o.defaultBlockSize ?? 134217728,
+    defaultReplication: o.defaultReplication ?? 3,
+    minBlockSize: o.minBlockSize ?? 1048576,
+    closeAbortedUploads: o.closeAbortedUploads ?? true,
+    advertisedHost: o.advertisedHost ?? "127.0.0.1",
+  };
+}
+
+function positive(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new SandboxError(`${name} must be a positive integer, got ${value}`);
+  return value;
+}
