@@ -1,0 +1,66 @@
+// Prefix maps for rewriting absolute paths (`FROM=TO`): longest prefix wins,
+// matching respects path-segment boundaries, and ambiguous or overlapping maps
+// are rejected when the map is built, not when a path happens to hit them.
+
+import { UsageError } from "../util/errors.js";
+import { isUnderPrefix } from "./closure.js";
+
+export interface PathMapping {
+  from: string;
+  to: string;
+}
+
+export interface PathMap {
+  /** Sorted longest `from` first. */
+  readonly mappings: readonly PathMapping[];
+}
+
+/** Trailing slashes are not significant for matching (except for a bare root such as `/`). */
+function normalizePrefix(p: string): string {
+  const trimmed = p.replace(/\/+$/, "");
+  return trimmed === "" || trimmed.endsWith(":") ? p : trimmed;
+}
+
+/** Builds a map from `FROM=TO` strings. Throws UsageError on malformed, duplicate or overlapping entries. */
+export function parsePathMap(pairs: readonly string[]): PathMap {
+  const mappings: PathMapping[] = [];
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0 || eq === pair.length - 1) throw new UsageError(`path map entry ${JSON.stringify(pair)} is not FROM=TO`);
+    const from = normalizePrefix(pair.slice(0, eq));
+    const to = normalizePrefix(pair.slice(eq + 1));
+    if (pair.indexOf("=", eq + 1) >= 0) {
+      throw new UsageError(`path map entry ${JSON.stringify(pair)} is ambiguous: more than one "="`);
+    }
+    mappings.push({ from, to });
+  }
+  return pathMapOf(mappings);
+}
+
+/** Validates a list of mappings (same rules as parsePathMap). */
+export function pathMapOf(mappings: readonly PathMapping[]): PathMap {
+  for (let i = 0; i < mappings.length; i++) {
+    for (let j = i + 1; j < mappings.length; j++) {
+      const a = mappings[i]!;
+      const b = mappings[j]!;
+      if (a.from === b.from) throw new UsageError(`path map lists ${a.from} twice (-> ${a.to} and -> ${b.to})`);
+      if (isUnderPrefix(a.from, b.from) || isUnderPrefix(b.from, a.from)) {
+        throw new UsageError(`path map prefixes ${a.from} and ${b.from} overlap; give non-nested prefixes`);
+      }
+    }
+  }
+  return { mappings: [...mappings].sort((a, b) => b.from.length - a.from.length) };
+}
+
+/** The map with every entry reversed (TO=FROM). */
+export function invertPathMap(map: PathMap): PathMap {
+  return pathMapOf(map.mappings.map(({ from, to }) => ({ from: to, to: from })));
+}
+
+/** The rewritten path, or null when no prefix matches (on a segment boundary). */
+export function mapPath(map: PathMap, path: string): string | null {
+  for (const { from, to } of map.mappings) {
+    if (isUnderPrefix(path, from)) return to + path.slice(from.length);
+  }
+  return null;
+}
