@@ -99,10 +99,36 @@ describe("OPEN", () => {
     await expect(c.open("/f")).rejects.toMatchObject({ failure: "unexpected-response", status: 307, detail: "redirect without a Location header" });
   });
 
-  it("a DataNode that stalls before its headers hits the deadline", async () => {
+  it("a DataNode that stalls before its headers hits the deadline; the whole two-step sequence is retried", async () => {
     await cluster(() => {});
     const err = await c.open("/f", { timeoutMs: 150 }).catch((e: unknown) => e);
     expect((err as WebHdfsError).failure).toBe("timeout");
+    expect((err as WebHdfsError).step).toBe("datanode");
+    expect(nn.count()).toBe(FAST_RETRY.maxAttempts);
+    expect(dn.count()).toBe(FAST_RETRY.maxAttempts);
+  });
+
+  it("a body that stalls mid-transfer errors the stream after the idle timeout", async () => {
+    await cluster((_req, res) => {
+      res.writeHead(200, { "content-length": 10_000 });
+      res.write(Buffer.alloc(100));
+    });
+    const stream = await c.open("/f", { timeoutMs: 150 });
+    const err = await buffer(stream).catch((e: unknown) => e);
+    expect((err as WebHdfsError).failure).toBe("timeout");
+    expect((err as WebHdfsError).message).toContain("after 100 bytes");
+  });
+
+  it("the AbortSignal ends a stream that is being read", async () => {
+    await cluster((_req, res) => {
+      res.writeHead(200, { "content-length": 10_000 });
+      res.write(Buffer.alloc(100));
+    });
+    const controller = new AbortController();
+    const stream = await c.open("/f", { signal: controller.signal });
+    setTimeout(() => controller.abort(), 30);
+    const err = await buffer(stream).catch((e: unknown) => e);
+    expect((err as WebHdfsError).failure).toBe("aborted");
     expect((err as WebHdfsError).step).toBe("datanode");
   });
 });
@@ -152,6 +178,17 @@ describe("CREATE", () => {
     expect(err).toBeInstanceOf(WebHdfsError);
     expect((err as WebHdfsError).failure).toBe("network");
     expect((err as WebHdfsError).bodyConsumed).toBe(true);
+    expect(source.destroyed).toBe(true);
+    expect(dn.count()).toBe(1);
+  });
+
+  it("the AbortSignal stops an upload in progress and destroys the source", async () => {
+    await cluster((req) => req.resume());
+    const controller = new AbortController();
+    const source = generated(1024 * 1024 * 1024);
+    setTimeout(() => controller.abort(), 50);
+    const err = await c.create("/f", source, { signal: controller.signal }).catch((e: unknown) => e);
+    expect((err as WebHdfsError).failure).toBe("aborted");
     expect(source.destroyed).toBe(true);
     expect(dn.count()).toBe(1);
   });

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   HdfsPathError, WebHdfsClient, WebHdfsError, createSimpleAuth, encodeHdfsPath, isNotFound, isPermissionDenied,
 } from "../../src/webhdfs/index.js";
+import { maskUrl } from "../../src/webhdfs/paths.js";
 import {
   FAST_RETRY, NOT_FOUND, captureLogger, fileStatus, redirect, sendEmpty, sendJson, sendRemoteException, startFakeServer,
   type FakeServer, type Handler,
@@ -113,6 +114,11 @@ describe("paths", () => {
       "/ckpt/dir%20with%20space/a%2Bb/100%25/c%3Ad/%C3%9Cn%C3%AFc%C3%B8d%C3%A9/%E6%97%A5%E6%9C%AC",
     );
     expect(encodeHdfsPath("/")).toBe("/");
+  });
+
+  it("maskUrl hides secret query values in logged URLs", () => {
+    const url = new URL("http://dn:9864/webhdfs/v1/a?op=OPEN&delegation=abc%2Bdef&user.name=u&offset=0");
+    expect(maskUrl(url, ["delegation"])).toBe("http://dn:9864/webhdfs/v1/a?op=OPEN&delegation=***&user.name=u&offset=0");
   });
 
   it("special characters arrive at the server as the same path, and + survives in query values", async () => {
