@@ -1,0 +1,77 @@
+// Storage over WebHDFS: adapts WebHdfsClient to the engine's Storage surface.
+// Errors stay WebHdfsError (typed, with operation, path, status and remote
+// exception), which isMissing()/isAlreadyExists() understand.
+
+import type { Readable } from "node:stream";
+import { checksumHex, type FileStatus, type WebHdfsClient } from "../webhdfs/index.js";
+import type { Entry, IoOptions, Storage } from "./types.js";
+
+export class WebHdfsStorage implements Storage {
+  readonly kind = "webhdfs" as const;
+  readonly name: string;
+
+  constructor(readonly client: WebHdfsClient) {
+    this.name = client.name;
+  }
+
+  async stat(path: string, o?: IoOptions): Promise<Entry | null> {
+    const st = await this.client.stat(path, o);
+    return st === null ? null : toEntry(path.slice(path.lastIndexOf("/") + 1), st);
+  }
+
+  async list(path: string, o?: IoOptions): Promise<Entry[] | null> {
+    const out: Entry[] = [];
+    try {
+      for await (const page of this.client.listStatusBatches(path, o)) {
+        for (const st of page) out.push(toEntry(st.pathSuffix, st));
+      }
+    } catch (err) {
+      if ((err as { status?: number; javaClassName?: string }).javaClassName === "java.io.FileNotFoundException") return null;
+      throw err;
+    }
+    return out;
+  }
+
+  read(path: string, o?: IoOptions): Promise<Readable> {
+    return this.client.open(path, o);
+  }
+
+  write(path: string, body: Readable | Uint8Array, o: IoOptions & { overwrite?: boolean; blockSize?: number } = {}): Promise<void> {
+    return this.client.create(path, body, {
+      overwrite: o.overwrite ?? false,
+      ...(o.blockSize ? { blockSize: o.blockSize } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+  }
+
+  mkdirs(path: string, o?: IoOptions): Promise<void> {
+    return this.client.mkdirs(path, o);
+  }
+
+  rename(src: string, dst: string, o: IoOptions & { overwrite?: boolean } = {}): Promise<void> {
+    return this.client.rename(src, dst, o);
+  }
+
+  delete(path: string, o: IoOptions & { recursive?: boolean } = {}): Promise<boolean> {
+    return this.client.delete(path, o);
+  }
+
+  async checksum(path: string, o?: IoOptions): Promise<string | null> {
+    const c = await this.client.getFileChecksum(path, o);
+    return `${c.algorithm}:${checksumHex(c)}`;
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+function toEntry(name: string, st: FileStatus): Entry {
+  return {
+    name,
+    type: st.type === "DIRECTORY" ? "dir" : "file",
+    length: st.length,
+    mtime: st.modificationTime,
+    ...(st.blockSize ? { blockSize: st.blockSize } : {}),
+  };
+}
