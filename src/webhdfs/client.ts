@@ -8,7 +8,7 @@ import https from "node:https";
 import { Readable } from "node:stream";
 import { silentLogger, type Logger } from "../util/log.js";
 import { createSimpleAuth, secretValues } from "./auth.js";
-import { WebHdfsError } from "./errors.js";
+import { WebHdfsError, isNotFound } from "./errors.js";
 import { DEFAULT_RETRY_POLICY, NamenodeSelector, withFailover } from "./namenodes.js";
 import { assertAbsoluteHdfsPath, maskUrl, webHdfsUrl, type QueryValue } from "./paths.js";
 import { dataNodeReadStream } from "./read-stream.js";
@@ -106,7 +106,7 @@ export class WebHdfsClient {
     try {
       return await this.getFileStatus(path, o);
     } catch (err) {
-      if (err instanceof WebHdfsError && err.javaClassName === "java.io.FileNotFoundException") return null;
+      if (isNotFound(err)) return null;
       throw err;
     }
   }

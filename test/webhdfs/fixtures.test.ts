@@ -2,17 +2,17 @@
 // and the recorded F1 OPEN exchange (NN 307 + DN 200) replayed byte for byte to the client.
 
 import { readFileSync, readdirSync } from "node:fs";
+import type { IncomingMessage } from "node:http";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeWithShared } from "../helpers/shared.js";
 import { WebHdfsClient, WebHdfsError, isNotFound, isRetriable, isStandby } from "../../src/webhdfs/index.js";
 import { errorFromResponse, type StepContext } from "../../src/webhdfs/responses.js";
 import { checksumHex, fileChecksumBody, fileChecksumObject, listStatusBody, parseJson, parseRemoteException } from "../../src/webhdfs/wire.js";
-import { Readable } from "node:stream";
-import type { IncomingMessage } from "node:http";
 
 const ctx: StepContext = { cluster: "hdfs1", operation: "OPEN", path: "/p", step: "namenode", namenode: "http://nn:9870", secrets: [] };
 
@@ -20,7 +20,6 @@ const ctx: StepContext = { cluster: "hdfs1", operation: "OPEN", path: "/p", step
 function recordedResponse(status: number, body: string): IncomingMessage {
   const stream = Readable.from([Buffer.from(body)]) as unknown as IncomingMessage;
   Object.assign(stream, { statusCode: status, statusMessage: "", headers: { "content-type": "application/json" }, complete: true });
-  stream.once("end", () => Object.assign(stream, { complete: true }));
   return stream;
 }
 
@@ -97,11 +96,11 @@ describeWithShared("WebHDFS fixtures parse", (shared) => {
     }
   });
 
-  describe_F1_replay(() => read("F1-open-nn307-dn200-hadoop2.http"));
+  replayRecordedOpen(() => read("F1-open-nn307-dn200-hadoop2.http"));
 });
 
 /** Serves the two recorded responses of F1 (NN then DN) as raw bytes and opens the file through the client. */
-function describe_F1_replay(transcript: () => string): void {
+function replayRecordedOpen(transcript: () => string): void {
   let server: net.Server;
   let port = 0;
   const served: string[] = [];
