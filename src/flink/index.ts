@@ -23,7 +23,7 @@ export {
 } from "./checkpoint-properties.js";
 export { checkpointKind, checkpointPropertiesOf } from "./kind.js";
 export { parsePathMap, pathMapOf, invertPathMap, mapPath, type PathMap, type PathMapping } from "./path-map.js";
-export { rewriteMetadataPaths, rewritePathsInPlace, PathRewriteError, type RewriteResult } from "./rewrite.js";
+export { rewriteMetadataPaths, rewritePathsInPlace, verifyRewrittenClosure, PathRewriteError, type RewriteResult } from "./rewrite.js";
 export {
   buildCheckpointMetadata,
   stableUuid,

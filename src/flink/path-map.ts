@@ -1,6 +1,7 @@
 // Prefix maps for rewriting absolute paths (`FROM=TO`): longest prefix wins,
-// matching respects path-segment boundaries, and ambiguous or overlapping maps
-// are rejected when the map is built, not when a path happens to hit them.
+// matching respects path-segment boundaries, and ambiguous maps (a source twice,
+// overlapping targets) are rejected when the map is built, not when a path
+// happens to hit them.
 
 import { UsageError } from "../util/errors.js";
 import { isUnderPrefix } from "./closure.js";
@@ -37,15 +38,20 @@ export function parsePathMap(pairs: readonly string[]): PathMap {
   return pathMapOf(mappings);
 }
 
-/** Validates a list of mappings (same rules as parsePathMap). */
+/**
+ * Validates a list of mappings (same rules as parsePathMap). Nested source
+ * prefixes are allowed (the longest match wins); a source listed twice, or two
+ * targets that are equal or nested (two source trees could land on the same
+ * path, and the map could not be inverted), are rejected.
+ */
 export function pathMapOf(mappings: readonly PathMapping[]): PathMap {
   for (let i = 0; i < mappings.length; i++) {
     for (let j = i + 1; j < mappings.length; j++) {
       const a = mappings[i]!;
       const b = mappings[j]!;
-      if (a.from === b.from) throw new UsageError(`path map lists ${a.from} twice (-> ${a.to} and -> ${b.to})`);
-      if (isUnderPrefix(a.from, b.from) || isUnderPrefix(b.from, a.from)) {
-        throw new UsageError(`path map prefixes ${a.from} and ${b.from} overlap; give non-nested prefixes`);
+      if (a.from === b.from) throw new UsageError(`path map lists ${a.from} twice (-> ${a.to} and -> ${b.to}): ambiguous`);
+      if (isUnderPrefix(a.to, b.to) || isUnderPrefix(b.to, a.to)) {
+        throw new UsageError(`path map targets ${a.to} (from ${a.from}) and ${b.to} (from ${b.from}) overlap: different sources could land on the same path`);
       }
     }
   }

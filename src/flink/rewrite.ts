@@ -2,8 +2,7 @@
 // segments and directories) through a PathMap, re-serializes it, and re-parses
 // the result to check that exactly the expected references changed.
 
-import { MetadataFormatError } from "./errors.js";
-import { referenceClosure } from "./closure.js";
+import { referenceClosure, type FileReference } from "./closure.js";
 import { parseMetadata, serializeMetadata } from "./metadata.js";
 import { mapPath, type PathMap } from "./path-map.js";
 import { walkHandles } from "./walk.js";
@@ -73,14 +72,19 @@ export function rewriteMetadataPaths(bytes: Uint8Array, map: PathMap, options: {
     );
   }
   const out = serializeMetadata(md);
-  verifyRewrite(out, before, map);
+  verifyRewrittenClosure(before, out, (p) => mapPath(map, p) ?? p);
   return { bytes: out, rewritten, unmatched: unmatchedList };
 }
 
-/** Re-parses the output and checks its closure is the input closure with mapped locations. */
-function verifyRewrite(out: Buffer, before: ReturnType<typeof referenceClosure>, map: PathMap): void {
+/**
+ * Re-parses rewritten bytes and checks that their closure is `before` with every
+ * absolute location passed through `map` (same files, sizes and kinds).
+ * `before` must come from referenceClosure(original, ""). Throws PathRewriteError
+ * (or MetadataFormatError if `out` does not parse).
+ */
+export function verifyRewrittenClosure(before: readonly FileReference[], out: Uint8Array, map: (path: string) => string): void {
   const after = referenceClosure(parseMetadata(out), "");
-  const expected = new Map(before.map((f) => [f.relative ? f.location : (mapPath(map, f.location) ?? f.location), f]));
+  const expected = new Map(before.map((f) => [f.relative ? f.location : map(f.location), f]));
   const problems: string[] = [];
   if (after.length !== expected.size) problems.push(`${before.length} files before, ${after.length} after`);
   for (const f of after) {
@@ -89,6 +93,6 @@ function verifyRewrite(out: Buffer, before: ReturnType<typeof referenceClosure>,
     else if (old.size !== f.size || old.relative !== f.relative) problems.push(`changed size or kind of ${f.location}`);
   }
   if (problems.length > 0) {
-    throw new MetadataFormatError(0, "", `a rewritten file with the same references: ${problems.slice(0, 3).join("; ")}`);
+    throw new PathRewriteError(`rewritten metadata does not reference the expected files: ${problems.slice(0, 3).join("; ")}`);
   }
 }
