@@ -36,6 +36,8 @@ export interface WebHdfsClientOptions {
   maxSockets?: number;
   /** Rewrites the DataNode URL of a redirect (e.g. a container hostname that does not resolve here). */
   rewriteDataNodeUrl?: (url: URL) => URL;
+  /** TLS settings for https NameNodes and DataNodes (CA bundle, client certificate...). */
+  tls?: Pick<https.AgentOptions, "ca" | "cert" | "key" | "rejectUnauthorized" | "servername">;
 }
 
 export type UploadBody = Readable | Uint8Array | string;
@@ -86,9 +88,12 @@ export class WebHdfsClient {
     const maxSockets = options.maxSockets ?? 16;
     this.#nnAgents = {
       http: new http.Agent({ keepAlive: true, maxSockets }),
-      https: new https.Agent({ keepAlive: true, maxSockets }),
+      https: new https.Agent({ ...options.tls, keepAlive: true, maxSockets }),
     };
-    this.#dnAgents = { http: new http.Agent({ keepAlive: false }), https: new https.Agent({ keepAlive: false }) };
+    this.#dnAgents = {
+      http: new http.Agent({ keepAlive: false }),
+      https: new https.Agent({ ...options.tls, keepAlive: false }),
+    };
     this.#rewrite = options.rewriteDataNodeUrl ?? ((url) => url);
   }
 

@@ -133,6 +133,19 @@ describe("OPEN", () => {
   });
 });
 
+describe("connections", () => {
+  it("NameNode connections are reused (keep-alive); DataNode connections are not", async () => {
+    await cluster((_req, res) => {
+      res.writeHead(200, { "content-length": 2 });
+      res.end("ok");
+    });
+    for (let i = 0; i < 3; i++) expect((await buffer(await c.open("/f"))).toString()).toBe("ok");
+    expect(new Set(nn.requests.map((r) => r.remotePort)).size).toBe(1);
+    expect(new Set(dn.requests.map((r) => r.remotePort)).size).toBe(3);
+    expect(dn.requests.every((r) => r.headers.connection === "close")).toBe(true);
+  });
+});
+
 describe("CREATE", () => {
   it("streams the body after an unsolicited 100 Continue and resolves on 201", async () => {
     let received = 0;

@@ -78,6 +78,15 @@ describe("NameNode failover", () => {
     expect(c.activeNamenode()).toBe(nn2.url);
   });
 
+  it("fails over when the first NameNode resets the connection", async () => {
+    const nn1 = await server((req) => req.socket.destroy());
+    const nn2 = await server(active);
+    const c = client([nn1.url, nn2.url]);
+    await c.mkdirs("/a");
+    expect(c.activeNamenode()).toBe(nn2.url);
+    expect(nn1.count()).toBe(1);
+  });
+
   it("fails over when the first NameNode does not answer within the deadline", async () => {
     const nn1 = await server(hang);
     const nn2 = await server(active);

@@ -16,6 +16,9 @@ export interface RecordedRequest {
   /** Query parameters form-decoded (`+` becomes a space), as a NameNode decodes them. */
   query: URLSearchParams;
   op: string;
+  /** Client port of the TCP connection (equal ports = a reused keep-alive connection). */
+  remotePort: number;
+  headers: http.IncomingHttpHeaders;
 }
 
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse, request: RecordedRequest) => void;
@@ -42,6 +45,8 @@ export async function startFakeServer(handler: Handler): Promise<FakeServer> {
       hdfsPath: decodeURIComponent(rawPath.replace(/^\/webhdfs\/v1/, "")),
       query,
       op: (query.get("op") ?? "").toUpperCase(),
+      remotePort: req.socket.remotePort ?? 0,
+      headers: req.headers,
     };
     requests.push(recorded);
     current(req, res, recorded);
