@@ -50,6 +50,8 @@ export class EmulatedCluster implements ReachabilityControl {
   startupMode = false;
   /** Checksums of closed files, keyed by fileId, valid while length and mtime are unchanged. */
   readonly checksumCache = new Map<number, { length: number; modificationTime: number; value: ChecksumValue }>();
+  /** Uploads still being received; stop() waits for them so their final length reaches the journal. */
+  private readonly uploads = new Set<Promise<unknown>>();
   private nextDataNode = 0;
   private holderSeq = 0;
 
@@ -136,6 +138,14 @@ export class EmulatedCluster implements ReachabilityControl {
     return `DFSClient_NONMAPREDUCE_${process.pid}_${++this.holderSeq}`;
   }
 
+  /** Registers an in-flight upload so stop() can let it settle. */
+  trackUpload<T>(upload: Promise<T>): Promise<T> {
+    this.uploads.add(upload);
+    const forget = () => this.uploads.delete(upload);
+    upload.then(forget, forget);
+    return upload;
+  }
+
   async setUnreachable(mode: UnreachableMode | null): Promise<void> {
     for (const server of [...this.namenodes, ...this.datanodes]) await server.setUnreachable(mode);
   }
@@ -143,6 +153,7 @@ export class EmulatedCluster implements ReachabilityControl {
   /** Closes every endpoint and flushes the journal. */
   async stop(): Promise<void> {
     await Promise.all([...this.namenodes, ...this.datanodes].map((s) => s.close()));
+    await Promise.allSettled([...this.uploads]);
     await this.journal.close();
   }
 }

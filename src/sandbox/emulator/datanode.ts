@@ -187,14 +187,14 @@ async function createFile(r: DataNodeRequest): Promise<void> {
   r.cluster.checkNotInSafeMode("Cannot create file", r.path.text);
   const holder = r.cluster.newLeaseHolder();
   const file = r.cluster.namespace.startFile(r.path, { overwrite, permission, blockSize, replication, holder }, r.user);
-  await receiveInto(r, file, false, 201);
+  await r.cluster.trackUpload(receiveInto(r, file, false, 201));
 }
 
 async function appendFile(r: DataNodeRequest): Promise<void> {
   r.res.writeContinue();
   r.cluster.checkNotInSafeMode("Cannot append to file", r.path.text);
   const file = r.cluster.namespace.startAppend(r.path, r.cluster.newLeaseHolder(), r.user);
-  await receiveInto(r, file, true, 200);
+  await r.cluster.trackUpload(receiveInto(r, file, true, 200));
 }
 
 async function receiveInto(r: DataNodeRequest, file: FileInode, append: boolean, successStatus: 200 | 201): Promise<void> {

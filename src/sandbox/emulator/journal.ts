@@ -83,6 +83,10 @@ export class NamespaceJournal implements JournalSink {
   }
 
   append(record: JournalRecord): void {
+    if (this.stream.writableEnded) {
+      this.logger.error({ file: this.file, record }, "namespace change after the journal was closed; not persisted");
+      return;
+    }
     this.stream.write(JSON.stringify(record) + "\n");
   }
 

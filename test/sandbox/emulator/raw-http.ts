@@ -20,10 +20,17 @@ export interface RawRequest {
   headers?: Record<string, string | number>;
 }
 
+/** Host, port and the request target exactly as written (node's URL parsing would normalise "/../"). */
+function target(url: string): { host: string; port: number; path: string } {
+  const m = /^http:\/\/([^/:]+):(\d+)(\/.*)?$/.exec(url);
+  if (m === null) throw new Error(`not an http URL with a port: ${url}`);
+  return { host: m[1] ?? "", port: Number(m[2]), path: m[3] ?? "/" };
+}
+
 export function request(url: string, options: RawRequest = {}): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const interim: number[] = [];
-    const req = httpRequest(url, { method: options.method ?? "GET", headers: options.headers, agent: false }, (res) => {
+    const req = httpRequest({ ...target(url), method: options.method ?? "GET", headers: options.headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("error", reject);
@@ -36,7 +43,10 @@ export function request(url: string, options: RawRequest = {}): Promise<RawRespo
     req.on("information", (info) => interim.push(info.statusCode));
     req.on("error", reject);
     const body = options.body;
-    if (body instanceof Readable) body.pipe(req);
+    if (body instanceof Readable) {
+      req.flushHeaders(); // start the request before the first body byte, like an upload that stalls
+      body.pipe(req);
+    }
     else req.end(body);
   });
 }
@@ -44,7 +54,7 @@ export function request(url: string, options: RawRequest = {}): Promise<RawRespo
 /** Like request(), but resolves with the bytes received even when the connection is cut mid-body. */
 export function requestPartial(url: string): Promise<{ status: number; headers: IncomingHttpHeaders; received: Buffer; complete: boolean }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { agent: false }, (res) => {
+    const req = httpRequest({ ...target(url), agent: false }, (res) => {
       const chunks: Buffer[] = [];
       let done = false;
       const finish = (complete: boolean) => {

@@ -1,0 +1,100 @@
+// `ckpt-replicator sandbox`: runs the WebHDFS emulator (named HA clusters plus
+// the admin API) in the foreground, prints the endpoints, writes them as JSON
+// to --endpoints-file once everything listens, and stops cleanly on SIGINT or
+// SIGTERM (exit 0).
+
+import { rename, rm, writeFile } from "node:fs/promises";
+import { once } from "node:events";
+import type { Writable } from "node:stream";
+import type { CommandModule } from "yargs";
+import { UsageError } from "../../util/errors.js";
+import { createLogger, type Logger } from "../../util/log.js";
+import { DEFAULT_CLUSTERS, startSandbox, type SandboxEndpoints } from "../../sandbox/emulator/index.js";
+
+export interface SandboxCommandArgs {
+  stateDir: string;
+  /** Comma-separated cluster names. */
+  clusters?: string;
+  endpointsFile?: string;
+  listBatchSize?: number;
+}
+
+export interface SandboxRunContext {
+  /** Aborting stops the sandbox and makes runSandboxCommand resolve. */
+  signal: AbortSignal;
+  stdout?: Writable;
+  logger?: Logger;
+  /** Called once all servers listen (after the endpoints file is written). */
+  onReady?: (endpoints: SandboxEndpoints) => void;
+}
+
+export function parseClusterList(text: string | undefined): string[] {
+  if (text === undefined) return DEFAULT_CLUSTERS;
+  const names = text.split(",").map((n) => n.trim()).filter((n) => n !== "");
+  if (names.length === 0) throw new UsageError(`--clusters needs at least one name, got "${text}"`);
+  return names;
+}
+
+/** Writes `value` as JSON to `file` via a temporary file and a rename, so readers never see half a file. */
+export async function writeJsonAtomically(file: string, value: unknown): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(value, null, 2) + "\n");
+  await rename(tmp, file);
+}
+
+/** Runs the sandbox until `signal` aborts. The endpoints file is removed again on shutdown. */
+export async function runSandboxCommand(args: SandboxCommandArgs, context: SandboxRunContext): Promise<void> {
+  const stdout = context.stdout ?? process.stdout;
+  const sandbox = await startSandbox({
+    stateDir: args.stateDir,
+    clusters: parseClusterList(args.clusters),
+    logger: context.logger,
+    listBatchSize: args.listBatchSize,
+  });
+  try {
+    if (args.endpointsFile !== undefined) await writeJsonAtomically(args.endpointsFile, sandbox.endpoints);
+    stdout.write(`sandbox running (state dir ${args.stateDir}); endpoints:\n${JSON.stringify(sandbox.endpoints, null, 2)}\n`);
+    context.onReady?.(sandbox.endpoints);
+    if (!context.signal.aborted) await once(context.signal, "abort");
+    stdout.write("sandbox stopping\n");
+  } finally {
+    await sandbox.stop();
+    if (args.endpointsFile !== undefined) await rm(args.endpointsFile, { force: true });
+  }
+}
+
+interface SandboxCliArgv {
+  "state-dir": string;
+  clusters: string | undefined;
+  "endpoints-file": string | undefined;
+  "list-batch-size": number | undefined;
+}
+
+export const sandboxCommand: CommandModule<object, SandboxCliArgv> = {
+  command: "sandbox",
+  describe: "Run local emulated HDFS clusters (WebHDFS NameNode HA pairs + DataNodes) until interrupted",
+  builder: (yargs) =>
+    yargs
+      .option("state-dir", { type: "string", demandOption: true, describe: "Directory for namespaces and file bytes (reuse to keep state)" })
+      .option("clusters", { type: "string", describe: `Comma-separated cluster names (default ${DEFAULT_CLUSTERS.join(",")})` })
+      .option("endpoints-file", { type: "string", describe: "Write the endpoints as JSON to this file once listening" })
+      .option("list-batch-size", { type: "number", describe: "LISTSTATUS_BATCH page size (default 1000)" }),
+  handler: async (argv) => {
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+    try {
+      const args: SandboxCommandArgs = {
+        stateDir: argv["state-dir"],
+        clusters: argv.clusters,
+        endpointsFile: argv["endpoints-file"],
+        listBatchSize: argv["list-batch-size"],
+      };
+      await runSandboxCommand(args, { signal: controller.signal, logger: createLogger() });
+    } finally {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+    }
+  },
+};
