@@ -36,3 +36,4 @@ export {
   type OperatorStateSpec,
   type ChannelSpec,
 } from "./builder.js";
+export { localMetadataSource, directoryOf, MAX_METADATA_BYTES, type MetadataSource } from "./metadata-source.js";
