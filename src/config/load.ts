@@ -96,7 +96,14 @@ async function normalize(parsed: ParsedConfig, file: string, env: NodeJS.Process
   checkRootsDisjoint("paths[].source", paths.map((p) => p.source), problems);
   checkRootsDisjoint("paths[].target", paths.map((p) => p.target), problems);
   let rewrite: PrefixRewrite[] = [];
-  if (parsed.rewrite !== undefined) rewrite = parsed.rewrite;
+  if (parsed.rewrite !== undefined) {
+    rewrite = parsed.rewrite;
+    const froms = new Set<string>();
+    for (const r of rewrite) {
+      if (froms.has(r.from)) problems.push(`rewrite: ${r.from} is listed twice`);
+      froms.add(r.from);
+    }
+  }
   else if (problems.length === 0) rewrite = deriveRewrite(source, target, paths, problems);
   if (problems.length > 0) throw new ConfigError(file, problems);
   const { source: _s, target: _t, paths: _p, rewrite: _r, ...rest } = parsed;
@@ -186,6 +193,7 @@ export function pathSpellings(side: ClusterSide, root: string): string[] {
     schemes.add(scheme);
     if (uri !== `${scheme}://`) spellings.add(`${uri}${root}`);
   }
+  spellings.add(root); // scheme-less absolute paths resolve against the default filesystem
   for (const scheme of schemes) {
     spellings.add(`${scheme}:${root}`);
     spellings.add(`${scheme}://${root}`);

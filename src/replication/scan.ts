@@ -137,7 +137,7 @@ export class TreeScanner {
           }
         }
         await Promise.all(jobs);
-        if (rootSavepoints.units.length > 0) snapshot.jobs.set(`${root}/`, rootSavepoints);
+        if (rootSavepoints.units.length > 0) snapshot.jobs.set(root, rootSavepoints);
         const before = this.jobsSeen.get(root) ?? 0;
         if (result.jobCount === 0 && rootSavepoints.units.length === 0 && before > 0) {
           result.healthy = false;

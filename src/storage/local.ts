@@ -2,7 +2,8 @@
 // checkpoints to local disk or an NFS mount, and for a local DR copy. Paths are
 // absolute filesystem paths. Errors become LocalFsError carrying the errno code.
 
-import { lstat, mkdir, open, readdir, rename, rm, rmdir } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { lstat, mkdir, open, readdir, rename, rm, rmdir, writeFile } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { CkptError } from "../util/errors.js";
@@ -68,19 +69,13 @@ export class LocalStorage implements Storage {
   }
 
   async write(path: string, body: Readable | Uint8Array, o: IoOptions & { overwrite?: boolean } = {}): Promise<void> {
-    let handle;
+    const flag = o.overwrite ? "w" : "wx";
+    const signal = o.signal ? { signal: o.signal } : {};
     try {
-      handle = await open(path, o.overwrite ? "w" : "wx");
+      if (body instanceof Uint8Array) await writeFile(path, body, { flag, ...signal });
+      else await pipeline(body, createWriteStream(path, { flags: flag }), signal);
     } catch (err) {
-      return this.fail("write", path, err);
-    }
-    try {
-      if (body instanceof Uint8Array) await handle.writeFile(body, o.signal ? { signal: o.signal } : {});
-      else await pipeline(body, handle.createWriteStream({ autoClose: false }), o.signal ? { signal: o.signal } : {});
-    } catch (err) {
-      return this.fail("write", path, err);
-    } finally {
-      await handle.close().catch(() => {});
+      this.fail("write", path, err);
     }
   }
 

@@ -44,7 +44,7 @@ describe("config loading", () => {
       {},
     );
     const froms = cfg.rewrite.map((r) => r.from).sort();
-    expect(froms).toEqual(["hdfs:///flink/cp", "hdfs://nn1:8020/flink/cp", "hdfs://ns1/flink/cp", "hdfs:/flink/cp"].sort());
+    expect(froms).toEqual(["/flink/cp", "hdfs:///flink/cp", "hdfs://nn1:8020/flink/cp", "hdfs://ns1/flink/cp", "hdfs:/flink/cp"].sort());
     expect(new Set(cfg.rewrite.map((r) => r.to))).toEqual(new Set(["hdfs://ns2/dr/cp"]));
   });
 

@@ -1,0 +1,85 @@
+// Reading and understanding _metadata files: fetch (bounded), parse, compute the
+// reference closure, classify as complete / not complete yet / corrupt. Results
+// are cached by (path, length, modification time) so each version of a file is
+// read once.
+
+import { errorMessage } from "../util/errors.js";
+import type { Logger } from "../util/log.js";
+import { joinPath, readSmallFile, type Entry, type Storage } from "../storage/types.js";
+import { parseMetadata, referenceClosure, type FileReference } from "../flink/index.js";
+import { METADATA_FILE } from "./layout.js";
+
+export type MetadataView =
+  | { state: "complete"; bytes: Buffer; checkpointId: number; references: FileReference[]; entry: Entry }
+  | { state: "incomplete"; reason: string }
+  | { state: "corrupt"; reason: string; entry: Entry };
+
+export interface CatalogOptions {
+  storage: Storage;
+  maxBytes: number;
+  /** A _metadata unchanged for this long that still does not parse is corrupt, not "being written". */
+  corruptAfterMs: number;
+  /** URI of a unit directory, against which relative handles resolve. */
+  dirUri: (dir: string) => string;
+  logger: Logger;
+  onCorrupt?: (path: string, reason: string) => void;
+  now?: () => number;
+}
+
+export class MetadataCatalog {
+  private readonly cache = new Map<string, { key: string; view: MetadataView }>();
+
+  constructor(private readonly o: CatalogOptions) {}
+
+  /** True when the listed _metadata is already known complete (no fresh stat needed). */
+  isKnownComplete(unitDir: string, listed: Entry): boolean {
+    const cached = this.cache.get(unitDir);
+    return cached !== undefined && cached.view.state === "complete" && cached.key === cacheKey(listed);
+  }
+
+  async view(unitDir: string, entry: Entry, signal?: AbortSignal): Promise<MetadataView> {
+    const key = cacheKey(entry);
+    const cached = this.cache.get(unitDir);
+    if (cached && cached.key === key && cached.view.state !== "incomplete") return cached.view;
+    const view = await this.load(unitDir, entry, signal);
+    if (view.state === "corrupt" && cached?.view.state !== "corrupt") this.o.onCorrupt?.(joinPath(unitDir, METADATA_FILE), view.reason);
+    this.cache.set(unitDir, { key, view });
+    return view;
+  }
+
+  /** Drop entries of units that no longer exist. */
+  retainOnly(unitDirs: Set<string>): void {
+    for (const dir of this.cache.keys()) if (!unitDirs.has(dir)) this.cache.delete(dir);
+  }
+
+  private async load(unitDir: string, entry: Entry, signal?: AbortSignal): Promise<MetadataView> {
+    const path = joinPath(unitDir, METADATA_FILE);
+    const now = (this.o.now ?? Date.now)();
+    const settled = now - entry.mtime > this.o.corruptAfterMs;
+    if (entry.length === 0) {
+      return settled ? { state: "corrupt", reason: `${path} is empty`, entry } : { state: "incomplete", reason: "being written (length 0)" };
+    }
+    if (entry.length > this.o.maxBytes) {
+      return { state: "corrupt", reason: `${path} is ${entry.length} bytes, above scan.maxMetadataSize (${this.o.maxBytes})`, entry };
+    }
+    let bytes: Buffer;
+    try {
+      bytes = await readSmallFile(this.o.storage, path, this.o.maxBytes, signal ? { signal } : {});
+    } catch (err) {
+      return { state: "incomplete", reason: `cannot read yet: ${errorMessage(err)}` };
+    }
+    try {
+      const md = parseMetadata(bytes);
+      const references = referenceClosure(md, this.o.dirUri(unitDir));
+      return { state: "complete", bytes, checkpointId: Number(md.checkpointId), references, entry };
+    } catch (err) {
+      const reason = `${path}: ${errorMessage(err)}`;
+      if (!settled) return { state: "incomplete", reason };
+      return { state: "corrupt", reason, entry };
+    }
+  }
+}
+
+function cacheKey(e: Entry): string {
+  return `${e.length}:${e.mtime}`;
+}

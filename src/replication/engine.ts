@@ -1,0 +1,283 @@
+// The replication engine for one source/target pair: owns the scanners, the
+// metadata catalogs, the copier and one JobReplicator per job, and runs cycles
+// (scan both sides -> sync each job). `run` keeps cycling; `resync` runs one
+// cycle and waits for it. Jobs are independent: one job's failure or long copy
+// does not hold the others back.
+
+import type { Config } from "../config/load.js";
+import { errorMessage } from "../util/errors.js";
+import type { Logger } from "../util/log.js";
+import { joinPath, type Storage } from "../storage/types.js";
+import { BandwidthLimiter, ByteBudget } from "./bandwidth.js";
+import { MetadataCatalog } from "./catalog.js";
+import { Copier } from "./copy.js";
+import { JobReplicator, type EngineDeps, type SyncOutcome } from "./job.js";
+import { ADMIN_DIR } from "./layout.js";
+import { Lease } from "./lease.js";
+import { ClusterLocator, targetPathFor } from "./locations.js";
+import { TreeScanner, type TreeJob, type TreeSnapshot } from "./scan.js";
+import type { EngineHooks, JobStatus } from "./status.js";
+
+export interface EngineOptions {
+  config: Config;
+  source: Storage;
+  target: Storage;
+  logger: Logger;
+  hooks?: EngineHooks;
+  /** Take the single-writer lease (run, resync); read-only commands do not. */
+  useLease?: boolean;
+}
+
+export interface CycleOptions {
+  /** Wait for every job's sync to finish (resync) instead of leaving long copies running (run). */
+  wait?: boolean;
+  dryRun?: boolean;
+  job?: string;
+  signal?: AbortSignal;
+}
+
+export interface CycleReport {
+  source: TreeSnapshot;
+  target: TreeSnapshot;
+  outcomes: Map<string, SyncOutcome>;
+  started: string[];
+}
+
+export interface EngineStatus {
+  jobs: JobStatus[];
+  lastScanAt: number | null;
+  lastScanOk: boolean;
+  sourceRootsHealthy: boolean;
+  copyQueue: number;
+  bytesInFlight: number;
+  bandwidth: number;
+}
+
+export class Engine {
+  private config: Config;
+  readonly source: Storage;
+  readonly target: Storage;
+  private readonly logger: Logger;
+  private readonly hooks: EngineHooks;
+  private readonly sourceScanner: TreeScanner;
+  private readonly targetScanner: TreeScanner;
+  private readonly sourceCatalog: MetadataCatalog;
+  private readonly targetCatalog: MetadataCatalog;
+  private readonly limiter: BandwidthLimiter;
+  private readonly budget: ByteBudget;
+  private readonly copier: Copier;
+  private readonly jobs = new Map<string, JobReplicator>();
+  private readonly active = new Map<string, Promise<SyncOutcome>>();
+  private readonly stopController = new AbortController();
+  readonly lease: Lease | null;
+  private lastScanAt: number | null = null;
+  private lastScanOk = true;
+  private sourceRootsHealthy = true;
+
+  constructor(o: EngineOptions) {
+    this.config = o.config;
+    this.source = o.source;
+    this.target = o.target;
+    this.logger = o.logger;
+    this.hooks = o.hooks ?? {};
+    const cfg = o.config;
+    const sourceLocator = new ClusterLocator(cfg.source);
+    const targetLocator = new ClusterLocator(cfg.target);
+    this.sourceCatalog = new MetadataCatalog({
+      storage: o.source,
+      maxBytes: cfg.scan.maxMetadataSize,
+      corruptAfterMs: cfg.scan.corruptAfter,
+      dirUri: (dir) => sourceLocator.uriOf(dir, cfg.source),
+      logger: o.logger,
+    });
+    this.targetCatalog = new MetadataCatalog({
+      storage: o.target,
+      maxBytes: cfg.scan.maxMetadataSize,
+      corruptAfterMs: 0,
+      dirUri: (dir) => targetLocator.uriOf(dir, cfg.target),
+      logger: o.logger,
+    });
+    this.sourceScanner = new TreeScanner({
+      storage: o.source,
+      roots: cfg.paths.map((p) => p.source),
+      listConcurrency: cfg.scan.listConcurrency,
+      fullRescanEvery: cfg.scan.fullRescanEvery,
+      refreshMetadata: (dir, listed) => !this.sourceCatalog.isKnownComplete(dir, listed),
+    });
+    this.targetScanner = new TreeScanner({
+      storage: o.target,
+      roots: cfg.paths.map((p) => p.target),
+      listConcurrency: cfg.scan.listConcurrency,
+      fullRescanEvery: cfg.scan.fullRescanEvery,
+    });
+    this.limiter = new BandwidthLimiter(cfg.copy.bandwidth);
+    this.budget = new ByteBudget(cfg.copy.maxBytesInFlight);
+    this.copier = new Copier({
+      source: o.source,
+      target: o.target,
+      limiter: this.limiter,
+      budget: this.budget,
+      concurrency: cfg.copy.concurrency,
+      maxQueued: cfg.copy.maxQueued,
+      retries: cfg.copy.retries,
+      checksum: cfg.copy.checksum,
+      logger: o.logger,
+      onBytes: (n) => this.hooks.onBytes?.("", n),
+    });
+    const leasePath = cfg.lease.path ?? joinPath(joinPath((cfg.paths[0] as { target: string }).target, ADMIN_DIR), "lease");
+    this.lease = o.useLease === false ? null : new Lease(o.target, leasePath, cfg.lease.ttl, o.logger, () => this.stopController.abort());
+    this.deps = {
+      config: cfg,
+      source: o.source,
+      target: o.target,
+      sourceLocator,
+      targetLocator,
+      sourceCatalog: this.sourceCatalog,
+      targetCatalog: this.targetCatalog,
+      copier: this.copier,
+      lease: this.lease,
+      logger: o.logger,
+      hooks: this.hooks,
+      deleteBudget: { remaining: cfg.reap.maxDeletesPerCycle },
+    };
+  }
+
+  private readonly deps: EngineDeps;
+
+  /** Takes the target lease; throws LeaseHeldError when another replicator holds it. */
+  async start(): Promise<void> {
+    await this.lease?.acquire();
+  }
+
+  /** Applies the settings that can change at runtime (concurrency, bandwidth, retention, reaping, scan). */
+  applyConfig(next: Config): void {
+    this.config = next;
+    this.deps.config = next;
+    this.copier.setConcurrency(next.copy.concurrency);
+    this.copier.setChecksum(next.copy.checksum);
+    this.limiter.setRate(next.copy.bandwidth);
+    this.budget.setLimit(next.copy.maxBytesInFlight);
+  }
+
+  get currentConfig(): Config {
+    return this.config;
+  }
+
+  get stopSignal(): AbortSignal {
+    return this.stopController.signal;
+  }
+
+  status(): EngineStatus {
+    return {
+      jobs: [...this.jobs.values()].map((j) => j.status),
+      lastScanAt: this.lastScanAt,
+      lastScanOk: this.lastScanOk,
+      sourceRootsHealthy: this.sourceRootsHealthy,
+      copyQueue: this.copier.pending,
+      bytesInFlight: this.budget.inFlight,
+      bandwidth: this.limiter.rate,
+    };
+  }
+
+  async cycle(o: CycleOptions = {}): Promise<CycleReport> {
+    const signal = o.signal ?? this.stopController.signal;
+    this.lease?.assertHeld();
+    const t0 = Date.now();
+    const [source, target] = await Promise.all([this.sourceScanner.scan(), this.targetScanner.scan()]);
+    const scanMs = Date.now() - t0;
+    this.lastScanAt = Date.now();
+    this.sourceRootsHealthy = source.roots.every((r) => r.healthy);
+    this.lastScanOk = this.sourceRootsHealthy && target.roots.every((r) => r.healthy || r.problem?.endsWith("does not exist"));
+    this.hooks.onScan?.("source", scanMs, source.requests, this.sourceRootsHealthy);
+    this.hooks.onScan?.("target", scanMs, target.requests, true);
+    for (const r of source.roots) if (!r.healthy) this.logger.warn({ root: r.root, problem: r.problem }, "source root unhealthy: nothing is deleted on the target for it");
+    this.sourceCatalog.retainOnly(unitDirs(source));
+    this.targetCatalog.retainOnly(unitDirs(target));
+    this.deps.deleteBudget.remaining = this.config.reap.maxDeletesPerCycle;
+
+    const report: CycleReport = { source, target, outcomes: new Map(), started: [] };
+    const pairs = this.pairJobs(source, target);
+    const runs: Promise<void>[] = [];
+    for (const p of pairs) {
+      if (o.job !== undefined && p.key !== o.job) continue;
+      if (this.active.has(p.sourceDir)) continue;
+      let job = this.jobs.get(p.sourceDir);
+      if (!job) {
+        job = new JobReplicator(p.key, p.sourceDir, p.targetDir, this.deps);
+        this.jobs.set(p.sourceDir, job);
+      }
+      const run = job.sync(
+        {
+          sourceJob: p.sourceJob,
+          sourceHealthy: source.roots.find((r) => r.root === p.sourceRoot)?.healthy ?? false,
+          targetJob: p.targetJob,
+          sourceSnapshot: source,
+          targetSnapshot: target,
+          targetRoot: p.targetRoot,
+        },
+        { ...(o.dryRun ? { dryRun: true } : {}), signal },
+      );
+      this.active.set(p.sourceDir, run);
+      report.started.push(p.key);
+      runs.push(
+        run.then(
+          (outcome) => {
+            report.outcomes.set(p.key, outcome);
+          },
+          (err: unknown) => this.logger.error({ job: p.key, err: errorMessage(err) }, "job sync crashed"),
+        ).finally(() => this.active.delete(p.sourceDir)),
+      );
+    }
+    if (o.wait) await Promise.all(runs);
+    return report;
+  }
+
+  /** Waits for every running job sync to finish. */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.active.values()]);
+  }
+
+  /** Stops: aborts in-flight copies (their temporaries are removed), waits up to deadlineMs, releases the lease. */
+  async stop(deadlineMs = 10_000): Promise<void> {
+    this.stopController.abort(new Error("replicator stopping"));
+    this.copier.clear();
+    await Promise.race([this.drain(), new Promise((r) => setTimeout(r, deadlineMs).unref())]);
+    await this.lease?.release();
+    this.source.close();
+    this.target.close();
+  }
+
+  private pairJobs(source: TreeSnapshot, target: TreeSnapshot) {
+    const pairs: Array<{
+      key: string;
+      sourceDir: string;
+      targetDir: string;
+      sourceRoot: string;
+      targetRoot: string;
+      sourceJob: TreeJob | undefined;
+      targetJob: TreeJob | undefined;
+    }> = [];
+    const seenTargets = new Set<string>();
+    for (const job of source.jobs.values()) {
+      const targetDir = targetPathFor(job.dir, this.config.paths);
+      const pair = this.config.paths.find((p) => p.source === job.root);
+      if (targetDir === null || !pair) continue;
+      seenTargets.add(targetDir);
+      pairs.push({ key: job.key, sourceDir: job.dir, targetDir, sourceRoot: job.root, targetRoot: pair.target, sourceJob: job, targetJob: target.jobs.get(targetDir) });
+    }
+    for (const job of target.jobs.values()) {
+      if (seenTargets.has(job.dir)) continue;
+      const pair = this.config.paths.find((p) => p.target === job.root);
+      if (!pair) continue;
+      const sourceDir = job.key === "" ? pair.source : joinPath(pair.source, job.key);
+      pairs.push({ key: job.key, sourceDir, targetDir: job.dir, sourceRoot: pair.source, targetRoot: pair.target, sourceJob: undefined, targetJob: job });
+    }
+    return pairs;
+  }
+}
+
+function unitDirs(s: TreeSnapshot): Set<string> {
+  const out = new Set<string>();
+  for (const j of s.jobs.values()) for (const u of j.units) out.add(u.dir);
+  return out;
+}

@@ -1,0 +1,426 @@
+// One job's replication: from the latest scans, pick the newest complete source
+// checkpoint not yet on the target (skipping intermediate ones), copy what its
+// closure lacks, publish its _metadata only once every file is verified on the
+// target, then reap. Savepoints are each published. One sync runs at a time per
+// job; errors are contained here and reported in the job's status.
+
+import type { Config } from "../config/load.js";
+import { errorMessage } from "../util/errors.js";
+import type { Logger } from "../util/log.js";
+import { joinPath, type Storage } from "../storage/types.js";
+import { writeAtomically } from "./atomic.js";
+import { metadataForTarget } from "./rewrite.js";
+import type { MetadataCatalog } from "./catalog.js";
+import { SourceVanishedError, type Copier } from "./copy.js";
+import { METADATA_FILE, type UnitKind } from "./layout.js";
+import type { ClusterLocator } from "./locations.js";
+import type { Lease } from "./lease.js";
+import { planUnit, type UnitPlan } from "./plan.js";
+import { checkPresence, describeProblem } from "./presence.js";
+import { planReap, type PublishedUnit } from "./reap.js";
+import { readRecord, writeRecord, type ReplicationRecord } from "./records.js";
+import { newestFirst, type TreeJob, type TreeSnapshot, type TreeUnit } from "./scan.js";
+import { newJobStatus, type EngineHooks, type JobStatus } from "./status.js";
+import { CkptError } from "../util/errors.js";
+
+export interface EngineDeps {
+  config: Config;
+  source: Storage;
+  target: Storage;
+  sourceLocator: ClusterLocator;
+  targetLocator: ClusterLocator;
+  sourceCatalog: MetadataCatalog;
+  targetCatalog: MetadataCatalog;
+  copier: Copier;
+  lease: Lease | null;
+  logger: Logger;
+  hooks: EngineHooks;
+  /** Shared across jobs within one cycle. */
+  deleteBudget: { remaining: number };
+}
+
+export interface JobView {
+  sourceJob: TreeJob | undefined;
+  sourceHealthy: boolean;
+  targetJob: TreeJob | undefined;
+  sourceSnapshot: TreeSnapshot;
+  targetSnapshot: TreeSnapshot;
+  targetRoot: string;
+}
+
+export interface SyncOptions {
+  dryRun?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface SyncOutcome {
+  /** Complete source checkpoints seen, and which of them are restorable on the target now. */
+  sourceComplete: string[];
+  publishedNow: string[];
+  /** For --dry-run: what would be copied. */
+  wouldCopy: { unit: string; files: number; bytes: number } | null;
+  upToDate: boolean;
+}
+
+class PublishError extends CkptError {
+  readonly kind = "publish";
+}
+
+interface Candidate {
+  unit: TreeUnit;
+  bytes: Buffer;
+  references: import("../flink/index.js").FileReference[];
+  completedAt: number;
+}
+
+export class JobReplicator {
+  readonly status: JobStatus;
+  private readonly reported = new Set<string>();
+  private recordsChecked = false;
+  private readonly log: Logger;
+
+  constructor(
+    readonly key: string,
+    readonly sourceDir: string,
+    readonly targetDir: string,
+    private readonly deps: EngineDeps,
+  ) {
+    this.status = newJobStatus(key, sourceDir, targetDir);
+    this.log = deps.logger.child({ job: key });
+  }
+
+  async sync(view: JobView, o: SyncOptions = {}): Promise<SyncOutcome> {
+    const outcome: SyncOutcome = { sourceComplete: [], publishedNow: [], wouldCopy: null, upToDate: false };
+    try {
+      this.status.phase = "planning";
+      const candidates = await this.completeSourceUnits(view.sourceJob, o.signal);
+      outcome.sourceComplete = candidates.map((c) => c.unit.name);
+      const { published, unreadable } = await this.publishedOnTarget(view.targetJob, o.signal);
+      if (!o.dryRun) await this.repairRecords(view, published, candidates);
+      this.updateNewest(candidates, published);
+
+      const publishedNames = new Set(published.map((p) => p.unit.name));
+      const newestPublished = Math.max(-1, ...published.filter((p) => p.unit.kind === "checkpoint").map((p) => p.unit.checkpointId));
+      const todo = candidates.filter((c) =>
+        c.unit.kind === "checkpoint" ? c.unit.checkpointId > newestPublished : !publishedNames.has(c.unit.name),
+      );
+      let checkpointDone = false;
+      for (const candidate of todo) {
+        if (candidate.unit.kind === "checkpoint" && checkpointDone) continue; // older ones are skipped
+        const result = await this.replicateUnit(candidate, view, o);
+        if (result === "dry-run") break;
+        if (result === "published") {
+          outcome.publishedNow.push(candidate.unit.name);
+          const refs = await this.targetReferences(candidate, view);
+          published.push({ unit: { ...candidate.unit, dir: this.targetUnitDir(candidate.unit) }, references: refs });
+          if (candidate.unit.kind === "checkpoint") checkpointDone = true;
+        }
+      }
+      if (o.dryRun && todo.length > 0) outcome.wouldCopy = await this.dryRunSummary(todo[0] as Candidate, view);
+      this.updateNewest(candidates, published);
+      outcome.upToDate = !todo.some((c) => c.unit.kind === "savepoint" && !outcome.publishedNow.includes(c.unit.name)) &&
+        (this.status.newestSourceCheckpoint === null || (this.status.newestPublishedCheckpoint ?? -1) >= this.status.newestSourceCheckpoint);
+
+      if (!o.dryRun && view.targetJob && this.deps.config.reap.enabled) {
+        this.status.phase = "reaping";
+        await this.reap(view, published, unreadable);
+      }
+      this.status.lastError = null;
+    } catch (err) {
+      this.status.totals.errors++;
+      this.status.lastError = errorMessage(err);
+      this.status.lastErrorAt = Date.now();
+      this.log.error({ err: errorMessage(err) }, "job sync failed; retrying next cycle");
+      this.deps.hooks.onJobError?.(this.key, err);
+    } finally {
+      this.status.phase = "idle";
+      this.status.current = null;
+    }
+    return outcome;
+  }
+
+  private targetUnitDir(unit: TreeUnit): string {
+    return joinPath(this.targetDir, unit.name);
+  }
+
+  /** Complete source units, newest first; corrupt ones reported once. */
+  private async completeSourceUnits(job: TreeJob | undefined, signal?: AbortSignal): Promise<Candidate[]> {
+    if (!job) return [];
+    const out: Candidate[] = [];
+    for (const unit of job.units) {
+      if (!unit.metadata) continue;
+      const view = await this.deps.sourceCatalog.view(unit.dir, unit.metadata, signal);
+      if (view.state === "complete") {
+        out.push({ unit, bytes: view.bytes, references: view.references, completedAt: view.entry.mtime });
+      } else if (view.state === "corrupt" && this.reportOnce(`corrupt:${unit.dir}:${view.entry.mtime}`)) {
+        this.status.totals.corruptMetadata++;
+        this.log.error({ checkpoint: unit.name, reason: view.reason }, "corrupt _metadata on the source; this checkpoint is skipped");
+        this.deps.hooks.onCorruptMetadata?.(this.key, joinPath(unit.dir, METADATA_FILE), view.reason);
+      }
+    }
+    return out.sort((a, b) => newestFirst(a.unit, b.unit));
+  }
+
+  private async publishedOnTarget(job: TreeJob | undefined, signal?: AbortSignal) {
+    const published: PublishedUnit[] = [];
+    const unreadable: TreeUnit[] = [];
+    for (const unit of job?.units ?? []) {
+      if (!unit.metadata) continue;
+      const view = await this.deps.targetCatalog.view(unit.dir, unit.metadata, signal);
+      if (view.state === "complete") {
+        published.push({ unit, references: this.mapTargetReferences(view.references) });
+      } else {
+        unreadable.push(unit);
+      }
+    }
+    this.status.publishedOnTarget = published.length;
+    return { published, unreadable };
+  }
+
+  private mapTargetReferences(refs: { location: string }[]): Set<string> {
+    const out = new Set<string>();
+    for (const r of refs) {
+      const p = this.deps.targetLocator.pathOf(r.location);
+      if (p !== null) out.add(p);
+    }
+    return out;
+  }
+
+  private async targetReferences(c: Candidate, view: JobView): Promise<Set<string>> {
+    const unitDir = this.targetUnitDir(c.unit);
+    const st = await this.deps.target.stat(joinPath(unitDir, METADATA_FILE));
+    if (st === null) return new Set();
+    const tv = await this.deps.targetCatalog.view(unitDir, st);
+    void view;
+    return tv.state === "complete" ? this.mapTargetReferences(tv.references) : new Set();
+  }
+
+  /** After a crash between publishing a _metadata and writing its record, write the record. */
+  private async repairRecords(view: JobView, published: PublishedUnit[], candidates: Candidate[]): Promise<void> {
+    if (this.recordsChecked) return;
+    for (const p of published) {
+      const existing = await readRecord(this.deps.target, view.targetRoot, this.key, p.unit.name);
+      if (existing) continue;
+      const src = candidates.find((c) => c.unit.name === p.unit.name);
+      this.assertLease();
+      await writeRecord(this.deps.target, view.targetRoot, this.record(p.unit, src?.completedAt ?? p.unit.metadata?.mtime ?? 0, p.references?.size ?? 0, 0, src?.bytes.length ?? 0));
+      this.log.info({ checkpoint: p.unit.name }, "wrote the missing replication record of a published checkpoint");
+    }
+    this.recordsChecked = true;
+  }
+
+  private record(unit: TreeUnit, completedAt: number, files: number, bytes: number, metadataLength: number): ReplicationRecord {
+    return {
+      format: 1,
+      job: this.key,
+      unit: unit.name,
+      kind: unit.kind,
+      checkpointId: Number.isNaN(unit.checkpointId) ? -1 : unit.checkpointId,
+      source: { cluster: this.deps.source.name, dir: joinPath(this.sourceDir, unit.name), metadataLength, completedAt: new Date(completedAt).toISOString() },
+      target: { cluster: this.deps.target.name, dir: this.targetUnitDir(unit) },
+      files,
+      bytes,
+      publishedAt: new Date().toISOString(),
+    };
+  }
+
+  private updateNewest(candidates: Candidate[], published: PublishedUnit[]): void {
+    const checkpoints = candidates.filter((c) => c.unit.kind === "checkpoint");
+    const newestSource = checkpoints[0];
+    this.status.newestSourceCheckpoint = newestSource?.unit.checkpointId ?? null;
+    this.status.newestSourceCompletedAt = newestSource?.completedAt ?? null;
+    const newestPub = published.filter((p) => p.unit.kind === "checkpoint").sort((a, b) => newestFirst(a.unit, b.unit))[0];
+    if (newestPub) {
+      this.status.newestPublishedCheckpoint = newestPub.unit.checkpointId;
+      const src = candidates.find((c) => c.unit.name === newestPub.unit.name);
+      if (src) this.status.newestPublishedCompletedAt = src.completedAt;
+    }
+    const behind = checkpoints.filter((c) => c.unit.checkpointId > (this.status.newestPublishedCheckpoint ?? -1));
+    const oldestBehind = behind[behind.length - 1];
+    this.status.publishedOnTarget = published.length;
+    this.status.lagSeconds = oldestBehind ? Math.max(0, (Date.now() - oldestBehind.completedAt) / 1000) : 0;
+  }
+
+  private reportOnce(key: string): boolean {
+    if (this.reported.has(key)) return false;
+    this.reported.add(key);
+    return true;
+  }
+
+  private assertLease(): void {
+    this.deps.lease?.assertHeld();
+  }
+
+  private async plan(c: Candidate, view: JobView, signal?: AbortSignal): Promise<UnitPlan> {
+    return planUnit(c.references, {
+      source: this.deps.source,
+      sourceLocator: this.deps.sourceLocator,
+      roots: this.deps.config.paths,
+      sourceSnapshot: view.sourceSnapshot,
+      targetSnapshot: view.targetSnapshot,
+      ...(signal ? { signal } : {}),
+    });
+  }
+
+  private async dryRunSummary(c: Candidate, view: JobView) {
+    const plan = await this.plan(c, view);
+    const missing = plan.files.filter((f) => !f.present);
+    return { unit: c.unit.name, files: missing.length, bytes: missing.reduce((n, f) => n + (f.sourceEntry?.length ?? 0), 0) };
+  }
+
+  private async replicateUnit(c: Candidate, view: JobView, o: SyncOptions): Promise<"published" | "skipped" | "dry-run"> {
+    const unit = c.unit;
+    const plan = await this.plan(c, view, o.signal);
+    if (plan.unpublishable.length > 0) {
+      if (this.reportOnce(`unpublishable:${unit.dir}`)) {
+        this.status.totals.unpublishable++;
+        this.log.error({ checkpoint: unit.name, reasons: plan.unpublishable.slice(0, 10) }, "checkpoint cannot be published: it references files outside the replicated roots");
+        this.deps.hooks.onUnpublishable?.(this.key, unit.name, plan.unpublishable);
+      }
+      return "skipped";
+    }
+    if (plan.vanished.length > 0) {
+      await this.abandon(unit, plan.vanished[0] as string);
+      return "skipped";
+    }
+    if (o.dryRun) return "dry-run";
+
+    const toCopy = plan.files.filter((f) => !f.present);
+    const bytesTotal = toCopy.reduce((n, f) => n + (f.sourceEntry?.length ?? 0), 0);
+    this.status.phase = "copying";
+    this.status.current = { unit: unit.name, filesTotal: toCopy.length, filesDone: 0, bytesTotal, bytesDone: 0 };
+    this.status.totals.filesSkipped += plan.files.length - toCopy.length;
+    const controller = new AbortController();
+    const onOuterAbort = () => controller.abort(o.signal?.reason);
+    o.signal?.addEventListener("abort", onOuterAbort, { once: true });
+    let vanished: SourceVanishedError | null = null;
+    try {
+      const results = await Promise.allSettled(
+        toCopy.map(async (f) => {
+          this.assertLease();
+          try {
+            await this.deps.copier.copy(
+              { source: f.source, target: f.target, length: f.sourceEntry?.length ?? 0, ...(f.sourceEntry?.blockSize ? { blockSize: f.sourceEntry.blockSize } : {}), job: this.key, unit: unit.name },
+              controller.signal,
+            );
+          } catch (err) {
+            if (err instanceof SourceVanishedError && !controller.signal.aborted) {
+              vanished = err;
+              controller.abort(err);
+            }
+            throw err;
+          }
+          const len = f.sourceEntry?.length ?? 0;
+          if (this.status.current) {
+            this.status.current.filesDone++;
+            this.status.current.bytesDone += len;
+          }
+          this.status.totals.filesCopied++;
+          this.status.totals.bytesCopied += len;
+          this.deps.hooks.onFileCopied?.(this.key, len);
+        }),
+      );
+      if (vanished !== null) {
+        await this.abandon(unit, (vanished as SourceVanishedError).path);
+        return "skipped";
+      }
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed) throw failed.reason;
+    } finally {
+      o.signal?.removeEventListener("abort", onOuterAbort);
+    }
+
+    this.status.phase = "publishing";
+    await this.publish(c, plan, view, o.signal);
+    const bytes = plan.files.reduce((n, f) => n + (f.sourceEntry?.length ?? 0), 0);
+    this.status.totals.published++;
+    this.status.lastPublishAt = Date.now();
+    const lagMs = Date.now() - c.completedAt;
+    this.log.info(
+      { checkpoint: unit.name, files: plan.files.length, filesCopied: toCopy.length, bytes, bytesCopied: bytesTotal, lagMs },
+      `${unit.kind} published on the target`,
+    );
+    this.deps.hooks.onPublished?.({
+      job: this.key,
+      unit: unit.name,
+      checkpointId: unit.checkpointId,
+      kind: unit.kind,
+      files: plan.files.length,
+      filesCopied: toCopy.length,
+      bytes,
+      bytesCopied: bytesTotal,
+      lagMs,
+      targetDir: this.targetUnitDir(unit),
+    });
+    return "published";
+  }
+
+  private async abandon(unit: TreeUnit, missingPath: string): Promise<void> {
+    const metadataStillThere = await this.deps.source.stat(joinPath(unit.dir, METADATA_FILE)).catch(() => null);
+    const reason = metadataStillThere === null ? "subsumed" : "missing-file";
+    if (reason === "subsumed") {
+      this.status.totals.abandonedSubsumed++;
+      this.log.info({ checkpoint: unit.name, path: missingPath }, "checkpoint subsumed on the source during the copy; moving on to a newer one");
+    } else {
+      this.status.totals.abandonedMissing++;
+      this.log.warn({ checkpoint: unit.name, path: missingPath }, "a file the checkpoint needs is gone from the source; checkpoint abandoned");
+    }
+    this.deps.hooks.onAbandoned?.(this.key, unit.name, reason, missingPath);
+  }
+
+  private async publish(c: Candidate, plan: UnitPlan, view: JobView, signal?: AbortSignal): Promise<void> {
+    const problems = await checkPresence(
+      this.deps.target,
+      plan.files.map((f) => ({ path: f.target, minLength: f.required, exactLength: f.sourceEntry?.length ?? f.required })),
+      signal,
+    );
+    if (problems.length > 0) {
+      throw new PublishError(`not publishing ${c.unit.name}: ${problems.slice(0, 5).map(describeProblem).join("; ")}`);
+    }
+    const bytes = metadataForTarget(c.bytes, this.deps.config.rewrite);
+    const unitDir = this.targetUnitDir(c.unit);
+    this.assertLease();
+    await this.deps.target.mkdirs(unitDir, signal ? { signal } : {});
+    await writeAtomically(this.deps.target, joinPath(unitDir, METADATA_FILE), bytes, { overwrite: true, ...(signal ? { signal } : {}) });
+    const total = plan.files.reduce((n, f) => n + (f.sourceEntry?.length ?? 0), 0);
+    await writeRecord(this.deps.target, view.targetRoot, this.record(c.unit, c.completedAt, plan.files.length, total, c.bytes.length), signal);
+  }
+
+  private async reap(view: JobView, published: PublishedUnit[], unreadable: TreeUnit[]): Promise<void> {
+    const targetJob = view.targetJob as TreeJob;
+    const plan = planReap({
+      sourceJob: view.sourceJob,
+      sourceHealthy: view.sourceHealthy,
+      targetJob,
+      targetRoot: view.targetRoot,
+      roots: this.deps.config.paths,
+      published: published.filter((p) => targetJob.units.some((u) => u.dir === p.unit.dir)),
+      unreadable,
+      retain: this.deps.config.retain,
+      tempGraceMs: this.deps.config.reap.tempGrace,
+      now: Date.now(),
+    });
+    this.status.reapHeld = plan.held;
+    for (const d of plan.deletions) {
+      if (this.deps.deleteBudget.remaining <= 0) {
+        this.log.warn({ left: plan.deletions.length }, "reap.maxDeletesPerCycle reached; continuing next cycle");
+        return;
+      }
+      this.assertLease();
+      try {
+        const existed = await this.deps.target.delete(d.path, { recursive: d.recursive });
+        this.deps.deleteBudget.remaining--;
+        if (existed) {
+          this.status.totals.deleted++;
+          this.log.info({ checkpoint: d.unit, path: d.path, reason: d.reason }, "deleted on the target");
+          this.deps.hooks.onDeleted?.(this.key, d.path, d.reason);
+        }
+      } catch (err) {
+        this.log.warn({ path: d.path, err: errorMessage(err) }, "delete failed; retrying next cycle");
+        if (d.path.endsWith(`/${METADATA_FILE}`)) return; // never delete a checkpoint's files while its _metadata stays
+      }
+    }
+  }
+}
+
+export type { UnitKind };

@@ -1,0 +1,86 @@
+// Planning the publication of one checkpoint: map each file of its reference
+// closure from its source location to a source path and a target path, find
+// the source length, and decide which files the target still lacks. A reference
+// that cannot be mapped makes the checkpoint unpublishable (reported, no crash).
+
+import type { RootPair } from "../config/load.js";
+import type { FileReference } from "../flink/index.js";
+import { baseName, parentOf, type Entry, type Storage } from "../storage/types.js";
+import { targetPathFor, type ClusterLocator } from "./locations.js";
+import type { TreeSnapshot } from "./scan.js";
+
+export interface PlannedFile {
+  source: string;
+  target: string;
+  /** Bytes the checkpoint needs (state size, or a segment's end offset). */
+  required: number;
+  shared: boolean;
+  /** Source length and block size; absent when the source file is gone. */
+  sourceEntry: Entry | null;
+  /** True when the target already has the file with the source's length. */
+  present: boolean;
+}
+
+export interface UnitPlan {
+  files: PlannedFile[];
+  /** Why the checkpoint cannot be published at all (unmappable references). */
+  unpublishable: string[];
+  /** Source files the closure needs that are gone or shorter than needed. */
+  vanished: string[];
+}
+
+export interface PlanContext {
+  source: Storage;
+  sourceLocator: ClusterLocator;
+  roots: RootPair[];
+  sourceSnapshot: TreeSnapshot;
+  targetSnapshot: TreeSnapshot;
+  signal?: AbortSignal;
+}
+
+export function mapReferences(references: FileReference[], locator: ClusterLocator, roots: RootPair[]) {
+  const mapped = new Map<string, { source: string; target: string; required: number; shared: boolean }>();
+  const unpublishable: string[] = [];
+  for (const ref of references) {
+    const sourcePath = locator.pathOf(ref.location);
+    if (sourcePath === null) {
+      unpublishable.push(`references ${ref.location}, which is not on the source cluster`);
+      continue;
+    }
+    const target = targetPathFor(sourcePath, roots);
+    if (target === null) {
+      unpublishable.push(`references ${sourcePath}, outside every configured source root`);
+      continue;
+    }
+    const prior = mapped.get(target);
+    if (prior) prior.required = Math.max(prior.required, ref.size, 0);
+    else mapped.set(target, { source: sourcePath, target, required: Math.max(0, ref.size), shared: ref.shared });
+  }
+  return { mapped: [...mapped.values()], unpublishable };
+}
+
+export async function planUnit(references: FileReference[], ctx: PlanContext): Promise<UnitPlan> {
+  const { mapped, unpublishable } = mapReferences(references, ctx.sourceLocator, ctx.roots);
+  const vanished: string[] = [];
+  const files = await Promise.all(
+    mapped.map(async (m): Promise<PlannedFile> => {
+      let sourceEntry: Entry | null | undefined = lookup(ctx.sourceSnapshot, m.source);
+      // A listing taken while the file was still being written shows it short: ask again.
+      if (sourceEntry === undefined || sourceEntry === null || sourceEntry.length < m.required) {
+        sourceEntry = await ctx.source.stat(m.source, ctx.signal ? { signal: ctx.signal } : {});
+      }
+      if (sourceEntry === null || sourceEntry.type !== "file" || sourceEntry.length < m.required) vanished.push(m.source);
+      const targetEntry = lookup(ctx.targetSnapshot, m.target);
+      const present = !!sourceEntry && !!targetEntry && targetEntry.type === "file" && targetEntry.length === sourceEntry.length;
+      return { ...m, sourceEntry: sourceEntry ?? null, present };
+    }),
+  );
+  return { files, unpublishable, vanished };
+}
+
+/** Entry of a path from the snapshot's listings: undefined when its directory was not listed. */
+function lookup(snapshot: TreeSnapshot, path: string): Entry | null | undefined {
+  const dir = snapshot.listings.get(parentOf(path));
+  if (dir === undefined) return undefined;
+  return dir.get(baseName(path)) ?? null;
+}

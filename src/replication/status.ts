@@ -1,0 +1,102 @@
+// What the engine reports about itself: a per-job status object (read by the
+// CLI, the demo and the metrics exporter) and the hooks through which it
+// announces events as they happen (metrics counters, the demo's output).
+
+export type JobPhase = "idle" | "planning" | "copying" | "publishing" | "reaping";
+
+export interface JobTotals {
+  published: number;
+  filesCopied: number;
+  bytesCopied: number;
+  filesSkipped: number;
+  abandonedSubsumed: number;
+  abandonedMissing: number;
+  unpublishable: number;
+  corruptMetadata: number;
+  deleted: number;
+  errors: number;
+}
+
+export interface JobStatus {
+  job: string;
+  sourceDir: string;
+  targetDir: string;
+  phase: JobPhase;
+  newestSourceCheckpoint: number | null;
+  newestSourceCompletedAt: number | null;
+  newestPublishedCheckpoint: number | null;
+  /** Source completion time (its _metadata modification time) of the newest published checkpoint. */
+  newestPublishedCompletedAt: number | null;
+  lastPublishAt: number | null;
+  /** Restorable checkpoints on the target. */
+  publishedOnTarget: number;
+  /** Seconds since the oldest complete source checkpoint newer than the newest published one completed; 0 when caught up. */
+  lagSeconds: number;
+  current: { unit: string; filesTotal: number; filesDone: number; bytesTotal: number; bytesDone: number } | null;
+  lastError: string | null;
+  lastErrorAt: number | null;
+  reapHeld: string | null;
+  totals: JobTotals;
+}
+
+export interface PublishedEvent {
+  job: string;
+  unit: string;
+  checkpointId: number;
+  kind: "checkpoint" | "savepoint";
+  files: number;
+  filesCopied: number;
+  bytes: number;
+  bytesCopied: number;
+  /** Source completion -> target publish, ms. */
+  lagMs: number;
+  targetDir: string;
+}
+
+export interface EngineHooks {
+  onBytes?(job: string, n: number): void;
+  onFileCopied?(job: string, bytes: number): void;
+  onPublished?(event: PublishedEvent): void;
+  onAbandoned?(job: string, unit: string, reason: "subsumed" | "missing-file", detail: string): void;
+  onUnpublishable?(job: string, unit: string, reasons: string[]): void;
+  onCorruptMetadata?(job: string, path: string, reason: string): void;
+  onDeleted?(job: string, path: string, reason: string): void;
+  onJobError?(job: string, err: unknown): void;
+  onScan?(side: "source" | "target", ms: number, requests: number, ok: boolean): void;
+}
+
+export function emptyTotals(): JobTotals {
+  return {
+    published: 0,
+    filesCopied: 0,
+    bytesCopied: 0,
+    filesSkipped: 0,
+    abandonedSubsumed: 0,
+    abandonedMissing: 0,
+    unpublishable: 0,
+    corruptMetadata: 0,
+    deleted: 0,
+    errors: 0,
+  };
+}
+
+export function newJobStatus(job: string, sourceDir: string, targetDir: string): JobStatus {
+  return {
+    job,
+    sourceDir,
+    targetDir,
+    phase: "idle",
+    newestSourceCheckpoint: null,
+    newestSourceCompletedAt: null,
+    newestPublishedCheckpoint: null,
+    newestPublishedCompletedAt: null,
+    lastPublishAt: null,
+    publishedOnTarget: 0,
+    lagSeconds: 0,
+    current: null,
+    lastError: null,
+    lastErrorAt: null,
+    reapHeld: null,
+    totals: emptyTotals(),
+  };
+}
