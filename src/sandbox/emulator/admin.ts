@@ -111,10 +111,11 @@ async function route(sandbox: Sandbox, req: IncomingMessage, res: ServerResponse
       const body = await readJson(req);
       const mode = body.mode ?? "refuse";
       if (mode !== "refuse" && mode !== "reset") throw new AdminRequestError(400, `field "mode" must be refuse or reset`);
-      const duration = body.durationMs;
-      if (duration !== undefined && !(typeof duration === "number" && duration >= 0)) {
+      const rawDuration = body.durationMs;
+      if (rawDuration !== undefined && !(typeof rawDuration === "number" && rawDuration >= 0)) {
         throw new AdminRequestError(400, `field "durationMs" must be a number >= 0`);
       }
+      const duration = typeof rawDuration === "number" ? rawDuration : undefined;
       await sandbox.faults.makeUnreachable(name, mode as UnreachableMode, duration);
       return reply(res, 200, { cluster: name, unreachable: mode, durationMs: duration ?? null });
     }
