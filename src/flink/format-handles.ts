@@ -37,7 +37,7 @@ const i64Element = (io: FormatIO, v: bigint | undefined): bigint => io.i64("", v
 function keyGroupRange(io: FormatIO, r: KeyGroupRange | undefined): KeyGroupRange {
   const start = io.i32("keyGroups.start", r?.start);
   const count = io.i32("keyGroups.count", r?.count);
-  io.require(count >= 0, "keyGroups.count", `a non-negative key-group count, not ${count}`);
+  io.checkValue(count >= 0, "keyGroups.count", `a non-negative key-group count, not ${count}`);
   return { start, count };
 }
 
@@ -54,7 +54,7 @@ function tagOf<T extends { type: string }>(io: FormatIO, h: T | undefined, tag: 
 
 export function streamHandle(io: FormatIO, h: StreamHandle | undefined, allowedTags: readonly number[] = ANY_STREAM_TAG): StreamHandle {
   const tag = tagOf(io, h, (x) => STREAM_TAGS[x.type]);
-  if (!allowedTags.includes(tag)) io.fail("tag", `a stream handle tag in {${allowedTags.join(", ")}}, not ${tag}`);
+  io.checkValue(allowedTags.includes(tag), "tag", `a stream handle tag in {${allowedTags.join(", ")}}, not ${tag}`);
   switch (tag) {
     case STREAM_TAGS.null:
       return { type: "null" };
@@ -81,7 +81,7 @@ export function streamHandle(io: FormatIO, h: StreamHandle | undefined, allowedT
       const startPos = io.i64("startPos", v?.startPos);
       const stateSize = io.i64("stateSize", v?.stateSize);
       const scope = io.i32("scope", v?.scope);
-      io.require(scope === 0 || scope === 1, "scope", `scope 0 (exclusive) or 1 (shared), not ${scope}`);
+      io.checkValue(scope === 0 || scope === 1, "scope", `scope 0 (exclusive) or 1 (shared), not ${scope}`);
       return { type: "segment", startPos, stateSize, scope, filePath: io.utf("filePath", v?.filePath), logicalFileId: io.utf("logicalFileId", v?.logicalFileId) };
     }
     default:
@@ -104,7 +104,7 @@ function keyedTag(h: KeyedHandle): number {
 
 export function keyedHandle(io: FormatIO, h: KeyedHandle | undefined): KeyedHandle {
   const tag = io.i8("tag", h === undefined ? undefined : keyedTag(h));
-  if (!KEYED_TAGS.includes(tag)) io.fail("tag", `a keyed state handle tag in {${KEYED_TAGS.join(", ")}}, not ${tag}`);
+  io.checkValue(KEYED_TAGS.includes(tag), "tag", `a keyed state handle tag in {${KEYED_TAGS.join(", ")}}, not ${tag}`);
   const legacyChangelog = io.ctx.changelogLayout === "flink-1.14";
   switch (tag) {
     case 0:
@@ -185,12 +185,12 @@ export function keyedHandle(io: FormatIO, h: KeyedHandle | undefined): KeyedHand
 export function operatorHandle(io: FormatIO, h: OperatorHandle | undefined): OperatorHandle {
   const tag = io.i8("tag", h === undefined ? undefined : h.type === "null" ? 0 : h.fileMerging ? 17 : 4);
   if (tag === 0) return { type: "null" };
-  if (tag !== 4 && tag !== 17) io.fail("tag", `an operator state handle tag in {0, 4, 17}, not ${tag}`);
+  io.checkValue(tag === 4 || tag === 17, "tag", `an operator state handle tag in {0, 4, 17}, not ${tag}`);
   const v = h as Extract<OperatorHandle, { type: "operatorStream" }> | undefined;
   const states = io.list("states", v?.states, MIN_BYTES.opStateEntry, (io, s) => {
     const stateName = io.utf("stateName", s?.stateName);
     const mode = io.i8("mode", s?.mode);
-    io.require(mode >= 0 && mode <= 2, "mode", `distribution mode 0, 1 or 2, not ${mode}`);
+    io.checkValue(mode >= 0 && mode <= 2, "mode", `distribution mode 0, 1 or 2, not ${mode}`);
     return { stateName, mode, offsets: io.list("offsets", s?.offsets, MIN_BYTES.i64, i64Element) };
   });
   if (tag === 4) {
@@ -214,9 +214,7 @@ export function channelHandle(io: FormatIO, h: ChannelHandle | undefined, direct
   const [plainType, mergedType] = CHANNEL_TYPE_BYTES[direction];
   if (io.ctx.version >= 6) {
     const type = io.u8("type", h === undefined ? undefined : h.type === "mergedChannel" ? mergedType : plainType);
-    if (type !== plainType && type !== mergedType) {
-      io.fail("type", `channel handle type ${plainType} or ${mergedType} in the ${direction} list, not ${type}`);
-    }
+    io.checkValue(type === plainType || type === mergedType, "type", `channel handle type ${plainType} or ${mergedType} in the ${direction} list, not ${type}`);
     if (type === mergedType) {
       const v = h as Extract<ChannelHandle, { type: "mergedChannel" }> | undefined;
       return {

@@ -59,6 +59,8 @@ export interface FormatIO {
   rest(name: string, value?: Uint8Array): Uint8Array;
   /** Fails with a MetadataFormatError at the current position unless `ok`. */
   require(ok: boolean, name: string, expected: string): void;
+  /** Like require, but reports the offset where the value just read (or written) starts. */
+  checkValue(ok: boolean, name: string, expected: string): void;
   fail(name: string, expected: string): never;
 }
 
@@ -87,6 +89,13 @@ abstract class BaseIO {
 
   require(ok: boolean, name: string, expected: string): void {
     if (!ok) this.fail(name, expected);
+  }
+
+  /** Offset where the last primitive value started. */
+  protected valueStart = 0;
+
+  checkValue(ok: boolean, name: string, expected: string): void {
+    if (!ok) throw new MetadataFormatError(this.baseOffset + this.valueStart, this.pathOf(name), expected);
   }
 
   nested<T>(segment: string, body: () => T): T {
@@ -129,6 +138,7 @@ export class FormatReader extends BaseIO implements FormatIO {
   }
 
   need(name: string, n: number, what: string): void {
+    this.valueStart = this.pos;
     if (n > this.remaining) this.fail(name, `${what} (${n} bytes), but only ${this.remaining} bytes remain`);
   }
 
@@ -199,13 +209,13 @@ export class FormatReader extends BaseIO implements FormatIO {
 
   sizedBytes(name: string): Uint8Array {
     const length = this.i32(name + ".length");
-    if (length < 0) this.fail(name + ".length", `a non-negative length, not ${length}`);
+    this.checkValue(length >= 0, name + ".length", `a non-negative length, not ${length}`);
     return this.fixedBytes(name, length);
   }
 
   list<T>(name: string, _items: readonly T[] | undefined, minElementBytes: number, element: ElementCodec<T>): T[] {
     const count = this.i32(name + ".count");
-    if (count < 0) this.fail(name + ".count", `a non-negative count, not ${count}`);
+    this.checkValue(count >= 0, name + ".count", `a non-negative count, not ${count}`);
     return this.elements(name, count, undefined, minElementBytes, element);
   }
 
@@ -221,7 +231,7 @@ export class FormatReader extends BaseIO implements FormatIO {
 
   enclosed<T>(name: string, body: () => T): T {
     const length = this.i32(name + ".length");
-    if (length <= 0) this.fail(name + ".length", `a positive length, not ${length}`);
+    this.checkValue(length > 0, name + ".length", `a positive length, not ${length}`);
     this.need(name, length, "the enclosed bytes");
     const outerEnd = this.end;
     this.end = this.pos + length;
@@ -265,6 +275,7 @@ export class FormatWriter extends BaseIO implements FormatIO {
       this.buf = grown;
     }
     const at = this.pos;
+    this.valueStart = at;
     this.pos += n;
     return at;
   }

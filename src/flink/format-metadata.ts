@@ -15,9 +15,9 @@ const MIN_SUBTASK_ENTRY_BYTES = 4;
 /** Magic and version; the version picks the body layout. */
 export function header(io: FormatIO, version: number | undefined): number {
   const magic = io.i32("magic", io.reading ? undefined : METADATA_MAGIC);
-  io.require(magic === METADATA_MAGIC, "magic", `magic number 0x4960672d, not 0x${(magic >>> 0).toString(16)}`);
+  io.checkValue(magic === METADATA_MAGIC, "magic", `magic number 0x4960672d, not 0x${(magic >>> 0).toString(16)}`);
   const v = io.i32("version", version);
-  io.require(v >= MIN_VERSION && v <= MAX_VERSION, "version", `format version ${MIN_VERSION} to ${MAX_VERSION}, not ${v}`);
+  io.checkValue(v >= MIN_VERSION && v <= MAX_VERSION, "version", `format version ${MIN_VERSION} to ${MAX_VERSION}, not ${v}`);
   return v;
 }
 
@@ -25,7 +25,7 @@ export function header(io: FormatIO, version: number | undefined): number {
 export function body(io: FormatIO, md: CheckpointMetadata | undefined): Omit<CheckpointMetadata, "layout"> {
   const version = io.ctx.version;
   const checkpointId = io.i64("checkpointId", md?.checkpointId);
-  io.require(checkpointId >= 0n, "checkpointId", `a non-negative checkpoint id, not ${checkpointId}`);
+  io.checkValue(checkpointId >= 0n, "checkpointId", `a non-negative checkpoint id, not ${checkpointId}`);
   const masterStates = version >= 2 ? io.list("masterStates", md?.masterStates, MIN_MASTER_STATE_BYTES, masterState) : [];
   const operators = io.list("operators", md?.operators, MIN_OPERATOR_BYTES, operatorState);
   if (version < 4) return { version, checkpointId, masterStates, operators };
@@ -35,7 +35,7 @@ export function body(io: FormatIO, md: CheckpointMetadata | undefined): Omit<Che
 
 function masterState(io: FormatIO, m: MasterState | undefined): MasterState {
   const magic = io.i32("magic", io.reading ? undefined : MASTER_STATE_MAGIC);
-  io.require(magic === MASTER_STATE_MAGIC, "magic", `master state magic 0xc96b1696, not 0x${(magic >>> 0).toString(16)}`);
+  io.checkValue(magic === MASTER_STATE_MAGIC, "magic", `master state magic 0xc96b1696, not 0x${(magic >>> 0).toString(16)}`);
   return io.enclosed("payload", () => ({
     version: io.i32("version", m?.version),
     name: io.utf("name", m?.name),

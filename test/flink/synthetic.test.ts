@@ -156,7 +156,9 @@ describe("synthetic metadata (no real sample exists)", () => {
     const tagAt = bytes.indexOf(Buffer.from([0, 1, 115, 0, 15])) + 4; // "s", isEmpty 0, delegate tag 15
     expect(bytes[tagAt]).toBe(15);
     bytes[tagAt] = 2;
-    expect(() => parseMetadata(bytes)).toThrow(/at byte \d+ \(operators\[0\]\/subtasks\[0\]\/managedOperatorState\/delegate\/tag\): a stream handle tag in \{15, 16\}, not 2/);
+    expect(() => parseMetadata(bytes)).toThrow(
+      `at byte ${tagAt} (operators[0]/subtasks[0]/managedOperatorState/delegate/tag): a stream handle tag in {15, 16}, not 2`,
+    );
   });
 
   const changelogFlink115: KeyedHandle = {
