@@ -66,7 +66,15 @@ export function invertPathMap(map: PathMap): PathMap {
 /** The rewritten path, or null when no prefix matches (on a segment boundary). */
 export function mapPath(map: PathMap, path: string): string | null {
   for (const { from, to } of map.mappings) {
-    if (isUnderPrefix(path, from)) return to + path.slice(from.length);
+    if (isUnderPrefix(path, from)) return joinRest(to, path.slice(from.length));
   }
   return null;
+}
+
+/** `to` + the rest of a matched path, with exactly one `/` between them (root prefixes end with `/`). */
+function joinRest(to: string, rest: string): string {
+  if (rest === "") return to;
+  const restHasSlash = rest.startsWith("/");
+  if (to.endsWith("/")) return restHasSlash ? to + rest.slice(1) : to + rest;
+  return restHasSlash ? to + rest : `${to}/${rest}`;
 }

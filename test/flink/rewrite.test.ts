@@ -35,6 +35,13 @@ describe("parsePathMap / mapPath", () => {
     expect(mapPath(map, "hdfs://ns1/flink/a")).toBe("hdfs://dr/x/a");
   });
 
+  it("maps a root prefix with exactly one slash, and back", () => {
+    const map = parsePathMap(["hdfs://ns1/=hdfs://dr/ns1"]);
+    expect(mapPath(map, "hdfs://ns1/flink/f")).toBe("hdfs://dr/ns1/flink/f");
+    expect(mapPath(invertPathMap(map), "hdfs://dr/ns1/flink/f")).toBe("hdfs://ns1/flink/f");
+    expect(mapPath(parsePathMap(["/=/backup"]), "/flink/f")).toBe("/backup/flink/f");
+  });
+
   it("longest source prefix wins", () => {
     const map = parsePathMap(["hdfs://ns1/flink=hdfs://dr/all", "hdfs://ns1/flink/special=hdfs://dr2/special"]);
     expect(mapPath(map, "hdfs://ns1/flink/special/f")).toBe("hdfs://dr2/special/f");
