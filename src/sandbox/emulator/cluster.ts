@@ -40,6 +40,8 @@ export interface ClusterSettings {
   closeAbortedUploads: boolean;
   /** Host written into redirect Locations (the DN's "registered hostname"). */
   advertisedHost: string;
+  /** Reproduce HDFS-14423: DataNodes decode the path a second time (`+` → space, `%xx` again). */
+  doubleDecodeDataNodePaths: boolean;
 }
 
 export class EmulatedCluster implements ReachabilityControl {

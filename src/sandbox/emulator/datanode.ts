@@ -25,7 +25,7 @@ import {
   splitUrl,
 } from "./http-wire.js";
 import { answerFailure } from "./namenode.js";
-import { parseHdfsPath, WEBHDFS_PREFIX, type HdfsPath } from "./paths.js";
+import { parseHdfsPath, redecodeLikeHdfs14423, WEBHDFS_PREFIX, type HdfsPath } from "./paths.js";
 import { receiveUpload } from "./upload.js";
 import { BYTES_PER_CRC } from "./checksum.js";
 
@@ -60,11 +60,12 @@ async function handle(cluster: EmulatedCluster, req: IncomingMessage, res: Serve
     return;
   }
   const params = parseQuery(search, false);
-  const path = parseHdfsPath(rawPath.slice(WEBHDFS_PREFIX.length) || "/");
-  if (path === null) {
+  const parsed = parseHdfsPath(rawPath.slice(WEBHDFS_PREFIX.length) || "/");
+  if (parsed === null) {
     sendBadRequestEmpty(res);
     return;
   }
+  const path = cluster.settings.doubleDecodeDataNodePaths ? redecodeLikeHdfs14423(parsed) : parsed;
   const op = (params.get("op") ?? "").toUpperCase();
   const spec = DN_OPS[op];
   if (spec === undefined || spec.method !== req.method) throw hdfsErrors.illegalArgument(`Invalid operation ${params.get("op") ?? "null"}`);

@@ -50,6 +50,21 @@ export function parseAbsolutePath(value: string, paramName: string): HdfsPath {
   return { text, components };
 }
 
+/**
+ * The buggy second decoding some Hadoop 3.x DataNodes apply to an already decoded path (HDFS-14423):
+ * java.net.URLDecoder semantics, so `+` becomes a space and `%xx` is decoded again.
+ */
+export function redecodeLikeHdfs14423(path: HdfsPath): HdfsPath {
+  const components = path.components.map((c) => {
+    try {
+      return decodeURIComponent(c.replace(/\+/g, " "));
+    } catch {
+      throw hdfsErrors.illegalArgument(`URLDecoder: Illegal hex characters in escape (%) pattern in ${c}`);
+    }
+  });
+  return { text: "/" + components.join("/"), components };
+}
+
 /** URL path (prefix included) for an HDFS path, each component percent-encoded. */
 export function webhdfsUrlPath(path: HdfsPath): string {
   return WEBHDFS_PREFIX + (path.components.length === 0 ? "/" : "/" + path.components.map(encodeURIComponent).join("/"));

@@ -39,6 +39,8 @@ export interface SandboxOptions {
   closeAbortedUploads?: boolean;
   /** Host name put into redirect Locations (default "127.0.0.1"). */
   advertisedHost?: string;
+  /** Reproduce the HDFS-14423 DataNode bug (paths decoded twice: `+` and `%` in names break). Default false. */
+  doubleDecodeDataNodePaths?: boolean;
 }
 
 export interface SandboxEndpoints {
@@ -137,6 +139,7 @@ function clusterSettings(name: string, o: SandboxOptions, logger: Logger, faults
     minBlockSize: o.minBlockSize ?? 1048576,
     closeAbortedUploads: o.closeAbortedUploads ?? true,
     advertisedHost: o.advertisedHost ?? "127.0.0.1",
+    doubleDecodeDataNodePaths: o.doubleDecodeDataNodePaths ?? false,
   };
 }
 

@@ -82,6 +82,18 @@ describe("sandbox restart with the same state dir", () => {
     expect((await openFile(nn, "/uc.txt")).text).toBe("twelve bytes");
   });
 
+  it("stop() during an upload closes the file with the bytes received before shutting down", async () => {
+    let nn = await start();
+    const step1 = await request(url(nn, "/stopped.txt", "CREATE", U), { method: "PUT" });
+    const req = httpRequest(String(step1.headers.location), { method: "PUT", agent: false, headers: { "Content-Length": 100 } });
+    req.on("error", () => undefined);
+    req.write("half of it");
+    await waitFor(async () => (await openFile(nn, "/stopped.txt")).text === "half of it");
+    nn = await restart();
+    expect((await request(url(nn, "/stopped.txt", "GETFILESTATUS"))).json<{ FileStatus: { length: number } }>().FileStatus.length).toBe(10);
+    expect((await dnStep(nn, "/stopped.txt", "GETFILECHECKSUM")).status).toBe(200);
+  });
+
   it("starts despite a torn last journal line (crash during a write)", async () => {
     let nn = await start();
     await request(url(nn, "/survivor", "MKDIRS", U), { method: "PUT" });
