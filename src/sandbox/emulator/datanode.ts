@@ -23,6 +23,7 @@ import {
   sendJettyNotFound,
   sendJson,
   splitUrl,
+  writeWithBackpressure,
 } from "./http-wire.js";
 import { answerFailure } from "./namenode.js";
 import { parseHdfsPath, redecodeLikeHdfs14423, WEBHDFS_PREFIX, type HdfsPath } from "./paths.js";
@@ -116,39 +117,42 @@ async function openFile(r: DataNodeRequest): Promise<void> {
 
 /** Pipes the file bytes to the response, applying a cut-body / delete-during-read fault if one was planned. */
 async function sendBody(r: DataNodeRequest, stream: ReadStream): Promise<void> {
-  const fault = r.plan.body;
+  let fault = r.plan.body;
   let sent = 0;
   const socket = r.res.socket;
   r.res.on("close", () => stream.destroy());
-  stream.on("error", () => socket?.destroy());
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    if (r.res.destroyed) break;
-    if (fault !== null && sent + chunk.length >= fault.afterBytes) {
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (r.res.destroyed) return;
+      if (fault === null || sent + chunk.length < fault.afterBytes) {
+        await writeWithBackpressure(r.res, chunk);
+        sent += chunk.length;
+        continue;
+      }
       const head = chunk.subarray(0, fault.afterBytes - sent);
-      if (head.length > 0) await writeChunk(r.res, head);
+      await writeWithBackpressure(r.res, head);
       if (fault.kind === "delete-during-read") {
         r.cluster.namespace.delete(r.path, false, r.cluster.settings.superuser);
-        if (fault.cut === false) {
-          await writeChunk(r.res, chunk.subarray(head.length));
-          sent += chunk.length;
-          r.plan.body = null;
-          continue;
-        }
       }
-      // Give the partial body a moment to reach the client before the connection drops.
+      if (fault.kind === "delete-during-read" && fault.cut === false) {
+        // The open replica keeps serving: finish the body.
+        fault = null;
+        await writeWithBackpressure(r.res, chunk.subarray(head.length));
+        sent += chunk.length;
+        continue;
+      }
+      // Let the partial body reach the client, then drop the connection mid-body.
       await new Promise<void>((resolve) => r.res.write("", () => resolve()));
-      stream.destroy();
       socket?.destroy();
       return;
     }
-    await writeChunk(r.res, chunk);
-    sent += chunk.length;
+  } catch (err) {
+    if (r.res.destroyed) return; // the client went away; nothing left to answer
+    r.cluster.settings.logger.warn({ err, path: r.path.text }, "DataNode read failed mid-body; closing the connection");
+    socket?.destroy();
+    return;
   }
   r.res.end();
-}
-
-async function writeChunk(res: ServerResponse, chunk: Buffer): Promise<void> {
-  if (!res.write(chunk) && !res.destroyed) await once(res, "drain");
 }
 
 async function fileChecksum(r: DataNodeRequest): Promise<void> {

@@ -133,3 +133,18 @@ export function splitUrl(req: IncomingMessage): { rawPath: string; search: strin
 export function encodeQueryValue(value: string): string {
   return encodeURIComponent(value).replace(/%3A/gi, ":").replace(/%2C/gi, ",");
 }
+
+/** Writes a chunk and waits for the buffer to drain (or the connection to close) when it is full. */
+export function writeWithBackpressure(res: ServerResponse, chunk: string | Buffer): Promise<void> {
+  if (res.destroyed) return Promise.resolve();
+  if (res.write(chunk)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
+}

@@ -4,9 +4,8 @@
 // child name in byte order with an exact remainingEntries count.
 
 import type { ServerResponse } from "node:http";
-import { once } from "node:events";
 import { fileStatusJson, firstIndexAfter, sortedChildNames, type Inode } from "./inode.js";
-import { sendJson, startStreamedJson } from "./http-wire.js";
+import { sendJson, startStreamedJson, writeWithBackpressure } from "./http-wire.js";
 
 const LIST_HEAD = '{"FileStatuses":{"FileStatus":[\n';
 const LIST_TAIL = '\n]}}\n';
@@ -28,8 +27,8 @@ export async function streamListStatus(res: ServerResponse, target: Inode): Prom
         if (child !== undefined) parts.push(fileStatusJson(child, name));
       }
       if (parts.length === 0) continue;
-      const ok = res.write((start > 0 ? ",\n" : "") + parts.join(",\n"));
-      if (!ok && !res.destroyed) await once(res, "drain");
+      await writeWithBackpressure(res, (start > 0 ? ",\n" : "") + parts.join(",\n"));
+      if (res.destroyed) return;
     }
   }
   res.end(LIST_TAIL);
