@@ -125,7 +125,7 @@ export class Engine {
       onBytes: (n) => this.hooks.onBytes?.("", n),
     });
     const leasePath = cfg.lease.path ?? joinPath(joinPath((cfg.paths[0] as { target: string }).target, ADMIN_DIR), "lease");
-    this.lease = o.useLease === false ? null : new Lease(o.target, leasePath, cfg.lease.ttl, o.logger, () => this.stopController.abort());
+    this.lease = o.useLease === false ? null : new Lease(o.target, leasePath, cfg.lease.ttl, o.logger, (err) => this.stopController.abort(err));
     this.deps = {
       config: cfg,
       source: o.source,

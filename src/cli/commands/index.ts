@@ -2,6 +2,21 @@
 // a yargs CommandModule; adding a command means adding one line here.
 
 import type { CommandModule } from "yargs";
+import { inspectCommand } from "./inspect.js";
+import { latestCommand } from "./latest.js";
+import { resyncCommand } from "./resync.js";
+import { rewriteMetadataCommand } from "./rewrite-metadata.js";
+import { runCommand } from "./run.js";
+import { sandboxCommand } from "./sandbox.js";
+import { verifyCommand } from "./verify.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [];
+export const commands: CommandModule<any, any>[] = [
+  runCommand,
+  resyncCommand,
+  verifyCommand,
+  latestCommand,
+  inspectCommand,
+  rewriteMetadataCommand,
+  sandboxCommand,
+];

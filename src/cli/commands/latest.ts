@@ -1,0 +1,102 @@
+// `ckpt-replicator latest --config FILE --job ID [--format path|json|flink]`:
+// the newest checkpoint of a job that is restorable on the target (verified
+// now, not taken from bookkeeping), as a path, JSON, or a ready Flink restore
+// command in NO_CLAIM mode so the DR job never deletes replicated files.
+
+import type { CommandModule } from "yargs";
+import type { Writable } from "node:stream";
+import type { Config } from "../../config/load.js";
+import { CkptError } from "../../util/errors.js";
+import { openSides } from "../../daemon/runtime.js";
+import { newestRestorable, readRecord, verifyCheckpoints, type ReplicationRecord, type UnitVerdict } from "../../replication/index.js";
+import { ClusterLocator } from "../../replication/locations.js";
+import { configOption, loadCommandConfig } from "../context.js";
+
+export class NoRestorableCheckpointError extends CkptError {
+  readonly kind = "no-restorable-checkpoint";
+}
+
+export type LatestFormat = "path" | "json" | "flink";
+
+export interface LatestResult {
+  job: string;
+  checkpoint: string;
+  checkpointId: number;
+  uri: string;
+  path: string;
+  files: number;
+  bytes: number;
+  sourceCompletedAt: string | null;
+  publishedAt: string | null;
+}
+
+export async function findLatest(config: Config, job: string, logger: import("../../util/log.js").Logger): Promise<LatestResult> {
+  const sides = openSides(config, logger);
+  try {
+    const verdicts = await verifyCheckpoints({ config, side: "target", storage: sides.target, job, logger });
+    const best = newestRestorable(verdicts, job);
+    if (best === null) {
+      const seen = verdicts.filter((v) => v.kind === "checkpoint").length;
+      throw new NoRestorableCheckpointError(
+        seen === 0
+          ? `no checkpoint of job ${job} on the target ${config.target.name}`
+          : `none of the ${seen} checkpoint(s) of job ${job} on the target is restorable (run verify for details)`,
+      );
+    }
+    const pair = config.paths.find((p) => best.dir.startsWith(`${p.target}/`));
+    const record: ReplicationRecord | null = pair ? await readRecord(sides.target, pair.target, job, best.unit) : null;
+    return toResult(best, config, record);
+  } finally {
+    sides.close();
+  }
+}
+
+function toResult(v: UnitVerdict, config: Config, record: ReplicationRecord | null): LatestResult {
+  const uri = new ClusterLocator(config.target).uriOf(v.dir, config.target);
+  return {
+    job: v.job,
+    checkpoint: v.unit,
+    checkpointId: v.checkpointId,
+    uri,
+    path: v.dir,
+    files: v.files,
+    bytes: v.bytes,
+    sourceCompletedAt: record?.source.completedAt ?? null,
+    publishedAt: record?.publishedAt ?? null,
+  };
+}
+
+export function formatLatest(r: LatestResult, format: LatestFormat): string {
+  if (format === "path") return `${r.uri}\n`;
+  if (format === "json") return `${JSON.stringify(r, null, 2)}\n`;
+  return [
+    `# Newest restorable checkpoint of job ${r.job}: ${r.checkpoint}${r.sourceCompletedAt ? ` (completed on the source at ${r.sourceCompletedAt})` : ""}`,
+    `# NO_CLAIM: the restored job never deletes the replicated files; its own first checkpoint is a full one.`,
+    `flink run --fromSavepoint ${r.uri} --restoreMode no_claim <your-job.jar> [job arguments]`,
+    `# Flink 2.x: flink run --fromSavepoint ${r.uri} --claimMode NO_CLAIM <your-job.jar>`,
+    `# Or in the job configuration: execution.state-recovery.path: ${r.uri}`,
+    `#                              execution.state-recovery.claim-mode: NO_CLAIM`,
+    "",
+  ].join("\n");
+}
+
+export async function runLatest(args: { config: string; job: string; format?: LatestFormat }, out: Writable = process.stdout): Promise<LatestResult> {
+  const { config, logger } = await loadCommandConfig(args.config);
+  const result = await findLatest(config, args.job, logger);
+  out.write(formatLatest(result, args.format ?? "path"));
+  return result;
+}
+
+export const latestCommand: CommandModule<object, { config: string; job: string; format: LatestFormat }> = {
+  command: "latest",
+  describe: "Print the newest checkpoint of a job that is restorable on the target (verified now)",
+  builder: (y) =>
+    y.options({
+      ...configOption,
+      job: { type: "string", demandOption: true, describe: "Job directory name under the target root" },
+      format: { choices: ["path", "json", "flink"] as const, default: "path" as const, describe: "Output: URI, JSON, or a Flink restore command" },
+    }),
+  handler: async (argv) => {
+    await runLatest({ config: argv.config, job: argv.job, format: argv.format });
+  },
+};

@@ -1,0 +1,171 @@
+// The long-running replicator (`ckpt-replicator run`): takes the target lease,
+// serves metrics, cycles scan -> copy -> publish -> reap every scan.interval
+// (sooner on filesystem events for a local source), reloads its config on file
+// change and SIGHUP (validated first; the old config stays on error), and stops
+// gracefully: in-flight copies are aborted within a deadline and their
+// temporaries removed, the lease released.
+
+import { watch, type FSWatcher } from "chokidar";
+import { loadConfigFile, type Config } from "../config/load.js";
+import { errorMessage } from "../util/errors.js";
+import type { Logger } from "../util/log.js";
+import { combineHooks, createMetrics } from "../metrics/metrics.js";
+import { startStatusServer } from "../metrics/server.js";
+import type { Engine, EngineHooks } from "../replication/index.js";
+import { createEngine } from "./runtime.js";
+
+export interface DaemonOptions {
+  config: Config;
+  logger: Logger;
+  /** Extra hooks (the demo prints published checkpoints). */
+  hooks?: EngineHooks;
+  /** Watch the config file for changes (off in tests that pass a Config directly). */
+  watchConfig?: boolean;
+  stopDeadlineMs?: number;
+}
+
+export class Daemon {
+  readonly engine: Engine;
+  private config: Config;
+  private readonly logger: Logger;
+  private stopping = false;
+  private wake: (() => void) | null = null;
+  private loopDone: Promise<void> = Promise.resolve();
+  private watchers: FSWatcher[] = [];
+  private server: { url: string; close(): Promise<void> } | null = null;
+  private readonly metrics = createMetrics();
+  private cycles = 0;
+
+  constructor(private readonly o: DaemonOptions) {
+    this.config = o.config;
+    this.logger = o.logger;
+    this.engine = createEngine(o.config, o.logger, combineHooks(this.metrics.hooks, o.hooks ?? {}));
+    this.metrics.bindStatus(() => this.engine.status(), () => this.leaseHeld());
+  }
+
+  get metricsUrl(): string | null {
+    return this.server?.url ?? null;
+  }
+
+  get completedCycles(): number {
+    return this.cycles;
+  }
+
+  private leaseHeld(): boolean {
+    try {
+      this.engine.lease?.assertHeld();
+      return this.engine.lease !== null;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Takes the lease (throws LeaseHeldError if another daemon has it), starts serving and cycling. */
+  async start(): Promise<void> {
+    await this.engine.start();
+    if (this.config.metrics !== false) {
+      this.server = await startStatusServer({
+        listen: this.config.metrics.listen,
+        registry: this.metrics.registry,
+        status: () => this.engine.status(),
+        ready: () => this.readiness(),
+      });
+      this.logger.info({ url: this.server.url }, "serving /metrics, /healthz, /readyz, /status");
+    }
+    if (this.o.watchConfig) this.watchConfigFile();
+    if (this.config.source.kind === "local") this.watchLocalSource();
+    this.engine.stopSignal.addEventListener("abort", () => void this.stop("the target lease was lost"));
+    this.loopDone = this.loop();
+    this.logger.info({ source: this.config.source.name, target: this.config.target.name, roots: this.config.paths }, "replicator started");
+  }
+
+  private readiness(): { ok: boolean; reason: string } {
+    if (!this.leaseHeld()) return { ok: false, reason: "target lease not held" };
+    const s = this.engine.status();
+    if (s.lastScanAt === null) return { ok: false, reason: "no scan finished yet" };
+    const stale = Date.now() - s.lastScanAt > Math.max(3 * this.config.scan.interval, 60_000);
+    if (stale) return { ok: false, reason: `last scan finished ${Math.round((Date.now() - s.lastScanAt) / 1000)}s ago` };
+    return s.lastScanOk ? { ok: true, reason: "ok" } : { ok: false, reason: "the last scan found an unhealthy root" };
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        await this.engine.cycle({ wait: false });
+      } catch (err) {
+        if (this.stopping) break;
+        this.logger.error({ err: errorMessage(err) }, "cycle failed; retrying after scan.interval");
+      }
+      this.cycles++;
+      if (this.stopping) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.config.scan.interval);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = null;
+    }
+  }
+
+  /** Runs the next cycle now instead of after scan.interval. */
+  trigger(): void {
+    this.wake?.();
+  }
+
+  async reload(): Promise<boolean> {
+    let next: Config;
+    try {
+      next = await loadConfigFile(this.config.file);
+    } catch (err) {
+      this.logger.error({ err: errorMessage(err) }, "config reload rejected; keeping the running config");
+      return false;
+    }
+    const fixed = (["source", "target", "paths", "rewrite", "lease"] as const).filter(
+      (k) => JSON.stringify(next[k]) !== JSON.stringify(this.config[k]),
+    );
+    if (fixed.length > 0) this.logger.warn({ keys: fixed }, "these settings take effect only after a restart");
+    const applied: Config = { ...next, source: this.config.source, target: this.config.target, paths: this.config.paths, rewrite: this.config.rewrite, lease: this.config.lease };
+    this.config = applied;
+    this.engine.applyConfig(applied);
+    this.logger.info({ concurrency: applied.copy.concurrency, bandwidth: applied.copy.bandwidth, interval: applied.scan.interval }, "config reloaded");
+    return true;
+  }
+
+  private watchConfigFile(): void {
+    const w = watch(this.config.file, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 } });
+    w.on("change", () => void this.reload());
+    w.on("add", () => void this.reload());
+    this.watchers.push(w);
+  }
+
+  private watchLocalSource(): void {
+    const w = watch(
+      this.config.paths.map((p) => p.source),
+      { ignoreInitial: true, depth: 4, awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 50 } },
+    );
+    let pending: NodeJS.Timeout | null = null;
+    w.on("all", () => {
+      if (pending) return;
+      pending = setTimeout(() => {
+        pending = null;
+        this.trigger();
+      }, 100);
+    });
+    this.watchers.push(w);
+  }
+
+  /** Stops cycling, aborts copies (temporaries are removed), releases the lease, closes the server. */
+  async stop(reason = "stop requested"): Promise<void> {
+    if (this.stopping) return this.loopDone;
+    this.stopping = true;
+    this.logger.info({ reason }, "replicator stopping");
+    this.wake?.();
+    await Promise.all(this.watchers.map((w) => w.close()));
+    await this.engine.stop(this.o.stopDeadlineMs ?? 10_000);
+    await this.loopDone;
+    await this.server?.close();
+    this.logger.info("replicator stopped");
+  }
+}

@@ -1,0 +1,8 @@
+// Public surface of the replication engine for the daemon, the CLI and metrics.
+
+export { Engine, type EngineOptions, type EngineStatus, type CycleOptions, type CycleReport } from "./engine.js";
+export type { EngineHooks, JobStatus, JobTotals, PublishedEvent } from "./status.js";
+export { verifyCheckpoints, newestRestorable, metadataPathOf, type UnitVerdict, type VerifyOptions } from "./verify.js";
+export { LeaseHeldError, LeaseLostError } from "./lease.js";
+export type { ReplicationRecord } from "./records.js";
+export { readRecord } from "./records.js";
