@@ -7,12 +7,12 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { once } from "node:events";
 import type { ReadStream } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { md5Md5Crc32c, type ChecksumValue } from "./checksum.js";
+import { BYTES_PER_CRC, md5Md5Crc32c, type ChecksumValue } from "./checksum.js";
 import type { EmulatedCluster } from "./cluster.js";
 import type { RequestHandler } from "./endpoint-server.js";
 import { hdfsErrors, RemoteHdfsError } from "./errors.js";
 import type { FaultPlan } from "./faults.js";
-import { visibleDataNodeLength, type FileInode } from "./inode.js";
+import { DEFAULT_FILE_PERMISSION, visibleDataNodeLength, type FileInode } from "./inode.js";
 import {
   effectiveUser,
   parseBooleanParam,
@@ -28,7 +28,6 @@ import {
 import { answerFailure } from "./namenode.js";
 import { parseHdfsPath, redecodeLikeHdfs14423, WEBHDFS_PREFIX, type HdfsPath } from "./paths.js";
 import { receiveUpload } from "./upload.js";
-import { BYTES_PER_CRC } from "./checksum.js";
 
 interface DataNodeRequest {
   cluster: EmulatedCluster;
@@ -176,7 +175,7 @@ async function createFile(r: DataNodeRequest): Promise<void> {
   const s = r.cluster.settings;
   const blockSize = parseLongParam(r.params, "blocksize", s.defaultBlockSize);
   const replication = parseLongParam(r.params, "replication", s.defaultReplication);
-  const permission = parsePermissionParam(r.params, 0o644);
+  const permission = parsePermissionParam(r.params, DEFAULT_FILE_PERMISSION);
   const overwrite = parseBooleanParam(r.params, "overwrite", false);
   if (blockSize < s.minBlockSize) {
     throw hdfsErrors.io403(

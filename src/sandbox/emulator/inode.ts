@@ -43,6 +43,9 @@ export interface FileInode extends InodeAttributes {
 export type Inode = DirectoryInode | FileInode;
 
 export const ROOT_INODE_ID = 16385;
+/** Defaults when CREATE / MKDIRS / SETPERMISSION carry no permission (no server-side umask). */
+export const DEFAULT_FILE_PERMISSION = 0o644;
+export const DEFAULT_DIRECTORY_PERMISSION = 0o755;
 
 export function compareNames(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));

@@ -69,7 +69,7 @@ export class NamespaceJournal implements JournalSink {
       let record: JournalRecord;
       try {
         record = JSON.parse(line) as JournalRecord;
-      } catch (err) {
+      } catch {
         logger.warn({ file, lineNo }, "ignoring unreadable journal line (torn write at a crash?)");
         continue;
       }

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { EmulatedCluster } from "./cluster.js";
 import type { RequestHandler } from "./endpoint-server.js";
 import { hdfsErrors, RemoteHdfsError } from "./errors.js";
-import { fileStatusJson, visibleDataNodeLength } from "./inode.js";
+import { DEFAULT_DIRECTORY_PERMISSION, DEFAULT_FILE_PERMISSION, fileStatusJson, visibleDataNodeLength } from "./inode.js";
 import {
   effectiveUser,
   encodeQueryValue,
@@ -47,8 +47,6 @@ interface OpSpec {
   category: Category;
   run: (r: NameNodeRequest) => void | Promise<void>;
 }
-
-const DEFAULT_DIRECTORY_PERMISSION = 0o755;
 
 const OPS: Record<string, OpSpec> = {
   GETFILESTATUS: { method: "GET", category: "READ", run: getFileStatus },
@@ -194,7 +192,7 @@ function redirectAfterLookup(r: NameNodeRequest): void {
 
 function create(r: NameNodeRequest): void {
   // The NN step never looks at the namespace (existence is checked by the DN step), so it works on a standby.
-  parsePermissionParam(r.params, 0o644);
+  parsePermissionParam(r.params, DEFAULT_FILE_PERMISSION);
   parseBooleanParam(r.params, "overwrite", false);
   redirect(r, {
     blocksize: r.params.get("blocksize"),

@@ -4,7 +4,7 @@
 // rename.ts. Every method takes the calling user and enforces permissions.
 
 import { hdfsErrors } from "./errors.js";
-import type { DirectoryInode, FileInode, Inode } from "./inode.js";
+import { DEFAULT_DIRECTORY_PERMISSION, type DirectoryInode, type FileInode, type Inode } from "./inode.js";
 import { InodeTree, type Resolved } from "./namespace-tree.js";
 import type { HdfsPath } from "./paths.js";
 
@@ -26,7 +26,6 @@ export interface ContentSummaryCounts {
 
 /** Host name HDFS writes into lease messages ("... on <ip>"). */
 const CLIENT_HOST = "127.0.0.1";
-const DEFAULT_DIRECTORY_PERMISSION = 0o755;
 
 export class Namespace {
   constructor(
