@@ -19,7 +19,8 @@ import { request, url } from "./raw-http.js";
 import { waitFor } from "./sandbox-fixture.js";
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-const buildDir = join(projectRoot, "node_modules", ".cache", "ckpt-emulator-cli-test");
+// Inside the project so the compiled modules resolve node_modules; one directory per test process.
+const buildDir = join(projectRoot, "node_modules", ".cache", `ckpt-emulator-cli-test-${process.pid}`);
 let workDir = "";
 
 beforeAll(async () => {
@@ -27,6 +28,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await rm(workDir, { recursive: true, force: true });
+  await rm(buildDir, { recursive: true, force: true });
 });
 
 describe("runSandboxCommand (in process)", () => {
