@@ -144,3 +144,48 @@ describe("WebHDFS contract: transport and errors", () => {
     expect(res.text).toContain("HTTP ERROR 404");
   });
 });
+
+describe("WebHDFS contract: further transport rules (sections 1.1-1.3, 4.7)", () => {
+  it("booleans accept any letter case; other values are 400", async () => {
+    await createFile(fx.nn(), "/r1/d/f", "x");
+    const upper = await request(url(fx.nn(), "/r1/d", "DELETE", { ...U, recursive: "TRUE" }), { method: "DELETE" });
+    expect(upper.text).toBe('{"boolean":true}');
+    const bad = await request(url(fx.nn(), "/r1", "DELETE", { ...U, recursive: "yes" }), { method: "DELETE" });
+    expect(bad.status).toBe(400);
+    expect(remoteException(bad).message).toMatch(/^Invalid value for webhdfs parameter "recursive"/);
+  });
+
+  it("a user.name outside the default pattern is 400", async () => {
+    const res = await request(url(fx.nn(), "/", "GETHOMEDIRECTORY", { "user.name": "bad user!" }));
+    expect(res.status).toBe(400);
+    expect(remoteException(res).message).toMatch(/^Invalid value for webhdfs parameter "user.name"/);
+  });
+
+  it("a raw '%' in the path is a bare 400 without a JSON body", async () => {
+    const res = await request(`${fx.nn()}/webhdfs/v1/100%?op=GETFILESTATUS`);
+    expect(res.status).toBe(400);
+    expect(res.body.length).toBe(0);
+  });
+
+  it("the first value of a repeated parameter wins", async () => {
+    const res = await request(`${fx.nn()}/webhdfs/v1/?op=GETHOMEDIRECTORY&user.name=first&user.name=second`);
+    expect(res.text).toBe('{"Path":"/user/first"}');
+  });
+
+  it("the NN answers Expect: 100-continue with 100 Continue before the 307 (Jetty)", async () => {
+    const res = await request(url(fx.nn(), "/r5", "CREATE", U), { method: "PUT", headers: { Expect: "100-continue" }, body: "" });
+    expect(res.interim).toEqual([100]);
+    expect(res.status).toBe(307);
+  });
+
+  it("NN JSON answers carry the NameNode's cache and security headers", async () => {
+    const res = await request(url(fx.nn(), "/", "GETFILESTATUS"));
+    expect(res.headers).toMatchObject({
+      "cache-control": "no-cache",
+      pragma: "no-cache",
+      "x-frame-options": "SAMEORIGIN",
+      "x-content-type-options": "nosniff",
+      "content-type": "application/json",
+    });
+  });
+});
