@@ -34,3 +34,15 @@ export class SimulatorConflictError extends CkptError {
     );
   }
 }
+
+/** The caller's AbortSignal stopped a checkpoint; what it had written was discarded. */
+export class CheckpointAbortedError extends CkptError {
+  readonly kind = "simulator-aborted";
+  constructor(
+    readonly jobId: string,
+    readonly checkpointId: number | null,
+    reason: unknown,
+  ) {
+    super(`simulator job ${jobId}: checkpoint ${checkpointId ?? "(not started)"} aborted`, { cause: reason });
+  }
+}

@@ -5,6 +5,6 @@
 export { FlinkJobSimulator } from "./simulator.js";
 export { resolveOptions, jobIdForSeed, defaultMaxParallelism, SUPPORTED_FORMAT_VERSIONS, type SimulatorOptions, type PathStyle } from "./options.js";
 export type { CheckpointEvent, SubsumedEvent, RetainedCheckpoint, StateFileRef } from "./events.js";
-export { SimulatorError, SimulatorConflictError, type SimulatorOperation } from "./errors.js";
+export { SimulatorError, SimulatorConflictError, CheckpointAbortedError, type SimulatorOperation } from "./errors.js";
 export { JobLayout, METADATA_FILE_NAME } from "./layout.js";
 export { stateBytesStream, STATE_CHUNK_BYTES } from "./state-bytes.js";

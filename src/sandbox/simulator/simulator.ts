@@ -12,7 +12,7 @@ import { parentOf } from "../../storage/types.js";
 import { errorMessage, UsageError } from "../../util/errors.js";
 import type { Logger } from "../../util/log.js";
 import { discardCheckpoint, planDiscard } from "./discard.js";
-import { SimulatorConflictError, SimulatorError, type SimulatorOperation } from "./errors.js";
+import { CheckpointAbortedError, SimulatorConflictError, SimulatorError, type SimulatorOperation } from "./errors.js";
 import type { CheckpointEvent, RetainedCheckpoint, SubsumedEvent } from "./events.js";
 import { JobLayout } from "./layout.js";
 import { resolveOptions, type ResolvedOptions, type SimulatorOptions } from "./options.js";
@@ -47,12 +47,16 @@ export class FlinkJobSimulator {
     return this.#retained.map((c) => ({ ...c, files: c.files.map((f) => ({ ...f })) }));
   }
 
-  /** Writes one checkpoint (state files, then `_metadata`), then subsumes checkpoints beyond the retained count. */
+  /**
+   * Writes one checkpoint (state files, then `_metadata`), then subsumes checkpoints beyond the retained count.
+   * Rejects with SimulatorError when a storage step fails and CheckpointAbortedError when `signal` aborts;
+   * either way the checkpoint's files are removed again and it is not retained.
+   */
   async checkpointOnce(signal?: AbortSignal): Promise<CheckpointEvent> {
     if (this.#busy) throw new UsageError("simulator: checkpointOnce() called while a checkpoint is in progress");
     this.#busy = true;
     try {
-      signal?.throwIfAborted();
+      if (signal?.aborted) throw new CheckpointAbortedError(this.jobId, null, signal.reason);
       await this.#prepare(signal);
       const id = this.#nextCheckpointId++;
       const started = performance.now();
@@ -62,7 +66,7 @@ export class FlinkJobSimulator {
         await this.#writeCheckpoint(plan, metadata, signal);
       } catch (err) {
         await this.#abandon(plan, err);
-        throw err;
+        throw signal?.aborted ? new CheckpointAbortedError(this.jobId, id, signal.reason) : err;
       }
       this.#backends = plan.backends;
       this.#retained.push({ id, dir: plan.dir, metadataPath: plan.metadataPath, metadataSize: metadata.length, files: plan.references });
