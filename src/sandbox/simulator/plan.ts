@@ -208,21 +208,22 @@ function planKeyedState(c: SubtaskContext, previous: BackendState | undefined): 
 /** Unaligned checkpoint channel state: one file per subtask holding its input and output channels. */
 function planChannelState(c: SubtaskContext): Pick<SimpleSubtaskSpec, "inputChannels" | "outputChannels"> {
   const { o, op, rng } = c;
-  const channels: { input: boolean; index0: number; index1: number; size: number }[] = [];
   const perChannelMean = Math.max(64, c.sstMean / 4 / o.parallelism);
-  for (let i = 0; op > 0 && i < o.parallelism; i++) channels.push({ input: true, index0: 0, index1: i, size: rng.size(perChannelMean, o.fileSizeSpread) });
-  for (let i = 0; op < o.operators - 1 && i < o.parallelism; i++) channels.push({ input: false, index0: 0, index1: i, size: rng.size(perChannelMean, o.fileSizeSpread) });
-  if (channels.length === 0) return {};
-  const total = channels.reduce((n, ch) => n + ch.size, 0);
+  const sizesOf = (present: boolean): number[] => (present ? Array.from({ length: o.parallelism }, () => rng.size(perChannelMean, o.fileSizeSpread)) : []);
+  // gate/partition 0, one channel per upstream/downstream subtask
+  const inputSizes = sizesOf(op > 0);
+  const outputSizes = sizesOf(op < o.operators - 1);
+  const total = [...inputSizes, ...outputSizes].reduce((n, size) => n + size, 0);
+  if (total === 0) return {};
   const file = c.files.exclusive(`op${op}/st${c.subtask}/channel-state`, total);
   let offset = 0;
-  const specs = channels.map((ch) => {
-    const spec: ChannelSpec & { input: boolean } = { input: ch.input, index0: ch.index0, index1: ch.index1, offsets: [offset], stateSize: ch.size, file };
-    offset += ch.size;
-    return spec;
-  });
-  const strip = ({ input: _input, ...spec }: ChannelSpec & { input: boolean }): ChannelSpec => spec;
-  return { inputChannels: specs.filter((s) => s.input).map(strip), outputChannels: specs.filter((s) => !s.input).map(strip) };
+  const channels = (sizes: number[]): ChannelSpec[] =>
+    sizes.map((stateSize, index1) => {
+      const spec: ChannelSpec = { index0: 0, index1, offsets: [offset], stateSize, file };
+      offset += stateSize;
+      return spec;
+    });
+  return { inputChannels: channels(inputSizes), outputChannels: channels(outputSizes) };
 }
 
 /** The source's split state (operator 0): one operator-state file per subtask. */
