@@ -31,6 +31,7 @@ export interface ClusterSide {
   /** Resolved secret; never logged. */
   delegationToken: string | undefined;
   requestTimeoutMs: number;
+  retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
 }
 
 export interface RootPair {
@@ -139,6 +140,7 @@ async function normalizeSide(
     doAs: side.doAs,
     delegationToken,
     requestTimeoutMs: side.requestTimeout,
+    retry: { maxAttempts: side.retry.attempts, baseDelayMs: side.retry.baseDelay, maxDelayMs: side.retry.maxDelay },
   };
 }
 

@@ -58,6 +58,14 @@ const side = z.strictObject({
   doAs: z.string().regex(/^[A-Za-z_][A-Za-z0-9._-]*[$]?$/, "is not a valid HDFS user name").optional(),
   delegationToken: tokenSource.optional(),
   requestTimeout: duration("30s"),
+  /** Retries of one request on transient failures (standby, safe mode, 5xx, network), across NameNodes. */
+  retry: z
+    .strictObject({
+      attempts: z.number().int().min(1).max(50).default(6),
+      baseDelay: duration("100ms"),
+      maxDelay: duration("5s"),
+    })
+    .prefault({}),
 });
 
 const absolutePath = z

@@ -5,7 +5,7 @@
 
 import { errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
-import { joinPath, readSmallFile, type Entry, type Storage } from "../storage/types.js";
+import { isMissing, joinPath, readSmallFile, type Entry, type ReadOnlyStorage } from "../storage/types.js";
 import { parseMetadata, referenceClosure, type FileReference } from "../flink/index.js";
 import { METADATA_FILE } from "./layout.js";
 
@@ -15,7 +15,7 @@ export type MetadataView =
   | { state: "corrupt"; reason: string; entry: Entry };
 
 export interface CatalogOptions {
-  storage: Storage;
+  storage: ReadOnlyStorage;
   maxBytes: number;
   /** A _metadata unchanged for this long that still does not parse is corrupt, not "being written". */
   corruptAfterMs: number;
@@ -66,6 +66,7 @@ export class MetadataCatalog {
     try {
       bytes = await readSmallFile(this.o.storage, path, this.o.maxBytes, signal ? { signal } : {});
     } catch (err) {
+      if (isMissing(err)) return { state: "incomplete", reason: `${path} is gone` };
       return { state: "incomplete", reason: `cannot read yet: ${errorMessage(err)}` };
     }
     try {

@@ -9,7 +9,7 @@ import type { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CkptError, errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
-import { isMissing, parentOf, type Storage } from "../storage/types.js";
+import { isMissing, parentOf, type ReadOnlyStorage, type Storage } from "../storage/types.js";
 import type { BandwidthLimiter, ByteBudget } from "./bandwidth.js";
 import { tempPathFor } from "./layout.js";
 
@@ -44,7 +44,7 @@ export class CopyVerificationError extends CkptError {
 }
 
 export interface CopierOptions {
-  source: Storage;
+  source: ReadOnlyStorage;
   target: Storage;
   limiter: BandwidthLimiter;
   budget: ByteBudget;

@@ -7,11 +7,11 @@
 import type { Config } from "../config/load.js";
 import { errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
-import { joinPath, type Storage } from "../storage/types.js";
+import { joinPath, type ReadOnlyStorage, type Storage } from "../storage/types.js";
 import { BandwidthLimiter, ByteBudget } from "./bandwidth.js";
 import { MetadataCatalog } from "./catalog.js";
 import { Copier } from "./copy.js";
-import { JobReplicator, type EngineDeps, type SyncOutcome } from "./job.js";
+import { JobReplicator, lagSecondsOf, type EngineDeps, type SyncOutcome } from "./job.js";
 import { ADMIN_DIR } from "./layout.js";
 import { Lease } from "./lease.js";
 import { ClusterLocator, targetPathFor } from "./locations.js";
@@ -20,7 +20,8 @@ import type { EngineHooks, JobStatus } from "./status.js";
 
 export interface EngineOptions {
   config: Config;
-  source: Storage;
+  /** Only ever read: the type has no method that writes. */
+  source: ReadOnlyStorage;
   target: Storage;
   logger: Logger;
   hooks?: EngineHooks;
@@ -55,7 +56,7 @@ export interface EngineStatus {
 
 export class Engine {
   private config: Config;
-  readonly source: Storage;
+  readonly source: ReadOnlyStorage;
   readonly target: Storage;
   private readonly logger: Logger;
   private readonly hooks: EngineHooks;
@@ -169,7 +170,7 @@ export class Engine {
 
   status(): EngineStatus {
     return {
-      jobs: [...this.jobs.values()].map((j) => j.status),
+      jobs: [...this.jobs.values()].map((j) => ({ ...j.status, lagSeconds: lagSecondsOf(j.status) })),
       lastScanAt: this.lastScanAt,
       lastScanOk: this.lastScanOk,
       sourceRootsHealthy: this.sourceRootsHealthy,
@@ -214,6 +215,7 @@ export class Engine {
           sourceSnapshot: source,
           targetSnapshot: target,
           targetRoot: p.targetRoot,
+          targetProblem: targetProblem(target, p.targetRoot),
         },
         { ...(o.dryRun ? { dryRun: true } : {}), signal },
       );
@@ -274,6 +276,13 @@ export class Engine {
     }
     return pairs;
   }
+}
+
+/** Why a target root cannot be used this cycle (unreachable, listing failed), or undefined. A missing root is fine: it is created. */
+function targetProblem(target: TreeSnapshot, root: string): string | undefined {
+  const r = target.roots.find((x) => x.root === root);
+  if (!r || r.healthy || r.problem?.endsWith("does not exist")) return undefined;
+  return r.problem;
 }
 
 function unitDirs(s: TreeSnapshot): Set<string> {

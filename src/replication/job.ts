@@ -7,7 +7,7 @@
 import type { Config } from "../config/load.js";
 import { errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
-import { joinPath, type Storage } from "../storage/types.js";
+import { joinPath, type ReadOnlyStorage, type Storage } from "../storage/types.js";
 import { writeAtomically } from "./atomic.js";
 import { metadataForTarget } from "./rewrite.js";
 import type { MetadataCatalog } from "./catalog.js";
@@ -25,7 +25,7 @@ import { CkptError } from "../util/errors.js";
 
 export interface EngineDeps {
   config: Config;
-  source: Storage;
+  source: ReadOnlyStorage;
   target: Storage;
   sourceLocator: ClusterLocator;
   targetLocator: ClusterLocator;
@@ -46,6 +46,8 @@ export interface JobView {
   sourceSnapshot: TreeSnapshot;
   targetSnapshot: TreeSnapshot;
   targetRoot: string;
+  /** Set when the target root could not be listed (unreachable): the job only updates its view of the source. */
+  targetProblem?: string | undefined;
 }
 
 export interface SyncOptions {
@@ -64,6 +66,10 @@ export interface SyncOutcome {
 
 class PublishError extends CkptError {
   readonly kind = "publish";
+}
+
+class TargetUnavailableError extends CkptError {
+  readonly kind = "target-unavailable";
 }
 
 interface Candidate {
@@ -98,6 +104,7 @@ export class JobReplicator {
       const { published, unreadable } = await this.publishedOnTarget(view.targetJob, o.signal);
       if (!o.dryRun) await this.repairRecords(view, published, candidates);
       this.updateNewest(candidates, published);
+      if (view.targetProblem !== undefined) throw new TargetUnavailableError(`target unavailable: ${view.targetProblem}`);
 
       const publishedNames = new Set(published.map((p) => p.unit.name));
       const newestPublished = Math.max(-1, ...published.filter((p) => p.unit.kind === "checkpoint").map((p) => p.unit.checkpointId));
@@ -238,7 +245,8 @@ export class JobReplicator {
     const behind = checkpoints.filter((c) => c.unit.checkpointId > (this.status.newestPublishedCheckpoint ?? -1));
     const oldestBehind = behind[behind.length - 1];
     this.status.publishedOnTarget = published.length;
-    this.status.lagSeconds = oldestBehind ? Math.max(0, (Date.now() - oldestBehind.completedAt) / 1000) : 0;
+    this.status.behindSince = oldestBehind ? oldestBehind.completedAt : null;
+    this.status.lagSeconds = lagSecondsOf(this.status);
   }
 
   private reportOnce(key: string): boolean {
@@ -356,8 +364,7 @@ export class JobReplicator {
   }
 
   private async abandon(unit: TreeUnit, missingPath: string): Promise<void> {
-    const metadataStillThere = await this.deps.source.stat(joinPath(unit.dir, METADATA_FILE)).catch(() => null);
-    const reason = metadataStillThere === null ? "subsumed" : "missing-file";
+    const reason = (await this.isSubsumed(unit)) ? "subsumed" : "missing-file";
     if (reason === "subsumed") {
       this.status.totals.abandonedSubsumed++;
       this.log.info({ checkpoint: unit.name, path: missingPath }, "checkpoint subsumed on the source during the copy; moving on to a newer one");
@@ -366,6 +373,24 @@ export class JobReplicator {
       this.log.warn({ checkpoint: unit.name, path: missingPath }, "a file the checkpoint needs is gone from the source; checkpoint abandoned");
     }
     this.deps.hooks.onAbandoned?.(this.key, unit.name, reason, missingPath);
+  }
+
+  /**
+   * Flink discards a subsumed checkpoint's files before its _metadata, and only once a newer checkpoint
+   * completed: so a checkpoint whose _metadata is gone, or that has a newer sibling, is being subsumed.
+   */
+  private async isSubsumed(unit: TreeUnit): Promise<boolean> {
+    try {
+      if ((await this.deps.source.stat(joinPath(unit.dir, METADATA_FILE))) === null) return true;
+      if (unit.kind !== "checkpoint") return false;
+      const siblings = (await this.deps.source.list(this.sourceDir)) ?? [];
+      return siblings.some((e) => {
+        const m = /^chk-(\d+)$/.exec(e.name);
+        return m !== null && Number(m[1]) > unit.checkpointId;
+      });
+    } catch {
+      return false;
+    }
   }
 
   private async publish(c: Candidate, plan: UnitPlan, view: JobView, signal?: AbortSignal): Promise<void> {
@@ -424,3 +449,7 @@ export class JobReplicator {
 }
 
 export type { UnitKind };
+
+export function lagSecondsOf(s: JobStatus, now = Date.now()): number {
+  return s.behindSince === null ? 0 : Math.max(0, (now - s.behindSince) / 1000);
+}

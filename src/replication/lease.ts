@@ -60,7 +60,7 @@ export class Lease {
   /** Throws LeaseLostError when this process may no longer write. */
   assertHeld(): void {
     if (this.lost) throw this.lost;
-    if (Date.now() - this.renewedAt > this.ttlMs) throw new LeaseLostError(this.path, "not renewed within its ttl");
+    if (Date.now() - this.renewedAt > this.ttlMs) throw new LeaseLostError(this.path, "not renewed within its ttl (target unreachable?); writes pause until it is renewed");
   }
 
   async acquire(): Promise<void> {
@@ -99,8 +99,9 @@ export class Lease {
       }
       await this.write();
     } catch (err) {
+      // While renewals fail the lease lapses (assertHeld refuses writes); it is resumed by the next
+      // successful renewal unless another replicator took it over in the meantime.
       this.logger.warn({ lease: this.path, err: errorMessage(err) }, "lease renewal failed");
-      if (Date.now() - this.renewedAt > this.ttlMs) this.markLost(`renewal failing: ${errorMessage(err)}`);
     }
   }
 

@@ -5,7 +5,7 @@
 
 import type { RootPair } from "../config/load.js";
 import type { FileReference } from "../flink/index.js";
-import { baseName, parentOf, type Entry, type Storage } from "../storage/types.js";
+import { baseName, parentOf, type Entry, type ReadOnlyStorage } from "../storage/types.js";
 import { targetPathFor, type ClusterLocator } from "./locations.js";
 import type { TreeSnapshot } from "./scan.js";
 
@@ -30,7 +30,7 @@ export interface UnitPlan {
 }
 
 export interface PlanContext {
-  source: Storage;
+  source: ReadOnlyStorage;
   sourceLocator: ClusterLocator;
   roots: RootPair[];
   sourceSnapshot: TreeSnapshot;

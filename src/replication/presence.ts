@@ -2,7 +2,7 @@
 // directory listing per distinct parent directory. Serves both the pre-publish
 // check (exact source length) and `verify` (at least the referenced size).
 
-import { baseName, parentOf, type Entry, type Storage } from "../storage/types.js";
+import { baseName, parentOf, type Entry, type ReadOnlyStorage } from "../storage/types.js";
 
 export interface RequiredFile {
   path: string;
@@ -19,7 +19,7 @@ export interface PresenceProblem {
   actual: number | null;
 }
 
-export async function checkPresence(storage: Storage, files: RequiredFile[], signal?: AbortSignal): Promise<PresenceProblem[]> {
+export async function checkPresence(storage: ReadOnlyStorage, files: RequiredFile[], signal?: AbortSignal): Promise<PresenceProblem[]> {
   const byDir = new Map<string, RequiredFile[]>();
   for (const f of files) {
     const dir = parentOf(f.path);

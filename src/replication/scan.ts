@@ -5,7 +5,7 @@
 
 import PQueue from "p-queue";
 import { errorMessage } from "../util/errors.js";
-import { joinPath, type Entry, type Storage } from "../storage/types.js";
+import { joinPath, type Entry, type ReadOnlyStorage } from "../storage/types.js";
 import { classifyUnitDir, isHiddenName, isSharedStateDir, METADATA_FILE, type UnitKind } from "./layout.js";
 
 export interface TreeUnit {
@@ -54,7 +54,7 @@ export interface TreeSnapshot {
 }
 
 export interface ScannerOptions {
-  storage: Storage;
+  storage: ReadOnlyStorage;
   roots: string[];
   listConcurrency: number;
   fullRescanEvery: number;

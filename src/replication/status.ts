@@ -32,6 +32,8 @@ export interface JobStatus {
   publishedOnTarget: number;
   /** Seconds since the oldest complete source checkpoint newer than the newest published one completed; 0 when caught up. */
   lagSeconds: number;
+  /** Source completion time of the oldest checkpoint not yet published (null when caught up); lagSeconds derives from it. */
+  behindSince: number | null;
   current: { unit: string; filesTotal: number; filesDone: number; bytesTotal: number; bytesDone: number } | null;
   lastError: string | null;
   lastErrorAt: number | null;
@@ -93,6 +95,7 @@ export function newJobStatus(job: string, sourceDir: string, targetDir: string):
     lastPublishAt: null,
     publishedOnTarget: 0,
     lagSeconds: 0,
+    behindSince: null,
     current: null,
     lastError: null,
     lastErrorAt: null,

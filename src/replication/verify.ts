@@ -6,7 +6,7 @@
 import type { Config } from "../config/load.js";
 import { errorMessage } from "../util/errors.js";
 import { silentLogger, type Logger } from "../util/log.js";
-import { joinPath, type Storage } from "../storage/types.js";
+import { joinPath, type ReadOnlyStorage } from "../storage/types.js";
 import { MetadataCatalog } from "./catalog.js";
 import { METADATA_FILE } from "./layout.js";
 import { ClusterLocator, rootFor } from "./locations.js";
@@ -30,9 +30,9 @@ export interface UnitVerdict {
 export interface VerifyOptions {
   config: Config;
   side: "source" | "target";
-  storage: Storage;
+  storage: ReadOnlyStorage;
   /** Needed for --deep on the target. */
-  counterpart?: Storage;
+  counterpart?: ReadOnlyStorage;
   job?: string;
   deep?: boolean;
   logger?: Logger;
@@ -59,7 +59,10 @@ export async function verifyCheckpoints(o: VerifyOptions): Promise<UnitVerdict[]
   }
   const verdicts: UnitVerdict[] = [];
   for (const unit of units.sort(newestFirst)) {
-    verdicts.push(await verifyUnit(unit, o, locator, catalog));
+    const verdict = await verifyUnit(unit, o, locator, catalog);
+    // A checkpoint deleted while it was being verified (subsumed, reaped) is not reported.
+    if (verdict.state !== "restorable" && (await o.storage.stat(metadataPathOf(verdict)).catch(() => true)) === null) continue;
+    verdicts.push(verdict);
   }
   return verdicts;
 }

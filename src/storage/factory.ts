@@ -17,6 +17,7 @@ export function createStorage(side: ClusterSide, logger: Logger): Storage {
       ...(side.doAs ? { doAs: side.doAs } : {}),
       ...(side.delegationToken ? { delegationToken: side.delegationToken } : {}),
       requestTimeoutMs: side.requestTimeoutMs,
+      retry: side.retry,
     },
     { logger },
   );

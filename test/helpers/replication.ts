@@ -1,0 +1,101 @@
+// Test helpers around the engine: a source storage that records which methods
+// were called (to prove the source is never written), a sampler that verifies
+// every target _metadata while the replicator runs, and a loop that cycles the
+// engine until a condition holds.
+
+import type { Config } from "../../src/config/load.js";
+import { verifyCheckpoints, type Engine, type UnitVerdict } from "../../src/replication/index.js";
+import type { ReadOnlyStorage, Storage } from "../../src/storage/types.js";
+
+export function recordingStorage(inner: Storage): { storage: Storage; calls: Map<string, number> } {
+  const calls = new Map<string, number>();
+  const storage = new Proxy(inner, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        calls.set(String(prop), (calls.get(String(prop)) ?? 0) + 1);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { storage, calls };
+}
+
+export const WRITE_METHODS = ["write", "mkdirs", "rename", "delete"];
+
+export async function targetVerdicts(config: Config, target: ReadOnlyStorage): Promise<UnitVerdict[]> {
+  return verifyCheckpoints({ config, side: "target", storage: target });
+}
+
+/** Verifies the target every `intervalMs` until stopped; collects every non-restorable verdict seen. */
+export function startSampler(config: Config, target: ReadOnlyStorage, intervalMs = 50) {
+  let running = true;
+  let samples = 0;
+  let published = 0;
+  const failures: string[] = [];
+  const done = (async () => {
+    while (running) {
+      try {
+        const verdicts = await targetVerdicts(config, target);
+        samples++;
+        published = Math.max(published, verdicts.length);
+        for (const v of verdicts) if (v.state !== "restorable") failures.push(`${v.job}/${v.unit}: ${v.state}: ${v.problems.join("; ")}`);
+      } catch {
+        // the target may be unreachable on purpose; the next sample tries again
+      }
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await done;
+      return { samples, failures, maxPublished: published };
+    },
+  };
+}
+
+/** Runs engine cycles (waiting for each) until `done()` is true; throws after timeoutMs. */
+export async function cycleUntil(engine: Engine, done: () => boolean | Promise<boolean>, timeoutMs = 30_000, pauseMs = 50): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let cycles = 0;
+  let lastError: unknown = null;
+  for (;;) {
+    try {
+      await engine.cycle({ wait: true });
+      lastError = null;
+    } catch (err) {
+      lastError = err; // e.g. the lease lapsed while the target was down: it is renewed shortly
+    }
+    cycles++;
+    if (lastError === null && (await done())) return cycles;
+    if (Date.now() > deadline) {
+      throw new Error(`condition not reached after ${cycles} cycles (last error: ${String(lastError)}); status: ${JSON.stringify(engine.status().jobs, null, 1)}`);
+    }
+    await new Promise((r) => setTimeout(r, pauseMs));
+  }
+}
+
+/** Runs engine cycles in the background (like the daemon) until stopped. */
+export function cycleInBackground(engine: Engine, pauseMs = 50) {
+  let running = true;
+  const errors: unknown[] = [];
+  const done = (async () => {
+    while (running) {
+      try {
+        await engine.cycle({ wait: true });
+      } catch (err) {
+        errors.push(err);
+      }
+      await new Promise((r) => setTimeout(r, pauseMs));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await done;
+      return errors;
+    },
+  };
+}

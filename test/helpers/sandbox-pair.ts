@@ -1,0 +1,85 @@
+// An emulated hdfs1 -> hdfs2 pair for end-to-end tests: the sandbox, a config
+// for the replicator (source root /flink/checkpoints, target root /dr/flink so
+// that path rewriting is exercised), storages for both sides, and Flink job
+// simulators writing to hdfs1.
+
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { parseConfigText, type Config } from "../../src/config/load.js";
+import { startSandbox, type Sandbox } from "../../src/sandbox/emulator/index.js";
+import { FlinkJobSimulator, type SimulatorOptions } from "../../src/sandbox/simulator/index.js";
+import { WebHdfsStorage } from "../../src/storage/webhdfs.js";
+import type { Storage } from "../../src/storage/types.js";
+import { WebHdfsClient } from "../../src/webhdfs/index.js";
+
+export const SOURCE_ROOT = "/flink/checkpoints";
+export const TARGET_ROOT = "/dr/flink";
+
+export interface SandboxPair {
+  sandbox: Sandbox;
+  stateDir: string;
+  /** Writes a config file and returns its path (extra YAML is appended). */
+  configText(extra?: string): string;
+  config(extra?: string): Promise<Config>;
+  /** Storage on a cluster as the Flink user (for simulators and for inspecting). */
+  storage(cluster: "hdfs1" | "hdfs2"): Storage;
+  simulator(o?: Partial<SimulatorOptions>): FlinkJobSimulator;
+  close(): Promise<void>;
+}
+
+export async function startSandboxPair(): Promise<SandboxPair> {
+  const stateDir = await mkdtemp(join(tmpdir(), "ckpt-e2e-"));
+  const sandbox = await startSandbox({ stateDir });
+  const storages: Storage[] = [];
+  const nn = sandbox.endpoints.clusters;
+  const configText = (extra = "") => {
+    const base = parseYaml(`
+source: {name: hdfs1, namenodes: ${JSON.stringify(nn.hdfs1!.namenodes)}, uri: "hdfs://hdfs1", user: replicator, requestTimeout: 5s, retry: {attempts: 3, baseDelay: 20ms, maxDelay: 200ms}}
+target: {name: hdfs2, namenodes: ${JSON.stringify(nn.hdfs2!.namenodes)}, uri: "hdfs://hdfs2", user: replicator, requestTimeout: 5s, retry: {attempts: 3, baseDelay: 20ms, maxDelay: 200ms}}
+paths: [{source: ${SOURCE_ROOT}, target: ${TARGET_ROOT}}]
+scan: {interval: 200ms, corruptAfter: 1s}
+copy: {concurrency: 4, retries: 4}
+lease: {ttl: 3s}
+metrics: false
+log: {level: silent}
+`) as Record<string, unknown>;
+    // Sections in `extra` override the base section key by key.
+    const over = (parseYaml(extra) ?? {}) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(over)) {
+      const b = base[k];
+      base[k] = b && typeof b === "object" && v && typeof v === "object" && !Array.isArray(v) ? { ...b, ...v } : v;
+    }
+    return stringifyYaml(base);
+  };
+  const storage = (cluster: "hdfs1" | "hdfs2") => {
+    const s = new WebHdfsStorage(
+      new WebHdfsClient({ name: cluster, namenodes: nn[cluster]!.namenodes, user: "flink", requestTimeoutMs: 5000, retry: { baseDelayMs: 20, maxDelayMs: 200 } }),
+    );
+    storages.push(s);
+    return s;
+  };
+  return {
+    sandbox,
+    stateDir,
+    configText,
+    config: (extra) => parseConfigText(configText(extra), "e2e.yaml", {}),
+    storage,
+    simulator: (o = {}) =>
+      new FlinkJobSimulator({
+        storage: storage("hdfs1"),
+        fsUri: "hdfs://hdfs1",
+        root: SOURCE_ROOT,
+        intervalMs: 100,
+        stateSizeBytes: 256 * 1024,
+        retained: 2,
+        ...o,
+      }),
+    async close() {
+      for (const s of storages) s.close();
+      await sandbox.stop();
+      await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+}
