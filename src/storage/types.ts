@@ -49,7 +49,7 @@ export function isMissing(err: unknown): boolean {
 }
 
 /** Reads a whole small file (e.g. _metadata), refusing more than maxBytes. */
-export async function readSmallFile(storage: Storage, path: string, maxBytes: number, o?: IoOptions): Promise<Buffer> {
+export async function readSmallFile(storage: Pick<Storage, "name" | "read">, path: string, maxBytes: number, o?: IoOptions): Promise<Buffer> {
   const stream = await storage.read(path, o);
   const chunks: Buffer[] = [];
   let total = 0;
@@ -99,3 +99,6 @@ export function isAlreadyExists(err: unknown): boolean {
     e.javaClassName === "org.apache.hadoop.hdfs.protocol.AlreadyBeingCreatedException"
   );
 }
+
+/** The part of Storage that only reads: what the replicator is given for the source, which it never writes. */
+export type ReadOnlyStorage = Pick<Storage, "name" | "kind" | "stat" | "list" | "read" | "checksum" | "close">;
