@@ -74,6 +74,10 @@ export function planReap(input: ReapInput): ReapPlan {
     if (k.references === null) referencesKnown = false;
     else for (const r of k.references) referenced.add(r);
   }
+  // Unknown references could point into any directory or shared file of this job: delete nothing of it.
+  if (!referencesKnown) {
+    return { deletions: temps, kept: sorted.map((p) => p.unit), held: "a kept checkpoint's references are unknown (unreadable target _metadata)" };
+  }
   const referencedUnder = (dir: string) => [...referenced].some((r) => r.startsWith(`${dir}/`));
 
   for (const d of dropped) {
@@ -94,14 +98,10 @@ export function planReap(input: ReapInput): ReapPlan {
     }
   }
 
-  if (referencesKnown) {
-    for (const [path, entry] of input.targetJob.sharedFiles) {
-      if (referenced.has(path) || isTempName(entry.name)) continue;
-      if (stillOnSource(path, input)) continue;
-      deletions.push({ path, recursive: false, reason: "shared file no kept checkpoint references" });
-    }
-  } else if (held === null) {
-    held = "a kept checkpoint's references are unknown; shared files are not collected";
+  for (const [path, entry] of input.targetJob.sharedFiles) {
+    if (referenced.has(path) || isTempName(entry.name)) continue;
+    if (stillOnSource(path, input)) continue;
+    deletions.push({ path, recursive: false, reason: "shared file no kept checkpoint references" });
   }
 
   const deleted = new Set(deletions.filter((d) => d.recursive).map((d) => d.path));
