@@ -1,0 +1,185 @@
+// planReap(): which target paths the reaper deletes, in which order, and when it
+// holds back. Pure: built from hand-made scanner output, no storage involved.
+
+import { describe, expect, it } from "vitest";
+import { planReap, type PublishedUnit, type ReapInput } from "../../src/replication/reap.js";
+import type { TreeUnit } from "../../src/replication/scan.js";
+import { chk, file, job, ROOTS, SOURCE_ROOT, TARGET_ROOT, targetShared, targetUnitDir } from "./tree-builders.js";
+
+const NOW = 1_000_000;
+const GRACE = 60_000;
+const record = (id: number) => `${TARGET_ROOT}/.ckpt-replicator/records/j/chk-${id}.json`;
+const published = (unit: TreeUnit, refs: string[] | null = []): PublishedUnit => ({ unit, references: refs === null ? null : new Set(refs) });
+
+function input(o: Partial<ReapInput> & Pick<ReapInput, "targetJob" | "published">): ReapInput {
+  return {
+    sourceJob: job(SOURCE_ROOT, []),
+    sourceHealthy: true,
+    targetRoot: TARGET_ROOT,
+    roots: ROOTS,
+    unreadable: [],
+    retain: { min: 1, max: 3 },
+    tempGraceMs: GRACE,
+    now: NOW,
+    ...o,
+  };
+}
+
+const paths = (plan: { deletions: { path: string }[] }) => plan.deletions.map((d) => d.path);
+
+describe("planReap: retention", () => {
+  it("keeps the newest retain.min checkpoints even when the source has subsumed them all", () => {
+    const units = [chk(TARGET_ROOT, 3), chk(TARGET_ROOT, 4), chk(TARGET_ROOT, 5)];
+    const plan = planReap(
+      input({ targetJob: job(TARGET_ROOT, units), published: units.map((u) => published(u)), retain: { min: 2, max: 3 }, sourceJob: job(SOURCE_ROOT, [chk(SOURCE_ROOT, 9)]) }),
+    );
+    expect(plan.held).toBeNull();
+    expect(plan.kept.map((u) => u.name)).toEqual(["chk-5", "chk-4"]);
+    // chk-3 goes record -> _metadata -> directory, so a reader never sees a record or _metadata without its files.
+    expect(plan.deletions).toEqual([
+      { path: record(3), recursive: false, reason: "subsumed on the source", unit: "chk-3" },
+      { path: `${targetUnitDir(3)}/_metadata`, recursive: false, reason: "subsumed on the source", unit: "chk-3" },
+      { path: targetUnitDir(3), recursive: true, reason: "subsumed on the source", unit: "chk-3" },
+    ]);
+  });
+
+  it("caps the checkpoints kept at retain.max even while the source still has them", () => {
+    const ids = [1, 2, 3, 4, 5];
+    const units = ids.map((id) => chk(TARGET_ROOT, id));
+    const plan = planReap(
+      input({ targetJob: job(TARGET_ROOT, units), published: units.map((u) => published(u)), sourceJob: job(SOURCE_ROOT, ids.map((id) => chk(SOURCE_ROOT, id))) }),
+    );
+    expect(plan.kept.map((u) => u.name)).toEqual(["chk-5", "chk-4", "chk-3"]);
+    expect(new Set(plan.deletions.map((d) => d.unit))).toEqual(new Set(["chk-1", "chk-2"]));
+    expect(plan.deletions.every((d) => d.reason === "beyond retain.max (3)")).toBe(true);
+    for (const id of [1, 2]) {
+      const at = (p: string) => paths(plan).indexOf(p);
+      expect(at(record(id))).toBeGreaterThanOrEqual(0);
+      expect(at(record(id))).toBeLessThan(at(`${targetUnitDir(id)}/_metadata`));
+      expect(at(`${targetUnitDir(id)}/_metadata`)).toBeLessThan(at(targetUnitDir(id)));
+    }
+  });
+
+  it("keeps checkpoints between retain.min and retain.max only while the source has them", () => {
+    const units = [chk(TARGET_ROOT, 3), chk(TARGET_ROOT, 4), chk(TARGET_ROOT, 5)];
+    const plan = planReap(
+      input({ targetJob: job(TARGET_ROOT, units), published: units.map((u) => published(u)), sourceJob: job(SOURCE_ROOT, [chk(SOURCE_ROOT, 3), chk(SOURCE_ROOT, 5)]) }),
+    );
+    expect(plan.kept.map((u) => u.name)).toEqual(["chk-5", "chk-3"]);
+    expect(new Set(plan.deletions.map((d) => d.unit))).toEqual(new Set(["chk-4"]));
+  });
+
+  it("does not delete a dropped checkpoint's directory recursively when it holds a file a kept checkpoint references", () => {
+    const old = chk(TARGET_ROOT, 3, { entries: [file("borrowed-state")] });
+    const kept = chk(TARGET_ROOT, 5);
+    const plan = planReap(
+      input({ targetJob: job(TARGET_ROOT, [old, kept]), published: [published(old), published(kept, [`${targetUnitDir(3)}/borrowed-state`])] }),
+    );
+    expect(paths(plan)).toEqual([record(3), `${targetUnitDir(3)}/_metadata`]);
+    expect(plan.deletions.some((d) => d.recursive)).toBe(false);
+  });
+});
+
+describe("planReap: shared files", () => {
+  it("deletes a shared file only when no kept checkpoint references it and the source no longer has it", () => {
+    const kept = chk(TARGET_ROOT, 5);
+    const dropped = chk(TARGET_ROOT, 2);
+    const plan = planReap(
+      input({
+        sourceJob: job(SOURCE_ROOT, [chk(SOURCE_ROOT, 5)], ["on-source-unreferenced"]),
+        targetJob: job(TARGET_ROOT, [dropped, kept], ["referenced", "on-source-unreferenced", "orphan", "only-dropped-needs-it"]),
+        published: [published(kept, [targetShared("referenced")]), published(dropped, [targetShared("only-dropped-needs-it")])],
+      }),
+    );
+    const sharedDeletions = plan.deletions.filter((d) => d.path.includes("/shared/"));
+    expect(sharedDeletions.map((d) => d.path).sort()).toEqual([targetShared("only-dropped-needs-it"), targetShared("orphan")]);
+    expect(sharedDeletions.every((d) => !d.recursive)).toBe(true);
+  });
+
+  it("keeps every shared file while a kept checkpoint's references are unknown", () => {
+    const kept = chk(TARGET_ROOT, 5);
+    const plan = planReap(input({ targetJob: job(TARGET_ROOT, [kept], ["orphan"]), published: [published(kept, null)] }));
+    expect(paths(plan)).not.toContain(targetShared("orphan"));
+    expect(plan.held).toMatch(/references are unknown/);
+  });
+});
+
+describe("planReap: holding back", () => {
+  // A target with something to reap of every kind: a dropped checkpoint, an orphan shared file, an
+  // unpublished leftover, and one stale and one fresh temporary.
+  const dropped = chk(TARGET_ROOT, 2, { entries: [file(".state.ckpt-tmp.aaaaaa", { mtime: NOW - GRACE - 1 })] });
+  const leftover = chk(TARGET_ROOT, 1, { metadata: false });
+  const kept = chk(TARGET_ROOT, 5);
+  const staleTemp = file(".x.ckpt-tmp.bbbbbb", { mtime: NOW - GRACE - 1 });
+  const freshTemp = file(".y.ckpt-tmp.cccccc", { mtime: NOW - 5 });
+  const targetUnits = [leftover, dropped, kept];
+  const base = {
+    targetJob: job(TARGET_ROOT, targetUnits, ["orphan", staleTemp, freshTemp]),
+    published: [published(dropped), published(kept)],
+    sourceJob: job(SOURCE_ROOT, [chk(SOURCE_ROOT, 5)]),
+  };
+  const onlyStaleTemps = [`${targetUnitDir(2)}/.state.ckpt-tmp.aaaaaa`, targetShared(staleTemp.name)];
+
+  it("reaps everything when the views are healthy and complete (the baseline for the cases below)", () => {
+    const plan = planReap(input(base));
+    expect(plan.held).toBeNull();
+    expect(paths(plan)).toEqual(expect.arrayContaining([record(2), targetUnitDir(2), targetUnitDir(1), targetShared("orphan"), targetShared(staleTemp.name)]));
+    // The temporary inside chk-2 goes with its directory; the fresh temporary stays.
+    expect(paths(plan)).not.toContain(`${targetUnitDir(2)}/.state.ckpt-tmp.aaaaaa`);
+    expect(paths(plan)).not.toContain(targetShared(freshTemp.name));
+  });
+
+  it.each([
+    ["the source root is unhealthy", { sourceHealthy: false }, /source root looks unhealthy/],
+    ["the source job listing is incomplete", { sourceJob: job(SOURCE_ROOT, [chk(SOURCE_ROOT, 5)], [], false) }, /source listing of .* is incomplete/],
+    ["the target job listing is incomplete", { targetJob: job(TARGET_ROOT, targetUnits, ["orphan", staleTemp, freshTemp], false) }, /target listing of .* is incomplete/],
+    ["a target _metadata is unreadable", { unreadable: [chk(TARGET_ROOT, 6)] }, /references are unknown/],
+  ])("deletes nothing but stale temporaries when %s", (_why, override, heldReason) => {
+    const plan = planReap(input({ ...base, ...override }));
+    expect(plan.held).toMatch(heldReason);
+    expect(paths(plan).sort()).toEqual([...onlyStaleTemps].sort());
+    expect(plan.deletions.every((d) => d.reason === "stale temporary file")).toBe(true);
+  });
+});
+
+describe("planReap: unpublished leftovers and temporaries", () => {
+  it("removes copies without _metadata older than the newest published one or gone from the source, keeps newer ones the source still has", () => {
+    const kept = chk(TARGET_ROOT, 5);
+    const older = chk(TARGET_ROOT, 3, { metadata: false });
+    const inProgress = chk(TARGET_ROOT, 7, { metadata: false });
+    const abortedOnSource = chk(TARGET_ROOT, 8, { metadata: false });
+    const plan = planReap(
+      input({
+        sourceJob: job(SOURCE_ROOT, [3, 5, 7].map((id) => chk(SOURCE_ROOT, id))),
+        targetJob: job(TARGET_ROOT, [older, kept, inProgress, abortedOnSource]),
+        published: [published(kept)],
+      }),
+    );
+    expect(plan.deletions.map((d) => [d.path, d.recursive])).toEqual([
+      [targetUnitDir(3), true],
+      [targetUnitDir(8), true],
+    ]);
+    expect(plan.deletions.every((d) => d.reason === "unpublished copy that will never be published")).toBe(true);
+  });
+
+  it("never deletes an unpublished directory that holds a file a kept checkpoint references", () => {
+    const kept = chk(TARGET_ROOT, 5);
+    const older = chk(TARGET_ROOT, 3, { metadata: false, entries: [file("state")] });
+    const plan = planReap(input({ targetJob: job(TARGET_ROOT, [older, kept]), published: [published(kept, [`${targetUnitDir(3)}/state`])] }));
+    expect(paths(plan)).toEqual([]);
+  });
+
+  it("removes our temporaries only once they are older than tempGrace, and never other hidden files", () => {
+    const kept = chk(TARGET_ROOT, 5, {
+      entries: [file(".a.ckpt-tmp.000001", { mtime: NOW - GRACE - 1 }), file(".a.ckpt-tmp.000002", { mtime: NOW - GRACE + 1000 }), file(".hidden-by-someone", { mtime: 0 })],
+    });
+    const plan = planReap(
+      input({
+        sourceJob: job(SOURCE_ROOT, [chk(SOURCE_ROOT, 5)], [".s.ckpt-tmp.000003", ".s.ckpt-tmp.000004"]),
+        targetJob: job(TARGET_ROOT, [kept], [file(".s.ckpt-tmp.000003", { mtime: 0 }), file(".s.ckpt-tmp.000004", { mtime: NOW })]),
+        published: [published(kept)],
+      }),
+    );
+    expect(paths(plan).sort()).toEqual([`${targetUnitDir(5)}/.a.ckpt-tmp.000001`, targetShared(".s.ckpt-tmp.000003")].sort());
+  });
+});
