@@ -4,6 +4,7 @@
 // cycle and waits for it. Jobs are independent: one job's failure or long copy
 // does not hold the others back.
 
+import { setMaxListeners } from "node:events";
 import type { Config } from "../config/load.js";
 import { errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
@@ -69,7 +70,11 @@ export class Engine {
   private readonly copier: Copier;
   private readonly jobs = new Map<string, JobReplicator>();
   private readonly active = new Map<string, Promise<SyncOutcome>>();
-  private readonly stopController = new AbortController();
+  private readonly stopController = (() => {
+    const c = new AbortController();
+    setMaxListeners(0, c.signal); // every job sync and queued copy listens to it
+    return c;
+  })();
   readonly lease: Lease | null;
   private lastScanAt: number | null = null;
   private lastScanOk = true;

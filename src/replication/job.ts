@@ -4,6 +4,7 @@
 // target, then reap. Savepoints are each published. One sync runs at a time per
 // job; errors are contained here and reported in the job's status.
 
+import { setMaxListeners } from "node:events";
 import type { Config } from "../config/load.js";
 import { errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
@@ -299,6 +300,7 @@ export class JobReplicator {
     this.status.current = { unit: unit.name, filesTotal: toCopy.length, filesDone: 0, bytesTotal, bytesDone: 0 };
     this.status.totals.filesSkipped += plan.files.length - toCopy.length;
     const controller = new AbortController();
+    setMaxListeners(0, controller.signal); // one listener per queued file
     const onOuterAbort = () => controller.abort(o.signal?.reason);
     o.signal?.addEventListener("abort", onOuterAbort, { once: true });
     let vanished: SourceVanishedError | null = null;

@@ -2,12 +2,14 @@
 // a yargs CommandModule; adding a command means adding one line here.
 
 import type { CommandModule } from "yargs";
+import { demoCommand } from "./demo.js";
 import { inspectCommand } from "./inspect.js";
 import { latestCommand } from "./latest.js";
 import { resyncCommand } from "./resync.js";
 import { rewriteMetadataCommand } from "./rewrite-metadata.js";
 import { runCommand } from "./run.js";
 import { sandboxCommand } from "./sandbox.js";
+import { simulateJobCommand } from "./simulate-job.js";
 import { verifyCommand } from "./verify.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -19,4 +21,6 @@ export const commands: CommandModule<any, any>[] = [
   inspectCommand,
   rewriteMetadataCommand,
   sandboxCommand,
+  simulateJobCommand,
+  demoCommand,
 ];

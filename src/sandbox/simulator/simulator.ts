@@ -65,7 +65,7 @@ export class FlinkJobSimulator {
       try {
         await this.#writeCheckpoint(plan, metadata, signal);
       } catch (err) {
-        await this.#abandon(plan, err);
+        await this.#abandon(plan, err, signal?.aborted ?? false);
         throw signal?.aborted ? new CheckpointAbortedError(this.jobId, id, signal.reason) : err;
       }
       this.#backends = plan.backends;
@@ -161,8 +161,9 @@ export class FlinkJobSimulator {
   }
 
   /** A failed or aborted checkpoint: remove what it wrote (its new shared files and its directory). */
-  async #abandon(plan: CheckpointPlan, cause: unknown): Promise<void> {
-    this.#logger.warn({ checkpointId: plan.checkpointId, err: errorMessage(cause) }, "checkpoint failed; discarding its files");
+  async #abandon(plan: CheckpointPlan, cause: unknown, aborted = false): Promise<void> {
+    if (aborted) this.#logger.info({ checkpointId: plan.checkpointId }, "checkpoint aborted; discarding its files");
+    else this.#logger.warn({ checkpointId: plan.checkpointId, err: errorMessage(cause) }, "checkpoint failed; discarding its files");
     const { storage } = this.#o;
     for (const w of plan.writes.filter((f) => f.shared)) {
       await storage.delete(w.path).catch((err: unknown) => this.#logger.warn({ path: w.path, err: errorMessage(err) }, "cleanup failed"));
