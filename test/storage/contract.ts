@@ -1,0 +1,152 @@
+// The Storage contract every implementation must honour (the engine is written
+// once against it): one suite, run against LocalStorage and WebHdfsStorage.
+// `open()` gives a storage and an empty directory that belongs to the test.
+
+import { Readable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
+import { describe, expect, it } from "vitest";
+import { isAlreadyExists, isMissing, readSmallFile, type Storage } from "../../src/storage/types.js";
+
+export interface ContractTarget {
+  storage: Storage;
+  /** An existing, empty directory for this test. */
+  dir: string;
+}
+
+const text = async (s: Storage, path: string) => (await readSmallFile(s, path, 1 << 20)).toString("utf8");
+const rejection = <T>(p: Promise<T>) => p.then(() => null, (e: unknown) => e);
+
+export function storageContract(name: string, open: () => Promise<ContractTarget>): void {
+  describe(`Storage contract: ${name}`, () => {
+    it("stat: a file, a directory, and null for a missing path", async () => {
+      const { storage: s, dir } = await open();
+      await s.write(`${dir}/f`, Buffer.from("hello"));
+      await s.mkdirs(`${dir}/d`);
+      expect(await s.stat(`${dir}/f`)).toMatchObject({ name: "f", type: "file", length: 5 });
+      expect(await s.stat(`${dir}/d`)).toMatchObject({ name: "d", type: "dir", length: 0 });
+      expect(await s.stat(`${dir}/nope`)).toBeNull();
+      expect(await s.stat(`${dir}/nope/deeper`)).toBeNull();
+    });
+
+    it("list: children with types and lengths, [] for an empty directory, null for a missing one", async () => {
+      const { storage: s, dir } = await open();
+      await s.mkdirs(`${dir}/a/sub`);
+      await s.write(`${dir}/a/f1`, Buffer.alloc(3));
+      await s.write(`${dir}/a/f2`, Buffer.alloc(0));
+      const entries = (await s.list(`${dir}/a`))!.map((e) => ({ name: e.name, type: e.type, length: e.length }));
+      expect(entries.sort((x, y) => (x.name < y.name ? -1 : 1))).toEqual([
+        { name: "f1", type: "file", length: 3 },
+        { name: "f2", type: "file", length: 0 },
+        { name: "sub", type: "dir", length: 0 },
+      ]);
+      expect(await s.list(`${dir}/a/sub`)).toEqual([]);
+      expect(await s.list(`${dir}/missing`)).toBeNull();
+    });
+
+    it("a directory's mtime moves when a child is added or removed (the scanner's cache relies on it)", async () => {
+      const { storage: s, dir } = await open();
+      await s.mkdirs(`${dir}/d`);
+      const t0 = (await s.stat(`${dir}/d`))!.mtime;
+      await sleep(15);
+      await s.write(`${dir}/d/f`, Buffer.from("x"));
+      const t1 = (await s.stat(`${dir}/d`))!.mtime;
+      expect(t1).toBeGreaterThan(t0);
+      await sleep(15);
+      await s.delete(`${dir}/d/f`);
+      expect((await s.stat(`${dir}/d`))!.mtime).toBeGreaterThan(t1);
+    });
+
+    it("read streams a file's bytes; a missing file rejects as missing", async () => {
+      const { storage: s, dir } = await open();
+      const bytes = Buffer.alloc(300_000, 7);
+      bytes.write("head", 0);
+      await s.write(`${dir}/big`, bytes);
+      expect(Buffer.compare(await readSmallFile(s, `${dir}/big`, 1 << 20), bytes)).toBe(0);
+      const err = await rejection(s.read(`${dir}/absent`));
+      expect(isMissing(err)).toBe(true);
+    });
+
+    it("write from a stream; exclusive by default, replacing only with overwrite", async () => {
+      const { storage: s, dir } = await open();
+      await s.write(`${dir}/f`, Readable.from([Buffer.from("first "), Buffer.from("version")]));
+      expect(await text(s, `${dir}/f`)).toBe("first version");
+      const err = await rejection(s.write(`${dir}/f`, Buffer.from("second")));
+      expect(isAlreadyExists(err)).toBe(true);
+      expect(await text(s, `${dir}/f`)).toBe("first version");
+      await s.write(`${dir}/f`, Buffer.from("second"), { overwrite: true });
+      expect(await text(s, `${dir}/f`)).toBe("second");
+    });
+
+    it("write rejects when its body stream fails", async () => {
+      const { storage: s, dir } = await open();
+      const body = new Readable({ read() {} });
+      body.push(Buffer.alloc(1000));
+      setTimeout(() => body.destroy(new Error("source broke")), 20);
+      await expect(s.write(`${dir}/partial`, body)).rejects.toThrow();
+    });
+
+    it("mkdirs creates parents and is idempotent", async () => {
+      const { storage: s, dir } = await open();
+      await s.mkdirs(`${dir}/x/y/z`);
+      await s.mkdirs(`${dir}/x/y/z`);
+      expect((await s.stat(`${dir}/x/y/z`))?.type).toBe("dir");
+    });
+
+    it("rename: moves, refuses an existing destination without overwrite, replaces it with overwrite", async () => {
+      const { storage: s, dir } = await open();
+      await s.write(`${dir}/a`, Buffer.from("A"));
+      await s.write(`${dir}/b`, Buffer.from("B"));
+      await s.rename(`${dir}/a`, `${dir}/c`);
+      expect(await s.stat(`${dir}/a`)).toBeNull();
+      expect(await text(s, `${dir}/c`)).toBe("A");
+
+      const err = await rejection(s.rename(`${dir}/c`, `${dir}/b`));
+      expect(isAlreadyExists(err)).toBe(true);
+      expect(await text(s, `${dir}/b`)).toBe("B");
+      expect(await text(s, `${dir}/c`)).toBe("A");
+
+      await s.rename(`${dir}/c`, `${dir}/b`, { overwrite: true });
+      expect(await text(s, `${dir}/b`)).toBe("A");
+      expect(await s.stat(`${dir}/c`)).toBeNull();
+    });
+
+    it("rename of a missing source rejects as missing", async () => {
+      const { storage: s, dir } = await open();
+      const err = await rejection(s.rename(`${dir}/ghost`, `${dir}/x`, { overwrite: true }));
+      expect(isMissing(err)).toBe(true);
+    });
+
+    it("delete: true for a file, false when nothing was there, refuses a non-empty directory unless recursive", async () => {
+      const { storage: s, dir } = await open();
+      await s.mkdirs(`${dir}/d/sub`);
+      await s.write(`${dir}/d/sub/f`, Buffer.from("x"));
+      await s.write(`${dir}/f`, Buffer.from("x"));
+      expect(await s.delete(`${dir}/f`)).toBe(true);
+      expect(await s.stat(`${dir}/f`)).toBeNull();
+      expect(await s.delete(`${dir}/f`)).toBe(false);
+
+      await expect(s.delete(`${dir}/d`)).rejects.toThrow();
+      expect((await s.stat(`${dir}/d/sub/f`))?.type).toBe("file");
+      expect(await s.delete(`${dir}/d`, { recursive: true })).toBe(true);
+      expect(await s.stat(`${dir}/d`)).toBeNull();
+
+      await s.mkdirs(`${dir}/empty`);
+      expect(await s.delete(`${dir}/empty`)).toBe(true);
+    });
+
+    it("checksum: none, or equal for equal contents and different for different contents", async () => {
+      const { storage: s, dir } = await open();
+      await s.write(`${dir}/a`, Buffer.from("same bytes"));
+      await s.write(`${dir}/b`, Buffer.from("same bytes"));
+      await s.write(`${dir}/c`, Buffer.from("other bytes"));
+      const [a, b, c] = await Promise.all([s.checksum(`${dir}/a`), s.checksum(`${dir}/b`), s.checksum(`${dir}/c`)]);
+      if (a === null) {
+        expect([b, c]).toEqual([null, null]);
+        return;
+      }
+      expect(a).toMatch(/^[^:]+:[0-9a-f]+$/);
+      expect(b).toBe(a);
+      expect(c).not.toBe(a);
+    });
+  });
+}
