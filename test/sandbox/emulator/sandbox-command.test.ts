@@ -1,26 +1,20 @@
 // The `sandbox` CLI command: in-process through runSandboxCommand (abort
-// signal) and as a real child process (compiled with tsc in beforeAll) that
+// signal) and as a real child process (the CLI built by test/global-setup.ts) that
 // writes its endpoints file, serves requests, and exits 0 on SIGTERM.
 
 import { spawn } from "node:child_process";
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseClusterList, runSandboxCommand } from "../../../src/cli/commands/sandbox.js";
 import type { SandboxEndpoints } from "../../../src/sandbox/emulator/index.js";
 import { UsageError } from "../../../src/util/errors.js";
 import { request, url } from "./raw-http.js";
 import { waitFor } from "./sandbox-fixture.js";
 
-const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-// Inside the project so the compiled modules resolve node_modules; one directory per test process.
-const buildDir = join(projectRoot, "node_modules", ".cache", `ckpt-emulator-cli-test-${process.pid}`);
 let workDir = "";
 
 beforeAll(async () => {
@@ -28,7 +22,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await rm(workDir, { recursive: true, force: true });
-  await rm(buildDir, { recursive: true, force: true });
 });
 
 describe("runSandboxCommand (in process)", () => {
@@ -64,26 +57,12 @@ describe("runSandboxCommand (in process)", () => {
 });
 
 describe("ckpt-replicator sandbox (child process)", () => {
-  beforeAll(async () => {
-    await rm(buildDir, { recursive: true, force: true });
-    const tsc = join(projectRoot, "node_modules", "typescript", "bin", "tsc");
-    const flags = ["--outDir", buildDir, "--rootDir", "src", "--module", "NodeNext", "--moduleResolution", "NodeNext"];
-    await promisify(execFile)(process.execPath, [tsc, ...flags, "--target", "ES2022", "--strict", "--skipLibCheck", "--types", "node", "src/cli/commands/sandbox.ts"], {
-      cwd: projectRoot,
-    });
-  }, 60_000);
-
   it("prints and writes the endpoints, answers WebHDFS and admin requests, exits 0 on SIGTERM", async () => {
     const endpointsFile = join(workDir, "child-endpoints.json");
-    const script = [
-      `import yargs from "yargs";`,
-      `import { sandboxCommand } from ${JSON.stringify(join(buildDir, "cli", "commands", "sandbox.js"))};`,
-      `await yargs(process.argv.slice(1)).command(sandboxCommand).strict().parseAsync();`,
-    ].join("\n");
     const child = spawn(
       process.execPath,
-      ["--input-type=module", "-e", script, "sandbox", "--state-dir", join(workDir, "child-state"), "--endpoints-file", endpointsFile],
-      { cwd: projectRoot, env: { ...process.env, CKPT_LOG_LEVEL: "warn" }, stdio: ["ignore", "pipe", "pipe"] },
+      [inject("cliBin"), "sandbox", "--state-dir", join(workDir, "child-state"), "--endpoints-file", endpointsFile],
+      { env: { ...process.env, CKPT_LOG_LEVEL: "warn" }, stdio: ["ignore", "pipe", "pipe"] },
     );
     let stdout = "";
     let stderr = "";

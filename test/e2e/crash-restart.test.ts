@@ -1,0 +1,104 @@
+// Promise 3: kill -9 the daemon in the middle of copying, restart it: it
+// converges, and nothing half-written is ever visible under a final name.
+// Also: SIGTERM stops it cleanly (exit 0, no temporaries left), and invalid
+// configurations are refused with a message naming the key.
+
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createStorage } from "../../src/storage/factory.js";
+import { joinPath, type Entry, type Storage } from "../../src/storage/types.js";
+import { silentLogger } from "../../src/util/log.js";
+import { startSandboxPair, SOURCE_ROOT, TARGET_ROOT, type SandboxPair } from "../helpers/sandbox-pair.js";
+import { targetVerdicts } from "../helpers/replication.js";
+import { spawnCli, waitFor } from "../helpers/child.js";
+
+let pair: SandboxPair;
+beforeEach(async () => {
+  pair = await startSandboxPair();
+});
+afterEach(async () => {
+  await pair.close();
+});
+
+/** Every file below `dir`, recursively (path -> entry). */
+async function walk(storage: Storage, dir: string, out = new Map<string, Entry>()): Promise<Map<string, Entry>> {
+  for (const e of (await storage.list(dir)) ?? []) {
+    const p = joinPath(dir, e.name);
+    if (e.type === "dir") await walk(storage, p, out);
+    else out.set(p, e);
+  }
+  return out;
+}
+
+const isTemp = (path: string) => /\/\.[^/]*\.ckpt-tmp\.[0-9a-f]+$/.test(path);
+
+/** Nothing visible under a final name on the target differs from the source file it mirrors. */
+async function assertNoHalfWrittenFiles(source: Storage, target: Storage, targetFiles: Map<string, Entry>): Promise<void> {
+  for (const [path, e] of targetFiles) {
+    if (isTemp(path) || path.includes("/.ckpt-replicator/") || path.endsWith("/_metadata")) continue;
+    const src = await source.stat(SOURCE_ROOT + path.slice(TARGET_ROOT.length));
+    if (src !== null) expect(`${path}: ${e.length}`).toBe(`${path}: ${src.length}`);
+  }
+}
+
+describe("daemon process", () => {
+  it("after kill -9 mid-copy, a restart converges and nothing half-written is visible", async () => {
+    const sim = pair.simulator({ seed: 31, jobId: "9".repeat(32), stateSizeBytes: 6 * 1024 * 1024, newSharedFilesPerSubtask: 3 });
+    await sim.run({ count: 3 });
+    const configFile = join(pair.stateDir, "crash.yaml");
+    // Slow copies so the kill lands mid-transfer; short lease and temp grace so the restart proceeds soon.
+    await writeFile(configFile, pair.configText("copy: {bandwidth: 4MiB, concurrency: 2}\nlease: {ttl: 2s}\nreap: {tempGrace: 1s}\n"));
+    const config = await pair.config("lease: {ttl: 2s}\n");
+    const source = createStorage(config.source, silentLogger);
+    const target = createStorage(config.target, silentLogger);
+    try {
+      const first = spawnCli(["run", "--config", configFile], { CKPT_LOG_LEVEL: "info" });
+      // Wait until a temporary file exists: a copy is in flight.
+      await waitFor(async () => [...(await walk(target, TARGET_ROOT)).keys()].some(isTemp), 20_000, "a copy in flight");
+      first.child.kill("SIGKILL");
+      expect((await first.exited).signal).toBe("SIGKILL");
+
+      const afterKill = await walk(target, TARGET_ROOT);
+      expect([...afterKill.keys()].some(isTemp)).toBe(true); // the crash left its temporary behind...
+      await assertNoHalfWrittenFiles(source, target, afterKill); // ...but nothing under a final name
+      for (const v of await targetVerdicts(config, target)) expect(v.state).toBe("restorable");
+
+      // A restart right away is refused while the dead daemon's lease has not expired.
+      const early = spawnCli(["run", "--config", configFile]);
+      expect((await early.exited).code).toBe(1);
+      expect(early.output()).toMatch(/another replicator holds the target lease/);
+
+      await new Promise((r) => setTimeout(r, 2100));
+      const second = spawnCli(["run", "--config", configFile], { CKPT_LOG_LEVEL: "info" });
+      const newest = Math.max(...sim.retained().map((c) => c.id));
+      await waitFor(async () => {
+        const verdicts = await targetVerdicts(config, target);
+        expect(verdicts.every((v) => v.state === "restorable")).toBe(true);
+        return verdicts.some((v) => v.checkpointId === newest);
+      }, 40_000, `checkpoint ${newest} published after the restart`);
+      // Crash leftovers are reaped once older than reap.tempGrace.
+      await waitFor(async () => ![...(await walk(target, TARGET_ROOT)).keys()].some(isTemp), 10_000, "stale temporaries removed");
+      second.child.kill("SIGTERM");
+      const exit = await second.exited;
+      expect(exit.code, second.output().slice(-2000)).toBe(0);
+      const final = await walk(target, TARGET_ROOT);
+      expect([...final.keys()].filter(isTemp)).toEqual([]);
+      expect([...final.keys()].some((p) => p.endsWith("/.ckpt-replicator/lease"))).toBe(false); // released
+      await assertNoHalfWrittenFiles(source, target, final);
+    } finally {
+      source.close();
+      target.close();
+    }
+  }, 90_000);
+
+  it("refuses an invalid configuration with a one-line error naming the key, exit 1", async () => {
+    const configFile = join(pair.stateDir, "bad.yaml");
+    await writeFile(configFile, pair.configText("copy: {concurrency: -2}\n"));
+    const run = spawnCli(["run", "--config", configFile]);
+    const exit = await run.exited;
+    expect(exit.code).toBe(1);
+    expect(run.output()).toMatch(/invalid configuration .*bad\.yaml: copy\.concurrency: /);
+    expect(run.output()).not.toMatch(/\n\s+at /); // no stack trace
+  });
+});
