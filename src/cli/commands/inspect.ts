@@ -3,6 +3,7 @@
 // files it references). The bytes source is pluggable (local files by default).
 
 import type { Writable } from "node:stream";
+import { isRemoteLocation, remoteMetadataSource } from "../remote-metadata.js";
 import type { CommandModule } from "yargs";
 import {
   checkpointKind,
@@ -127,14 +128,18 @@ export async function runInspectCommand(args: InspectCommandArgs, context: { std
   stdout.write(args.json ? JSON.stringify(report, null, 2) + "\n" : formatInspectReport(report));
 }
 
-export const inspectCommand: CommandModule<object, { file: string; json: boolean }> = {
+export const inspectCommand: CommandModule<object, { file: string; json: boolean; config?: string; namenode?: string[]; user?: string }> = {
   command: "inspect <file>",
   describe: "Summarise a Flink _metadata file (version, kind, operators, handles, referenced files)",
   builder: (y) =>
     y
-      .positional("file", { type: "string", demandOption: true, describe: "Path of the _metadata file" })
-      .option("json", { type: "boolean", default: false, describe: "Print the summary as JSON" }),
+      .positional("file", { type: "string", demandOption: true, describe: "Local path, or hdfs:// / webhdfs:// URI, of the _metadata file" })
+      .option("json", { type: "boolean", default: false, describe: "Print the summary as JSON" })
+      .option("config", { type: "string", describe: "For hdfs:// URIs: the replicator config whose clusters to read from" })
+      .option("namenode", { type: "string", array: true, describe: "For hdfs:// URIs: NameNode HTTP URL (repeatable for HA)" })
+      .option("user", { type: "string", describe: "For hdfs:// URIs: user.name" }),
   handler: async (argv) => {
-    await runInspectCommand({ file: argv.file, json: argv.json });
+    const source = isRemoteLocation(argv.file) ? remoteMetadataSource({ config: argv.config, namenode: argv.namenode, user: argv.user }) : undefined;
+    await runInspectCommand({ file: argv.file, json: argv.json }, source ? { source } : {});
   },
 };
