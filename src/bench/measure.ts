@@ -1,0 +1,54 @@
+// Measuring helpers shared by the benchmarks: wall time of an async step, the
+// process's peak RSS sampled while a step runs, and driving the engine until
+// a job has published a given checkpoint.
+
+import type { Engine } from "../replication/index.js";
+import { BenchmarkError } from "./errors.js";
+
+export const MiB = 1024 * 1024;
+
+export async function timed<T>(fn: () => Promise<T>): Promise<{ result: T; ms: number }> {
+  const t0 = performance.now();
+  const result = await fn();
+  return { result, ms: performance.now() - t0 };
+}
+
+/** Runs `fn` while sampling process RSS every `everyMs`; returns the peak seen (bytes). */
+export async function peakRssDuring<T>(fn: () => Promise<T>, everyMs = 10): Promise<{ result: T; peakRss: number }> {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, everyMs);
+  try {
+    const result = await fn();
+    peak = Math.max(peak, process.memoryUsage.rss());
+    return { result, peakRss: peak };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/**
+ * Cycles the engine (waiting for each cycle's copies) until `job` has published checkpoint
+ * `checkpointId` or newer; returns the number of cycles. Throws BenchmarkError after timeoutMs.
+ */
+export async function publishUntil(benchmark: string, engine: Engine, job: string, checkpointId: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (let cycles = 1; ; cycles++) {
+    await engine.cycle({ wait: true });
+    const status = engine.status().jobs.find((j) => j.job === job);
+    if ((status?.newestPublishedCheckpoint ?? -1) >= checkpointId) return cycles;
+    if (Date.now() > deadline) {
+      throw new BenchmarkError(
+        benchmark,
+        `publish chk-${checkpointId}`,
+        `not published after ${cycles} cycles (newest published: ${status?.newestPublishedCheckpoint ?? "none"}, last error: ${status?.lastError ?? "none"})`,
+      );
+    }
+  }
+}
+
+export function round(n: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}

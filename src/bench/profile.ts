@@ -1,0 +1,60 @@
+// Sizes of every benchmark: the full profile (what RESULTS.md reports, a few
+// minutes at most on 2 cores) and the quick profile (seconds; the smoke test).
+
+export interface BenchProfile {
+  name: "full" | "quick";
+  copy: {
+    /** Total state bytes of the checkpoint, in MiB. */
+    totalMiB: number;
+    /** Parallel subtasks x new files per subtask = the checkpoint's large state files. */
+    subtasks: number;
+    filesPerSubtask: number;
+    concurrency: number;
+    /** Baseline and replicator alternate this many times; the best of each is reported. */
+    rounds: number;
+  };
+  scan: {
+    jobs: number;
+    /** Retained checkpoints per job. */
+    checkpoints: number;
+    /** New state files per checkpoint (subtasks x files per subtask). */
+    subtasks: number;
+    filesPerSubtask: number;
+    /** Scans averaged for each of the cold and the warm figure. */
+    repeats: number;
+  };
+  catchUp: {
+    /** Checkpoints the target is behind. */
+    behind: number;
+    /** State bytes of each checkpoint, in MiB (none reused, so every checkpoint is the same size). */
+    checkpointMiB: number;
+    subtasks: number;
+    filesPerSubtask: number;
+  };
+  memory: {
+    files: number;
+    fileMiB: number;
+    concurrency: number;
+    growthLimitMiB: number;
+  };
+  /** Longest any single engine publication may take before the benchmark fails. */
+  publishTimeoutMs: number;
+}
+
+export const FULL_PROFILE: BenchProfile = {
+  name: "full",
+  copy: { totalMiB: 256, subtasks: 8, filesPerSubtask: 8, concurrency: 4, rounds: 3 },
+  scan: { jobs: 10, checkpoints: 3, subtasks: 4, filesPerSubtask: 5, repeats: 5 },
+  catchUp: { behind: 8, checkpointMiB: 16, subtasks: 4, filesPerSubtask: 2 },
+  memory: { files: 4, fileMiB: 256, concurrency: 4, growthLimitMiB: 150 },
+  publishTimeoutMs: 120_000,
+};
+
+export const QUICK_PROFILE: BenchProfile = {
+  name: "quick",
+  copy: { totalMiB: 8, subtasks: 4, filesPerSubtask: 2, concurrency: 4, rounds: 1 },
+  scan: { jobs: 2, checkpoints: 2, subtasks: 2, filesPerSubtask: 2, repeats: 2 },
+  catchUp: { behind: 3, checkpointMiB: 1, subtasks: 2, filesPerSubtask: 1 },
+  memory: { files: 2, fileMiB: 8, concurrency: 2, growthLimitMiB: 150 },
+  publishTimeoutMs: 15_000,
+};

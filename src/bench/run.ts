@@ -1,0 +1,98 @@
+// Entry point of `npm run bench` (node dist/bench/run.js [--quick] [--out FILE]
+// [--only ID...] [--emulator MODE]): runs the benchmarks against the WebHDFS emulator,
+// prints a table, writes the results as JSON and exits 1 when a target is missed
+// (2 on bad arguments).
+
+import { writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { Writable } from "node:stream";
+import { pathToFileURL } from "node:url";
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { errorMessage, UsageError } from "../util/errors.js";
+import { createLogger, silentLogger, type Logger } from "../util/log.js";
+import { catchUp } from "./catch-up.js";
+import { copyThroughput } from "./copy-throughput.js";
+import type { EmulatorMode } from "./emulator-host.js";
+import { runBenchmarks, type Benchmark, type BenchRun } from "./harness.js";
+import { memoryBound } from "./memory-bound.js";
+import { FULL_PROFILE, QUICK_PROFILE } from "./profile.js";
+import { formatTable, resultsDocument } from "./report.js";
+import { scanCost } from "./scan-cost.js";
+
+export const BENCHMARKS: readonly Benchmark[] = [copyThroughput, scanCost, catchUp, memoryBound];
+
+export interface BenchArgs {
+  quick: boolean;
+  out: string;
+  only: string[];
+  logLevel: "silent" | "error" | "warn" | "info" | "debug";
+  emulator: EmulatorMode;
+}
+
+export async function parseBenchArgs(argv: string[]): Promise<BenchArgs> {
+  const ids = BENCHMARKS.map((b) => b.id);
+  const args = await yargs(argv)
+    .scriptName("bench")
+    .usage("$0 [--quick] [--out FILE] [--only ID...]")
+    .option("quick", { type: "boolean", default: false, describe: "small sizes (seconds instead of minutes)" })
+    .option("out", { type: "string", default: "./bench-results.json", describe: "where the JSON results are written" })
+    .option("only", { type: "string", array: true, choices: ids, describe: "run only these benchmarks" })
+    .option("log-level", { choices: ["silent", "error", "warn", "info", "debug"] as const, default: "silent" as const, describe: "log level (stderr, JSON)" })
+    .option("emulator", {
+      choices: ["auto", "child", "in-process"] as const,
+      default: "auto" as const,
+      describe: "where the WebHDFS emulator runs (auto: a child process when compiled, else in-process)",
+    })
+    .strict()
+    .help(false)
+    .version(false)
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg);
+    })
+    .parseAsync();
+  return { quick: args.quick, out: args.out, only: args.only ?? [], logLevel: args["log-level"], emulator: args.emulator };
+}
+
+/** Runs the selected benchmarks, prints the table on `stdout`, writes the JSON; returns the exit code. */
+export async function runBench(args: BenchArgs, stdout: Writable, logger?: Logger): Promise<{ code: number; run: BenchRun }> {
+  const selected = args.only.length === 0 ? BENCHMARKS : BENCHMARKS.filter((b) => args.only.includes(b.id));
+  const log = logger ?? (args.logLevel === "silent" ? silentLogger : createLogger({ level: args.logLevel }));
+  const run = await runBenchmarks(selected, {
+    profile: args.quick ? QUICK_PROFILE : FULL_PROFILE,
+    emulator: args.emulator,
+    logger: log,
+    onResult: (rows) => {
+      for (const r of rows) stdout.write(`${r.pass ? "pass" : "FAIL"} ${r.id}${r.error ? `: ${r.error}` : ""}\n`);
+    },
+  });
+  stdout.write(`\n${formatTable(run)}`);
+  const out = resolve(args.out);
+  await writeFile(out, resultsDocument(run));
+  stdout.write(`results written to ${out}\n`);
+  return { code: run.passed ? 0 : 1, run };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let args: BenchArgs;
+  try {
+    args = await parseBenchArgs(argv);
+  } catch (err) {
+    process.stderr.write(`bench: ${errorMessage(err)}\n`);
+    return 2;
+  }
+  return (await runBench(args, process.stdout)).code;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(hideBin(process.argv)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 70;
+    },
+  );
+}
