@@ -1,0 +1,333 @@
+// Static checks of the deployment files (Dockerfile, .dockerignore, deploy/**)
+// against the code they deploy: metric names, config schema, HTTP endpoints,
+// paths and ports must agree, since no Docker engine or cluster runs in CI.
+
+import { execFile } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { dirname, join, posix, relative } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { parse, parseAllDocuments } from "yaml";
+import { parseConfigText } from "../../src/config/load.js";
+import { parseDuration, parseSize } from "../../src/config/units.js";
+import { createMetrics } from "../../src/metrics/metrics.js";
+import { startStatusServer } from "../../src/metrics/server.js";
+import {
+  dockerignoreExcludes,
+  instructionArgs,
+  parseDockerfile,
+  parseUnitFile,
+  projectRoot,
+  promqlMatchers,
+  promqlMetricNames,
+  readProjectFile,
+  unitValue,
+} from "./deploy-parsers.js";
+import { alerts, configMap, container, containerPortOf, deployment, kustomization, service, serviceMonitor } from "./manifests.js";
+
+/** The daemon's stop deadline (Daemon.stop: in-flight copies are aborted within it); see src/daemon/daemon.ts. */
+const DAEMON_STOP_DEADLINE_S = 10;
+
+function yamlFilesUnder(dir: string): string[] {
+  return readdirSync(join(projectRoot, dir), { recursive: true, encoding: "utf8" })
+    .filter((f) => /\.ya?ml$/.test(f))
+    .map((f) => posix.join(dir, f.split("\\").join("/")))
+    .sort();
+}
+
+describe("deploy/ YAML files", () => {
+  it("every YAML file parses without errors or warnings", () => {
+    const files = yamlFilesUnder("deploy");
+    expect(files).toEqual(
+      expect.arrayContaining(["deploy/prometheus/alerts.yaml", "deploy/kubernetes/deployment.yaml", "deploy/kubernetes/configmap.yaml"]),
+    );
+    for (const file of files) {
+      const docs = parseAllDocuments(readProjectFile(file), { uniqueKeys: true });
+      const list = Array.isArray(docs) ? docs : [docs];
+      for (const doc of list) {
+        expect([...doc.errors, ...doc.warnings].map((e) => `${file}: ${e.message}`)).toEqual([]);
+      }
+    }
+  });
+});
+
+describe("deploy/prometheus/alerts.yaml", () => {
+  const required = [
+    "CkptReplicationLagHigh",
+    "CkptNoRestorableCheckpoint",
+    "CkptJobFailing",
+    "CkptCorruptMetadata",
+    "CkptUnpublishableCheckpoints",
+    "CkptCheckpointsAbandonedOften",
+    "CkptSourceUnhealthy",
+    "CkptReapHeld",
+    "CkptLeaseNotHeld",
+    "CkptReplicatorDown",
+    "CkptScanStale",
+  ];
+
+  it("defines every alert with a for:, a severity and annotations", () => {
+    expect(new Set(alerts().map((a) => a.alert))).toEqual(new Set(required));
+    for (const a of alerts()) {
+      expect(parseDuration(a.for ?? ""), `${a.alert} for:`).not.toBeNull();
+      expect(["warning", "critical"], `${a.alert} severity`).toContain(a.labels?.severity);
+      expect(a.annotations?.summary?.length ?? 0, `${a.alert} summary`).toBeGreaterThan(10);
+      expect(a.annotations?.description?.length ?? 0, `${a.alert} description`).toBeGreaterThan(40);
+    }
+  });
+
+  it("warns on 10 minutes of lag and pages on 30", () => {
+    const lag = alerts().filter((a) => a.alert === "CkptReplicationLagHigh");
+    const bySeverity = Object.fromEntries(lag.map((a) => [a.labels?.severity, a.expr.replace(/\s+/g, " ").trim()]));
+    expect(bySeverity).toEqual({ warning: "ckpt_replication_lag_seconds > 600", critical: "ckpt_replication_lag_seconds > 1800" });
+  });
+
+  it("reads only metrics the daemon exports (besides up)", async () => {
+    const { registry } = createMetrics();
+    const exported = new Set((await registry.getMetricsAsJSON()).map((m) => m.name));
+    const used = new Set(alerts().flatMap((a) => promqlMetricNames(a.expr)));
+    expect(used).toContain("ckpt_checkpoints_abandoned_total"); // the extraction sees names inside selectors
+    expect(used).toContain("up");
+    const unknown = [...used].filter((name) => name !== "up" && !exported.has(name.replace(/_(bucket|sum|count)$/, "")));
+    expect(unknown).toEqual([]);
+  });
+
+  it("matches label values the daemon actually emits", async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    metrics.hooks.onAbandoned?.("job-a", "chk-1", "missing-file", "gone");
+    metrics.hooks.onAbandoned?.("job-a", "chk-2", "subsumed", "newer");
+    const json = await metrics.registry.getMetricsAsJSON();
+    const matchers = alerts()
+      .flatMap((a) => promqlMatchers(a.expr))
+      .filter((m) => m.metric.startsWith("ckpt_"));
+    expect(matchers.length).toBeGreaterThan(0);
+    for (const m of matchers) {
+      const values = json.find((j) => j.name === m.metric)?.values ?? [];
+      const emitted = values.map((v) => (v.labels as Record<string, unknown>)[m.label]);
+      expect(emitted, `${m.metric}{${m.label}${m.op}"${m.value}"}`).toContain(m.value);
+    }
+  });
+
+  it("CkptReplicatorDown selects the scrape job the ServiceMonitor creates", () => {
+    const down = alerts().find((a) => a.alert === "CkptReplicatorDown");
+    const jobMatchers = promqlMatchers(down?.expr ?? "").filter((m) => m.metric === "up" && m.label === "job");
+    expect(jobMatchers.length).toBeGreaterThan(0);
+    // Prometheus Operator names the job after the Service unless spec.jobLabel says otherwise.
+    expect(serviceMonitor().spec.jobLabel).toBeUndefined();
+    for (const m of jobMatchers) expect(service().metadata.name).toMatch(new RegExp(`^(?:${m.value})$`));
+  });
+
+  it("stays valid when indented under spec: of a PrometheusRule (as deploy/README.md shows)", () => {
+    const text = readProjectFile("deploy/prometheus/alerts.yaml");
+    const indented = text
+      .split("\n")
+      .map((l) => (l === "" ? l : `  ${l}`))
+      .join("\n");
+    const wrapped = parse(`apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nspec:\n${indented}`) as { spec: unknown };
+    expect(wrapped.spec).toEqual(parse(text));
+  });
+});
+
+describe("deploy/kubernetes", () => {
+  it("kustomization lists every manifest of the directory", () => {
+    const manifests = yamlFilesUnder("deploy/kubernetes")
+      .map((f) => posix.basename(f))
+      .filter((f) => f !== "kustomization.yaml");
+    expect([...kustomization().resources].sort()).toEqual(manifests);
+  });
+
+  it("the ConfigMap's config passes the config loader without any Secret", async () => {
+    const config = await parseConfigText(configMap().data["config.yaml"] ?? "", "configmap.yaml", {});
+    expect(config.metrics).not.toBe(false);
+    expect(config.source.kind).toBe("webhdfs");
+  });
+
+  it("every delegation-token variable named in the ConfigMap comes from an optional Secret", () => {
+    const text = configMap().data["config.yaml"] ?? "";
+    const names = [...text.matchAll(/delegationToken:\s*\{\s*env:\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}/g)].map((m) => m[1]);
+    expect(names.length).toBeGreaterThan(0);
+    for (const name of names) {
+      const env = container().env?.find((e) => e.name === name);
+      expect(env?.valueFrom?.secretKeyRef?.optional, `${name} in deployment.yaml`).toBe(true);
+    }
+  });
+
+  it("probes and metrics.listen use the container's metrics port on all interfaces", async () => {
+    const config = await parseConfigText(configMap().data["config.yaml"] ?? "", "configmap.yaml", {});
+    if (config.metrics === false) throw new Error("metrics are disabled in the ConfigMap");
+    const sep = config.metrics.listen.lastIndexOf(":");
+    expect(["0.0.0.0", "[::]", ""]).toContain(config.metrics.listen.slice(0, sep));
+    const port = Number(config.metrics.listen.slice(sep + 1));
+    const c = container();
+    for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe]) {
+      expect(containerPortOf(probe?.httpGet?.port ?? -1)).toBe(port);
+    }
+    expect(c.livenessProbe?.httpGet?.path).toBe("/healthz");
+    expect(c.readinessProbe?.httpGet?.path).toBe("/readyz");
+  });
+
+  it("the status server answers the probe and scrape paths; /readyz fails while not ready", async () => {
+    let ready = { ok: true, reason: "ok" };
+    const server = await startStatusServer({
+      listen: "127.0.0.1:0",
+      registry: createMetrics({ defaultMetrics: false }).registry,
+      status: () => {
+        throw new Error("/status is not probed");
+      },
+      ready: () => ready,
+    });
+    try {
+      const c = container();
+      const paths = [c.livenessProbe, c.readinessProbe, c.startupProbe].map((p) => p?.httpGet?.path ?? "(none)");
+      for (const endpoint of serviceMonitor().spec.endpoints) paths.push(endpoint.path ?? "/metrics");
+      for (const path of paths) expect((await fetch(`${server.url}${path}`)).status, path).toBe(200);
+      ready = { ok: false, reason: "target lease not held" };
+      expect((await fetch(`${server.url}${c.readinessProbe?.httpGet?.path}`)).status).toBe(503);
+      expect((await fetch(`${server.url}${c.livenessProbe?.httpGet?.path}`)).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("the Deployment runs one non-root replica that can stop gracefully", () => {
+    const d = deployment();
+    expect(d.spec.replicas).toBe(1);
+    expect(d.spec.strategy?.type).toBe("Recreate");
+    expect(d.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(DAEMON_STOP_DEADLINE_S + 5);
+    const pod = d.spec.template.spec.securityContext;
+    const sc = container().securityContext;
+    expect(pod?.runAsNonRoot ?? sc?.runAsNonRoot).toBe(true);
+    expect(sc?.readOnlyRootFilesystem).toBe(true);
+    expect(sc?.allowPrivilegeEscalation).toBe(false);
+    expect(sc?.capabilities?.drop).toEqual(["ALL"]);
+    expect(d.spec.selector.matchLabels).toEqual(expect.objectContaining(d.spec.template.metadata.labels));
+  });
+
+  it("mounts the ConfigMap where the container's --config points", () => {
+    const c = container();
+    const args = c.args ?? [];
+    const configPath = args[args.indexOf("--config") + 1] ?? "";
+    const mount = c.volumeMounts?.find((m) => m.mountPath === dirname(configPath));
+    expect(mount?.subPath, "a subPath mount never sees ConfigMap updates").toBeUndefined();
+    const volume = deployment().spec.template.spec.volumes?.find((v) => v.name === mount?.name);
+    expect(volume?.configMap?.name).toBe(configMap().metadata.name);
+    expect(Object.keys(configMap().data)).toContain(posix.basename(configPath));
+  });
+
+  it("caps the V8 heap below the memory limit", () => {
+    const { resources, env } = container();
+    const limit = kubeBytes(resources?.limits?.memory ?? "");
+    expect(kubeBytes(resources?.requests?.memory ?? "")).toBeLessThanOrEqual(limit);
+    const heapMiB = Number(/--max-old-space-size=(\d+)/.exec(env?.find((e) => e.name === "NODE_OPTIONS")?.value ?? "")?.[1]);
+    expect(heapMiB * 2 ** 20).toBeLessThan(limit * 0.9);
+    expect(heapMiB * 2 ** 20).toBeGreaterThan(limit * 0.5);
+  });
+
+  it("the Service and ServiceMonitor reach the pod's metrics port, ready or not", () => {
+    const s = service();
+    const podLabels = deployment().spec.template.metadata.labels;
+    expect(podLabels).toEqual(expect.objectContaining(s.spec.selector));
+    expect(s.spec.publishNotReadyAddresses).toBe(true);
+    const port = s.spec.ports.find((p) => p.name === serviceMonitor().spec.endpoints[0]?.port);
+    expect(containerPortOf(port?.targetPort ?? -1)).toBe(9464);
+    expect(s.metadata.labels).toEqual(expect.objectContaining(serviceMonitor().spec.selector.matchLabels));
+  });
+});
+
+describe("Dockerfile", () => {
+  const stages = parseDockerfile(readProjectFile("Dockerfile"));
+  const runtime = stages.at(-1);
+  if (!runtime) throw new Error("Dockerfile has no FROM");
+
+  it("builds in one stage and runs production dependencies only in another", () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    const build = stages.find((s) => s.name !== null && instructionArgs(s, "RUN").some((r) => r.includes("npm run build")));
+    expect(build?.name).toBeTruthy();
+    expect(instructionArgs(build!, "RUN").some((r) => /\bnpm ci\b/.test(r))).toBe(true);
+    const installs = instructionArgs(runtime, "RUN").filter((r) => /\bnpm ci\b/.test(r));
+    expect(installs.length).toBe(1);
+    expect(installs[0]).toContain("--omit=dev");
+    expect(instructionArgs(runtime, "COPY")).toContainEqual(expect.stringMatching(new RegExp(`^--from=${build!.name}\\s+\\S*dist\\s+\\./dist$`)));
+    expect(instructionArgs(runtime, "WORKDIR").at(-1)).toBe("/app");
+    expect(instructionArgs(runtime, "ENV")).toContainEqual("NODE_ENV=production");
+  });
+
+  it("runs the package's bin as a non-root user, the uid the Deployment expects", () => {
+    const user = instructionArgs(runtime, "USER").at(-1) ?? "root";
+    expect(user).not.toMatch(/^(root|0)(:|$)/);
+    expect(Number(user.split(":")[0])).toBe(deployment().spec.template.spec.securityContext?.runAsUser);
+    const bin = (JSON.parse(readProjectFile("package.json")) as { bin: Record<string, string> }).bin["ckpt-replicator"];
+    expect(JSON.parse(instructionArgs(runtime, "ENTRYPOINT").at(-1) ?? "null")).toEqual(["node", `/app/${bin}`]);
+    expect(bin).toBe("dist/cli/bin.js");
+  });
+
+  it("defaults to `run` with the config path Kubernetes mounts, on the exposed metrics port", () => {
+    const cmd = JSON.parse(instructionArgs(runtime, "CMD").at(-1) ?? "null") as string[];
+    expect(cmd).toEqual(container().args);
+    expect(instructionArgs(runtime, "EXPOSE").map(Number)).toEqual([containerPortOf("metrics")]);
+  });
+
+  it(".dockerignore keeps dependencies, output, history and tests out but not the sources COPY needs", () => {
+    const patterns = readProjectFile(".dockerignore").split("\n");
+    for (const path of ["node_modules", "node_modules/yaml/package.json", "dist/cli/bin.js", ".git", "test/deploy/deploy-files.test.ts"]) {
+      expect(dockerignoreExcludes(patterns, path), path).toBe(true);
+    }
+    const sources = stages
+      .flatMap((s) => instructionArgs(s, "COPY"))
+      .filter((args) => !args.startsWith("--from="))
+      .flatMap((args) => args.split(/\s+/).slice(0, -1));
+    expect(sources).toEqual(expect.arrayContaining(["package-lock.json", "src", "config"]));
+    for (const path of sources) expect(dockerignoreExcludes(patterns, path), path).toBe(false);
+  });
+});
+
+describe("deploy/systemd/ckpt-replicator@.service", () => {
+  const file = "deploy/systemd/ckpt-replicator@.service";
+  const unit = parseUnitFile(readProjectFile(file));
+  const service = (key: string) => unitValue(unit, "Service", key);
+
+  it("runs one daemon per instance name with its own config, reloads on HUP, stops on TERM", () => {
+    expect(service("Type")).toBe("simple");
+    expect(service("ExecStart")).toMatch(/\/dist\/cli\/bin\.js run --config \/etc\/ckpt-replicator\/%i\.yaml$/);
+    expect(service("ExecReload")).toBe("/bin/kill -HUP $MAINPID");
+    expect(service("KillSignal")).toBe("SIGTERM");
+    expect(service("Restart")).toBe("on-failure");
+    const stopMs = parseDuration(/^\d+$/.test(service("TimeoutStopSec") ?? "") ? `${service("TimeoutStopSec")}s` : (service("TimeoutStopSec") ?? ""));
+    expect(stopMs).toBeGreaterThan((DAEMON_STOP_DEADLINE_S + 5) * 1000);
+    expect(unit.get("Service")?.get("Environment")).toContain("CKPT_LOG_LEVEL=info");
+  });
+
+  it("runs as a dedicated user with a hardened, read-only view of the system", () => {
+    expect(service("User")).toMatch(/^[a-z][a-z0-9-]*$/);
+    expect(service("User")).not.toBe("root");
+    for (const [key, value] of Object.entries({ NoNewPrivileges: "yes", ProtectSystem: "strict", ProtectHome: "yes", PrivateTmp: "yes" })) {
+      expect(service(key), key).toBe(value);
+    }
+    expect(service("ReadOnlyPaths")).toContain("/etc/ckpt-replicator");
+    // V8 needs writable+executable memory for its JIT: this setting would kill node at start.
+    expect(service("MemoryDenyWriteExecute") ?? "no").toBe("no");
+  });
+
+  it("systemd-analyze verify finds nothing to complain about", async (ctx) => {
+    const run = promisify(execFile);
+    try {
+      await run("systemd-analyze", ["--version"]);
+    } catch {
+      const reason = "SKIPPED: systemd-analyze verify: systemd-analyze is not installed on this machine";
+      process.stderr.write(`${reason}\n`);
+      ctx.skip(reason);
+      return;
+    }
+    const dir = join(projectRoot, dirname(file));
+    const { stdout, stderr } = await run("systemd-analyze", ["verify", "--man=no", "./ckpt-replicator@pair.service"], { cwd: dir });
+    const ownLines = `${stdout}${stderr}`.split("\n").filter((l) => l.includes(relative(dir, join(projectRoot, file))));
+    expect(ownLines).toEqual([]);
+  });
+});
+
+/** Bytes of a Kubernetes quantity such as 512Mi or 1Gi. */
+function kubeBytes(quantity: string): number {
+  const size = parseSize(quantity.replace(/([KMGTP])i$/, "$1iB"));
+  if (size === null) throw new Error(`not a memory quantity: ${quantity}`);
+  return size;
+}

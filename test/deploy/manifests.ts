@@ -1,0 +1,115 @@
+// Typed views of the Kubernetes manifests and the alert rules under deploy/,
+// reduced to the fields the deployment tests check.
+
+import { parse } from "yaml";
+import { readProjectFile } from "./deploy-parsers.js";
+
+interface Metadata {
+  name: string;
+  labels?: Record<string, string>;
+}
+
+interface Probe {
+  httpGet?: { path?: string; port?: number | string };
+}
+
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } };
+}
+
+interface SecurityContext {
+  runAsNonRoot?: boolean;
+  runAsUser?: number;
+  readOnlyRootFilesystem?: boolean;
+  allowPrivilegeEscalation?: boolean;
+  capabilities?: { drop?: string[] };
+}
+
+export interface Container {
+  name: string;
+  args?: string[];
+  env?: EnvVar[];
+  ports?: Array<{ name?: string; containerPort: number }>;
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+  startupProbe?: Probe;
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  securityContext?: SecurityContext;
+  volumeMounts?: Array<{ name: string; mountPath: string; subPath?: string }>;
+}
+
+export interface Deployment {
+  metadata: Metadata;
+  spec: {
+    replicas: number;
+    strategy?: { type: string };
+    selector: { matchLabels: Record<string, string> };
+    template: {
+      metadata: { labels: Record<string, string> };
+      spec: {
+        terminationGracePeriodSeconds?: number;
+        securityContext?: SecurityContext;
+        containers: Container[];
+        volumes?: Array<{ name: string; configMap?: { name: string } }>;
+      };
+    };
+  };
+}
+
+export interface Service {
+  metadata: Metadata;
+  spec: {
+    selector: Record<string, string>;
+    publishNotReadyAddresses?: boolean;
+    ports: Array<{ name: string; port: number; targetPort?: number | string }>;
+  };
+}
+
+export interface ServiceMonitor {
+  metadata: Metadata;
+  spec: {
+    jobLabel?: string;
+    selector: { matchLabels: Record<string, string> };
+    endpoints: Array<{ port: string; path?: string }>;
+  };
+}
+
+export interface AlertRule {
+  alert: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+function manifest<T>(file: string, kind: string): T {
+  const doc = parse(readProjectFile(`deploy/kubernetes/${file}`)) as { kind?: string } | null;
+  if (doc?.kind !== kind) throw new Error(`deploy/kubernetes/${file} is not a ${kind} (kind: ${doc?.kind})`);
+  return doc as T;
+}
+
+export const deployment = () => manifest<Deployment>("deployment.yaml", "Deployment");
+export const service = () => manifest<Service>("service.yaml", "Service");
+export const serviceMonitor = () => manifest<ServiceMonitor>("servicemonitor.yaml", "ServiceMonitor");
+export const configMap = () => manifest<{ metadata: Metadata; data: Record<string, string> }>("configmap.yaml", "ConfigMap");
+export const kustomization = () => manifest<{ resources: string[] }>("kustomization.yaml", "Kustomization");
+
+/** The replicator container (the Deployment's only one). */
+export function container(): Container {
+  const containers = deployment().spec.template.spec.containers;
+  if (containers.length !== 1 || !containers[0]) throw new Error(`expected one container, found ${containers.length}`);
+  return containers[0];
+}
+
+/** Container port number for a port number or port name as probes and Services give it. */
+export function containerPortOf(port: number | string): number | undefined {
+  if (typeof port === "number") return container().ports?.some((p) => p.containerPort === port) ? port : undefined;
+  return container().ports?.find((p) => p.name === port)?.containerPort;
+}
+
+export function alerts(): AlertRule[] {
+  const file = parse(readProjectFile("deploy/prometheus/alerts.yaml")) as { groups: Array<{ rules: AlertRule[] }> };
+  return file.groups.flatMap((g) => g.rules);
+}
