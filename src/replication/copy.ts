@@ -86,13 +86,16 @@ export class Copier {
   async copy(task: CopyTask, signal?: AbortSignal): Promise<void> {
     const existing = this.inFlight.get(task.target);
     if (existing) return existing;
-    await this.queue.onSizeLessThan(this.o.maxQueued);
-    signal?.throwIfAborted();
-    const work = this.queue
-      .add(() => this.copyWithRetries(task, signal), signal ? { signal } : {})
-      .finally(() => this.inFlight.delete(task.target));
+    // Registered before the first await, so a concurrent request for the same target finds it.
+    const work = this.enqueue(task, signal).finally(() => this.inFlight.delete(task.target));
     this.inFlight.set(task.target, work);
     return work;
+  }
+
+  private async enqueue(task: CopyTask, signal?: AbortSignal): Promise<void> {
+    await this.queue.onSizeLessThan(this.o.maxQueued);
+    signal?.throwIfAborted();
+    return this.queue.add(() => this.copyWithRetries(task, signal), signal ? { signal } : {});
   }
 
   async onIdle(): Promise<void> {
