@@ -92,10 +92,28 @@ export class Copier {
     return work;
   }
 
+  /**
+   * The signal drops a copy still waiting in the queue at once. A running copy handles the abort itself, so
+   * it settles only after removing its temporary (p-queue would settle it at once and leave the cleanup behind).
+   */
   private async enqueue(task: CopyTask, signal?: AbortSignal): Promise<void> {
     await this.queue.onSizeLessThan(this.o.maxQueued);
     signal?.throwIfAborted();
-    return this.queue.add(() => this.copyWithRetries(task, signal), signal ? { signal } : {});
+    if (!signal) return this.queue.add(() => this.copyWithRetries(task));
+    const whileQueued = new AbortController();
+    const onAbort = () => whileQueued.abort(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      return await this.queue.add(
+        () => {
+          signal.removeEventListener("abort", onAbort);
+          return this.copyWithRetries(task, signal);
+        },
+        { signal: whileQueued.signal },
+      );
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
   }
 
   async onIdle(): Promise<void> {
