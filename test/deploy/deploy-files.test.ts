@@ -21,6 +21,7 @@ import {
   promqlMatchers,
   promqlMetricNames,
   readProjectFile,
+  runtimePackageImports,
   unitValue,
 } from "./deploy-parsers.js";
 import { alerts, configMap, container, containerPortOf, deployment, kustomization, service, serviceMonitor } from "./manifests.js";
@@ -265,6 +266,14 @@ describe("Dockerfile", () => {
     const cmd = JSON.parse(instructionArgs(runtime, "CMD").at(-1) ?? "null") as string[];
     expect(cmd).toEqual(container().args);
     expect(instructionArgs(runtime, "EXPOSE").map(Number)).toEqual([containerPortOf("metrics")]);
+  });
+
+  it("everything src/ imports at run time is a production dependency (the image omits dev ones)", () => {
+    const pkg = JSON.parse(readProjectFile("package.json")) as { dependencies: Record<string, string> };
+    const imports = runtimePackageImports("src");
+    expect([...imports.keys()]).toEqual(expect.arrayContaining(["yargs", "pino", "prom-client"]));
+    const missing = [...imports].filter(([name]) => !(name in pkg.dependencies)).map(([name, file]) => `${name} (${file})`);
+    expect(missing).toEqual([]);
   });
 
   it(".dockerignore keeps dependencies, output, history and tests out but not the sources COPY needs", () => {

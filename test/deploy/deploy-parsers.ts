@@ -1,8 +1,10 @@
 // Small readers for the deployment files the tests check statically: the
 // Dockerfile (stages and instructions), .dockerignore patterns, systemd unit
-// files, and the metric names / label matchers inside PromQL expressions.
+// files, the metric names / label matchers inside PromQL expressions, and the
+// packages the compiled sources import at run time.
 
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { isBuiltin } from "node:module";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -77,6 +79,37 @@ export function dockerignoreExcludes(patterns: string[], path: string): boolean 
     if (new RegExp(`^${source}(/.*)?$`).test(path)) excluded = !negated;
   }
   return excluded;
+}
+
+// ---------------------------------------------------------------- runtime imports
+
+/**
+ * Packages that `dir`'s TypeScript files import at run time, with a file that imports each.
+ * `import type` / `export type` are left out (erased); relative and node: imports too.
+ */
+export function runtimePackageImports(dir: string): Map<string, string> {
+  const packages = new Map<string, string>();
+  const files = readdirSync(resolve(projectRoot, dir), { recursive: true, encoding: "utf8" }).filter(
+    (f) => f.endsWith(".ts") && !f.endsWith(".d.ts"),
+  );
+  const patterns = [
+    /^\s*(?:import|export)\s+(?!type\b)[^'";]*?\bfrom\s*["']([^"']+)["']/gm,
+    /^\s*import\s*["']([^"']+)["']/gm,
+    /\bimport\s*\(\s*["']([^"']+)["']\s*\)/g,
+  ];
+  for (const file of files) {
+    const text = readFileSync(resolve(projectRoot, dir, file), "utf8");
+    for (const pattern of patterns) {
+      for (const match of text.matchAll(pattern)) {
+        const specifier = match[1] ?? "";
+        if (specifier.startsWith(".") || specifier.startsWith("/") || isBuiltin(specifier)) continue;
+        const parts = specifier.split("/");
+        const name = specifier.startsWith("@") ? parts.slice(0, 2).join("/") : (parts[0] ?? specifier);
+        if (!packages.has(name)) packages.set(name, `${dir}/${file}`);
+      }
+    }
+  }
+  return packages;
 }
 
 // ---------------------------------------------------------------- systemd
