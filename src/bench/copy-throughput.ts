@@ -1,14 +1,16 @@
 // Benchmark 1, copy throughput: the replicator publishing one checkpoint of
 // large state files from hdfs1 to hdfs2, against a bare WebHDFS copy of the same
 // files (open -> create, same concurrency, same parent directories created).
-// Both run `rounds` times, alternating; the best round of each is reported.
+// Both run `rounds` times, alternating; the best round of each is reported,
+// with the replicator's best round split into before-first-byte, transfer and
+// after-last-byte time.
 
 import PQueue from "p-queue";
 import type { RetainedCheckpoint } from "../sandbox/simulator/index.js";
 import { parentOf } from "../storage/types.js";
 import type { WebHdfsClient } from "../webhdfs/index.js";
 import type { BenchContext, Benchmark } from "./harness.js";
-import { MiB, publishUntil, round, timed } from "./measure.js";
+import { MiB, publishUntil, round, timed, TransferClock } from "./measure.js";
 import type { BenchProfile } from "./profile.js";
 import type { Measurement } from "./result.js";
 
@@ -41,19 +43,25 @@ export const copyThroughput: Benchmark = {
     const target = env.client("hdfs2");
     const bareMs: number[] = [];
     const engineMs: number[] = [];
+    const enginePhases: ReturnType<TransferClock["phases"]>[] = [];
     let filesCopied = 0;
     for (let r = 1; r <= p.rounds; r++) {
       bareMs.push((await timed(() => bareCopy(source, target, files, roots.source, `/baseline/${ID}/round-${r}`, p.concurrency))).ms);
       const config = await env.config({ source: roots.source, target: `${roots.target}/round-${r}` }, { copy: { concurrency: p.concurrency } });
-      const engine = await env.engine(config);
+      const clock = new TransferClock();
+      const engine = await env.engine(config, clock.hooks);
       try {
+        clock.start();
         engineMs.push((await timed(() => publishUntil(ID, engine, sim.jobId, checkpoint.checkpointId, ctx.profile.publishTimeoutMs))).ms);
+        enginePhases.push(clock.phases());
         filesCopied = engine.status().jobs[0]?.totals.filesCopied ?? 0;
       } finally {
         await engine.stop();
       }
     }
     const mibPerS = (ms: number) => bytes / MiB / (ms / 1000);
+    const best = enginePhases[engineMs.indexOf(Math.min(...engineMs))];
+    const ms = (n: number | null | undefined) => (n === null || n === undefined ? "-" : Math.round(n));
     return [
       {
         id: ID,
@@ -70,6 +78,9 @@ export const copyThroughput: Benchmark = {
           replicatorMs: engineMs.map((ms) => Math.round(ms)).join(","),
           bareCopyMs: bareMs.map((ms) => Math.round(ms)).join(","),
           replicatorFilesCopied: filesCopied,
+          bestReplicatorBeforeFirstByteMs: ms(best?.beforeFirstByteMs),
+          bestReplicatorTransferMs: ms(best?.transferMs),
+          bestReplicatorAfterLastByteMs: ms(best?.afterLastByteMs),
         },
       },
     ];

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify as stringifyYaml } from "yaml";
 import { parseConfigText, type Config } from "../config/load.js";
-import { Engine } from "../replication/index.js";
+import { Engine, type EngineHooks } from "../replication/index.js";
 import type { SandboxEndpoints } from "../sandbox/emulator/index.js";
 import { FlinkJobSimulator, type SimulatorOptions } from "../sandbox/simulator/index.js";
 import { createStorage } from "../storage/factory.js";
@@ -97,9 +97,10 @@ export class BenchEnvironment {
   }
 
   /** An engine for `config` with its own storages (closed by engine.stop()); the lease is taken. */
-  async engine(config: Config): Promise<Engine> {
+  async engine(config: Config, hooks?: EngineHooks): Promise<Engine> {
     const engine = new Engine({
       config,
+      ...(hooks ? { hooks } : {}),
       source: createStorage(config.source, this.logger),
       target: createStorage(config.target, this.logger),
       logger: this.logger.child({ component: "engine" }),

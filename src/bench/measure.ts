@@ -1,8 +1,8 @@
 // Measuring helpers shared by the benchmarks: wall time of an async step, the
-// process's peak RSS sampled while a step runs, and driving the engine until
-// a job has published a given checkpoint.
+// process's peak RSS sampled while a step runs, driving the engine until a job
+// has published a given checkpoint, and where a publication's time goes.
 
-import type { Engine } from "../replication/index.js";
+import type { Engine, EngineHooks } from "../replication/index.js";
 import { BenchmarkError } from "./errors.js";
 
 export const MiB = 1024 * 1024;
@@ -45,6 +45,35 @@ export async function publishUntil(benchmark: string, engine: Engine, job: strin
         `not published after ${cycles} cycles (newest published: ${status?.newestPublishedCheckpoint ?? "none"}, last error: ${status?.lastError ?? "none"})`,
       );
     }
+  }
+}
+
+/**
+ * Splits an engine publication into the time before its first copied byte (scans, metadata, planning),
+ * the transfer, and the time after its last byte (verification, _metadata publish, records).
+ */
+export class TransferClock {
+  private started = 0;
+  private firstByte: number | null = null;
+  private lastByte: number | null = null;
+  readonly hooks: EngineHooks = {
+    onBytes: () => {
+      const now = performance.now();
+      this.firstByte ??= now;
+      this.lastByte = now;
+    },
+  };
+
+  start(): void {
+    this.started = performance.now();
+    this.firstByte = this.lastByte = null;
+  }
+
+  /** Phase lengths in ms up to now (null phases when no byte was copied). */
+  phases(): { beforeFirstByteMs: number | null; transferMs: number | null; afterLastByteMs: number | null } {
+    const now = performance.now();
+    if (this.firstByte === null || this.lastByte === null) return { beforeFirstByteMs: null, transferMs: null, afterLastByteMs: null };
+    return { beforeFirstByteMs: this.firstByte - this.started, transferMs: this.lastByte - this.firstByte, afterLastByteMs: now - this.lastByte };
   }
 }
 

@@ -30,6 +30,8 @@ export interface BenchProfile {
     checkpointMiB: number;
     subtasks: number;
     filesPerSubtask: number;
+    /** One-checkpoint and K-behind publications alternate this many times; the best of each is reported. */
+    rounds: number;
   };
   memory: {
     files: number;
@@ -43,9 +45,9 @@ export interface BenchProfile {
 
 export const FULL_PROFILE: BenchProfile = {
   name: "full",
-  copy: { totalMiB: 256, subtasks: 8, filesPerSubtask: 8, concurrency: 4, rounds: 3 },
+  copy: { totalMiB: 256, subtasks: 8, filesPerSubtask: 8, concurrency: 4, rounds: 5 },
   scan: { jobs: 10, checkpoints: 3, subtasks: 4, filesPerSubtask: 5, repeats: 5 },
-  catchUp: { behind: 8, checkpointMiB: 16, subtasks: 4, filesPerSubtask: 2 },
+  catchUp: { behind: 8, checkpointMiB: 16, subtasks: 4, filesPerSubtask: 2, rounds: 3 },
   memory: { files: 4, fileMiB: 256, concurrency: 4, growthLimitMiB: 150 },
   publishTimeoutMs: 120_000,
 };
@@ -54,7 +56,7 @@ export const QUICK_PROFILE: BenchProfile = {
   name: "quick",
   copy: { totalMiB: 8, subtasks: 4, filesPerSubtask: 2, concurrency: 4, rounds: 1 },
   scan: { jobs: 2, checkpoints: 2, subtasks: 2, filesPerSubtask: 2, repeats: 2 },
-  catchUp: { behind: 3, checkpointMiB: 1, subtasks: 2, filesPerSubtask: 1 },
+  catchUp: { behind: 3, checkpointMiB: 1, subtasks: 2, filesPerSubtask: 1, rounds: 1 },
   memory: { files: 2, fileMiB: 8, concurrency: 2, growthLimitMiB: 150 },
   publishTimeoutMs: 15_000,
 };
