@@ -49,9 +49,8 @@ EXPOSE 9464
 # Signals: node runs as PID 1 without an init. That is fine for `run`: the daemon installs
 # its own SIGTERM/SIGINT (graceful stop: copies aborted, temporaries removed, lease
 # released within 10 s) and SIGHUP (config reload) handlers, and it spawns no children
-# to reap. Caveat: a signal that arrives before those handlers are installed (while the
-# daemon is still taking the lease at start-up) is ignored by the kernel for PID 1, so the
-# container is killed at the end of its grace period instead. Run with `docker run --init`
-# (tini) if you want default signal behaviour during that window as well.
+# to reap. Caveat: the kernel drops any signal PID 1 has no handler for, so a SIGTERM that
+# arrives before the daemon has installed its handlers is lost and the container is killed
+# only at the end of its grace period. `docker run --init` (tini as PID 1) avoids that.
 ENTRYPOINT ["node", "/app/dist/cli/bin.js"]
 CMD ["run", "--config", "/etc/ckpt-replicator/config.yaml"]
