@@ -10,20 +10,28 @@ export async function loadCommandConfig(file: string): Promise<{ config: Config;
   return { config, logger };
 }
 
-/** Resolves with the signal name at the first SIGINT or SIGTERM (or when `signal` aborts). */
-export function untilTerminated(signal?: AbortSignal): Promise<string> {
-  return new Promise((resolve) => {
-    const done = (name: string) => {
-      process.off("SIGINT", onInt);
-      process.off("SIGTERM", onTerm);
-      resolve(name);
-    };
-    const onInt = () => done("SIGINT");
-    const onTerm = () => done("SIGTERM");
-    process.once("SIGINT", onInt);
-    process.once("SIGTERM", onTerm);
-    signal?.addEventListener("abort", () => done("abort"), { once: true });
-  });
+/**
+ * Runs `fn` with a signal that aborts at the first SIGINT or SIGTERM (its reason is the signal's name);
+ * the handlers are removed when `fn` settles.
+ */
+export async function withTermination<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onInt = () => controller.abort("SIGINT");
+  const onTerm = () => controller.abort("SIGTERM");
+  process.once("SIGINT", onInt);
+  process.once("SIGTERM", onTerm);
+  try {
+    return await fn(controller.signal);
+  } finally {
+    process.off("SIGINT", onInt);
+    process.off("SIGTERM", onTerm);
+  }
+}
+
+/** Resolves with the reason once `signal` aborts. */
+export function aborted(signal: AbortSignal): Promise<string> {
+  if (signal.aborted) return Promise.resolve(String(signal.reason));
+  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(String(signal.reason)), { once: true }));
 }
 
 export const configOption = {

@@ -6,7 +6,7 @@ import { parseDuration, parseSize } from "../../config/units.js";
 import { UsageError } from "../../util/errors.js";
 import { createLogger } from "../../util/log.js";
 import { runDemo } from "../../sandbox/demo.js";
-import { untilTerminated } from "../context.js";
+import { withTermination } from "../context.js";
 
 interface DemoArgv {
   duration: string;
@@ -39,11 +39,7 @@ export const demoCommand: CommandModule<object, DemoArgv> = {
     if (intervalMs === null || intervalMs <= 0) throw new UsageError(`--interval: "${argv.interval}" is not a positive duration`);
     if (stateSizeBytes === null) throw new UsageError(`--state-size: "${argv["state-size"]}" is not a size`);
     if (!Number.isInteger(argv.jobs) || argv.jobs < 1 || argv.jobs > 50) throw new UsageError("--jobs: give a number from 1 to 50");
-    const stop = new AbortController();
-    void untilTerminated(stop.signal).then((why) => {
-      if (why !== "abort") stop.abort();
-    });
-    const result = await runDemo({
+    const result = await withTermination((signal) => runDemo({
       durationMs,
       jobs: argv.jobs,
       intervalMs,
@@ -53,9 +49,8 @@ export const demoCommand: CommandModule<object, DemoArgv> = {
       chaos: argv.chaos,
       out: process.stdout,
       logger: createLogger({ level: (process.env.CKPT_LOG_LEVEL as "warn" | undefined) ?? "warn" }),
-      signal: stop.signal,
-    });
-    stop.abort();
+      signal,
+    }));
     process.stdout.write(`\ndemo done: ${result.published} checkpoints published; on hdfs2 ${result.restorable} restorable, ${result.broken} not restorable\n`);
     if (result.broken > 0) process.exitCode = 1;
   },

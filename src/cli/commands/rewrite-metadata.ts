@@ -2,8 +2,7 @@
 // rewrites the absolute path prefixes of a Flink `_metadata` file and writes the
 // result to OUT through a temporary file and a rename.
 
-import { rename, rm, writeFile } from "node:fs/promises";
-import { dirname, basename, join } from "node:path";
+import { writeLocalFileAtomically } from "../../util/local-files.js";
 import type { Writable } from "node:stream";
 import type { CommandModule } from "yargs";
 import { localMetadataSource, parsePathMap, rewriteMetadataPaths, type MetadataSource, type RewriteResult } from "../../flink/index.js";
@@ -16,18 +15,6 @@ export interface RewriteMetadataArgs {
   strict?: boolean;
 }
 
-/** Writes `bytes` to `file` via a temporary sibling and a rename, so OUT is never half-written. */
-export async function writeFileAtomically(file: string, bytes: Uint8Array): Promise<void> {
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  try {
-    await writeFile(tmp, bytes, { flag: "wx" });
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
-
 export async function runRewriteMetadataCommand(
   args: RewriteMetadataArgs,
   context: { stdout?: Writable; source?: MetadataSource } = {},
@@ -35,7 +22,7 @@ export async function runRewriteMetadataCommand(
   const map = parsePathMap(args.maps);
   const input = await (context.source ?? localMetadataSource)(args.input);
   const result = rewriteMetadataPaths(input, map, { strict: args.strict });
-  await writeFileAtomically(args.output, result.bytes);
+  await writeLocalFileAtomically(args.output, result.bytes);
   const stdout = context.stdout ?? process.stdout;
   stdout.write(`rewrote ${result.rewritten} path(s); wrote ${result.bytes.length} bytes to ${args.output}\n`);
   if (result.unmatched.length > 0) {

@@ -3,7 +3,9 @@
 // to --endpoints-file once everything listens, and stops cleanly on SIGINT or
 // SIGTERM (exit 0).
 
-import { rename, rm, writeFile } from "node:fs/promises";
+import { rm } from "node:fs/promises";
+import { writeLocalFileAtomically } from "../../util/local-files.js";
+import { withTermination } from "../context.js";
 import { once } from "node:events";
 import type { Writable } from "node:stream";
 import type { CommandModule } from "yargs";
@@ -37,9 +39,7 @@ export function parseClusterList(text: string | undefined): string[] {
 
 /** Writes `value` as JSON to `file` via a temporary file and a rename, so readers never see half a file. */
 export async function writeJsonAtomically(file: string, value: unknown): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(value, null, 2) + "\n");
-  await rename(tmp, file);
+  await writeLocalFileAtomically(file, JSON.stringify(value, null, 2) + "\n");
 }
 
 /** Runs the sandbox until `signal` aborts. The endpoints file is removed again on shutdown. */
@@ -80,21 +80,12 @@ export const sandboxCommand: CommandModule<object, SandboxCliArgv> = {
       .option("endpoints-file", { type: "string", describe: "Write the endpoints as JSON to this file once listening" })
       .option("list-batch-size", { type: "number", describe: "LISTSTATUS_BATCH page size (default 1000)" }),
   handler: async (argv) => {
-    const controller = new AbortController();
-    const stop = () => controller.abort();
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-    try {
-      const args: SandboxCommandArgs = {
-        stateDir: argv["state-dir"],
-        clusters: argv.clusters,
-        endpointsFile: argv["endpoints-file"],
-        listBatchSize: argv["list-batch-size"],
-      };
-      await runSandboxCommand(args, { signal: controller.signal, logger: createLogger() });
-    } finally {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-    }
+    const args: SandboxCommandArgs = {
+      stateDir: argv["state-dir"],
+      clusters: argv.clusters,
+      endpointsFile: argv["endpoints-file"],
+      listBatchSize: argv["list-batch-size"],
+    };
+    await withTermination((signal) => runSandboxCommand(args, { signal, logger: createLogger() }));
   },
 };

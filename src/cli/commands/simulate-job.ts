@@ -11,6 +11,7 @@ import { LocalStorage } from "../../storage/local.js";
 import type { Storage } from "../../storage/types.js";
 import { WebHdfsStorage } from "../../storage/webhdfs.js";
 import { UsageError } from "../../util/errors.js";
+import { withTermination } from "../context.js";
 import { createLogger, type Logger } from "../../util/log.js";
 import { WebHdfsClient } from "../../webhdfs/index.js";
 
@@ -153,11 +154,7 @@ export const simulateJobCommand: CommandModule<object, SimulateJobCliArgv> = {
       .option("task-owned", { type: "boolean", describe: "File merging: exclusive keyed files as segments under taskowned/" })
       .option("inline", { type: "boolean", describe: "Keep state under 1 KiB inline in _metadata (default true; --no-inline)" }),
   handler: async (argv) => {
-    const controller = new AbortController();
-    const stop = () => controller.abort();
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-    try {
+    {
       const args: SimulateJobArgs = {
         root: argv.root,
         namenode: argv.namenode,
@@ -179,10 +176,7 @@ export const simulateJobCommand: CommandModule<object, SimulateJobCliArgv> = {
         taskOwned: argv["task-owned"],
         inline: argv.inline,
       };
-      await runSimulateJob(args, { signal: controller.signal });
-    } finally {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
+      await withTermination((signal) => runSimulateJob(args, { signal }));
     }
   },
 };
