@@ -1,5 +1,6 @@
 // Prometheus metrics of the replicator: counters fed by the engine's hooks,
-// gauges read from the engine's status at scrape time. One registry per
+// gauges read from the engine's status at scrape time. Per-job series carry
+// the label flink_job (not "job", which Prometheus reserves for the scrape job). One registry per
 // process (not prom-client's global one) so tests can create several.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
@@ -17,18 +18,18 @@ export function createMetrics(o: { defaultMetrics?: boolean } = {}): ReplicatorM
   if (o.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: "ckpt_" });
   const reg = { registers: [registry] };
 
-  const published = new Counter({ name: "ckpt_checkpoints_published_total", help: "Checkpoints and savepoints published on the target", labelNames: ["job", "kind"], ...reg });
-  const filesCopied = new Counter({ name: "ckpt_files_copied_total", help: "Files copied to the target", labelNames: ["job"], ...reg });
-  const bytesCopied = new Counter({ name: "ckpt_bytes_copied_total", help: "Bytes of files copied to the target", labelNames: ["job"], ...reg });
+  const published = new Counter({ name: "ckpt_checkpoints_published_total", help: "Checkpoints and savepoints published on the target", labelNames: ["flink_job", "kind"], ...reg });
+  const filesCopied = new Counter({ name: "ckpt_files_copied_total", help: "Files copied to the target", labelNames: ["flink_job"], ...reg });
+  const bytesCopied = new Counter({ name: "ckpt_bytes_copied_total", help: "Bytes of files copied to the target", labelNames: ["flink_job"], ...reg });
   const bytesTransferred = new Counter({ name: "ckpt_bytes_transferred_total", help: "Bytes streamed to the target (including failed attempts)", ...reg });
-  const abandoned = new Counter({ name: "ckpt_checkpoints_abandoned_total", help: "Checkpoints given up during the copy (reason: subsumed | missing-file)", labelNames: ["job", "reason"], ...reg });
-  const unpublishable = new Counter({ name: "ckpt_checkpoints_unpublishable_total", help: "Checkpoints that reference files outside the replicated roots", labelNames: ["job"], ...reg });
-  const corrupt = new Counter({ name: "ckpt_corrupt_metadata_total", help: "Source _metadata files that do not parse", labelNames: ["job"], ...reg });
-  const deletes = new Counter({ name: "ckpt_target_deletes_total", help: "Paths deleted on the target by the reaper", labelNames: ["job"], ...reg });
-  const jobErrors = new Counter({ name: "ckpt_job_errors_total", help: "Failed job syncs (retried next cycle)", labelNames: ["job"], ...reg });
+  const abandoned = new Counter({ name: "ckpt_checkpoints_abandoned_total", help: "Checkpoints given up during the copy (reason: subsumed | missing-file)", labelNames: ["flink_job", "reason"], ...reg });
+  const unpublishable = new Counter({ name: "ckpt_checkpoints_unpublishable_total", help: "Checkpoints that reference files outside the replicated roots", labelNames: ["flink_job"], ...reg });
+  const corrupt = new Counter({ name: "ckpt_corrupt_metadata_total", help: "Source _metadata files that do not parse", labelNames: ["flink_job"], ...reg });
+  const deletes = new Counter({ name: "ckpt_target_deletes_total", help: "Paths deleted on the target by the reaper", labelNames: ["flink_job"], ...reg });
+  const jobErrors = new Counter({ name: "ckpt_job_errors_total", help: "Failed job syncs (retried next cycle)", labelNames: ["flink_job"], ...reg });
   const scanDuration = new Histogram({ name: "ckpt_scan_duration_seconds", help: "Duration of a scan of one side", labelNames: ["side"], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], ...reg });
   const scanRequests = new Counter({ name: "ckpt_scan_list_requests_total", help: "Listing requests made by scans", labelNames: ["side"], ...reg });
-  const publishLag = new Histogram({ name: "ckpt_publish_lag_seconds", help: "Source completion to target publication, per published checkpoint", labelNames: ["job"], buckets: [1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600], ...reg });
+  const publishLag = new Histogram({ name: "ckpt_publish_lag_seconds", help: "Source completion to target publication, per published checkpoint", labelNames: ["flink_job"], buckets: [1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600], ...reg });
 
   let readStatus: (() => EngineStatus) | null = null;
   let readLease: () => boolean = () => false;
@@ -36,13 +37,13 @@ export function createMetrics(o: { defaultMetrics?: boolean } = {}): ReplicatorM
     new Gauge({
       name,
       help,
-      labelNames: ["job"],
+      labelNames: ["flink_job"],
       ...reg,
       collect() {
         this.reset();
         for (const j of readStatus?.().jobs ?? []) {
           const v = pick(j);
-          if (v !== null) this.set({ job: j.job }, v);
+          if (v !== null) this.set({ flink_job: j.job }, v);
         }
       },
     });
@@ -80,18 +81,18 @@ export function createMetrics(o: { defaultMetrics?: boolean } = {}): ReplicatorM
   const hooks: EngineHooks = {
     onBytes: (_job, n) => bytesTransferred.inc(n),
     onFileCopied: (job, bytes) => {
-      filesCopied.inc({ job });
-      bytesCopied.inc({ job }, bytes);
+      filesCopied.inc({ flink_job: job });
+      bytesCopied.inc({ flink_job: job }, bytes);
     },
     onPublished: (e) => {
-      published.inc({ job: e.job, kind: e.kind });
-      publishLag.observe({ job: e.job }, e.lagMs / 1000);
+      published.inc({ flink_job: e.job, kind: e.kind });
+      publishLag.observe({ flink_job: e.job }, e.lagMs / 1000);
     },
-    onAbandoned: (job, _unit, reason) => abandoned.inc({ job, reason }),
-    onUnpublishable: (job) => unpublishable.inc({ job }),
-    onCorruptMetadata: (job) => corrupt.inc({ job }),
-    onDeleted: (job) => deletes.inc({ job }),
-    onJobError: (job) => jobErrors.inc({ job }),
+    onAbandoned: (job, _unit, reason) => abandoned.inc({ flink_job: job, reason }),
+    onUnpublishable: (job) => unpublishable.inc({ flink_job: job }),
+    onCorruptMetadata: (job) => corrupt.inc({ flink_job: job }),
+    onDeleted: (job) => deletes.inc({ flink_job: job }),
+    onJobError: (job) => jobErrors.inc({ flink_job: job }),
     onScan: (side, ms, requests) => {
       scanDuration.observe({ side }, ms / 1000);
       scanRequests.inc({ side }, requests);

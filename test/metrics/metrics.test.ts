@@ -57,17 +57,17 @@ describe("/metrics", () => {
     expect(res.status).toBe(200);
     expect(res.type).toMatch(/^text\/plain/);
     for (const line of [
-      'ckpt_checkpoints_published_total{job="job-a",kind="checkpoint"} 1',
-      'ckpt_files_copied_total{job="job-a"} 2',
-      'ckpt_bytes_copied_total{job="job-a"} 100',
+      'ckpt_checkpoints_published_total{flink_job="job-a",kind="checkpoint"} 1',
+      'ckpt_files_copied_total{flink_job="job-a"} 2',
+      'ckpt_bytes_copied_total{flink_job="job-a"} 100',
       "ckpt_bytes_transferred_total 123",
-      'ckpt_checkpoints_abandoned_total{job="job-a",reason="subsumed"} 1',
-      'ckpt_target_deletes_total{job="job-a"} 1',
-      'ckpt_job_errors_total{job="job-a"} 1',
-      'ckpt_corrupt_metadata_total{job="job-a"} 1',
+      'ckpt_checkpoints_abandoned_total{flink_job="job-a",reason="subsumed"} 1',
+      'ckpt_target_deletes_total{flink_job="job-a"} 1',
+      'ckpt_job_errors_total{flink_job="job-a"} 1',
+      'ckpt_corrupt_metadata_total{flink_job="job-a"} 1',
       'ckpt_scan_list_requests_total{side="source"} 7',
       'ckpt_scan_duration_seconds_count{side="source"} 1',
-      'ckpt_publish_lag_seconds_sum{job="job-a"} 2.5',
+      'ckpt_publish_lag_seconds_sum{flink_job="job-a"} 2.5',
     ]) {
       expect(res.body.split("\n"), line).toContain(line);
     }
@@ -78,13 +78,13 @@ describe("/metrics", () => {
     const { get } = await serve({ status: () => current });
     let lines = (await get("/metrics")).body.split("\n");
     for (const line of [
-      'ckpt_newest_source_checkpoint_id{job="job-a"} 9',
-      'ckpt_newest_published_checkpoint_id{job="job-a"} 7',
-      'ckpt_replication_lag_seconds{job="job-a"} 12.5',
-      'ckpt_restorable_checkpoints{job="job-a"} 2',
-      'ckpt_last_publish_timestamp_seconds{job="job-a"} 1700000000',
-      'ckpt_job_failing{job="job-a"} 1',
-      'ckpt_reap_held{job="job-a"} 1',
+      'ckpt_newest_source_checkpoint_id{flink_job="job-a"} 9',
+      'ckpt_newest_published_checkpoint_id{flink_job="job-a"} 7',
+      'ckpt_replication_lag_seconds{flink_job="job-a"} 12.5',
+      'ckpt_restorable_checkpoints{flink_job="job-a"} 2',
+      'ckpt_last_publish_timestamp_seconds{flink_job="job-a"} 1700000000',
+      'ckpt_job_failing{flink_job="job-a"} 1',
+      'ckpt_reap_held{flink_job="job-a"} 1',
       "ckpt_copy_queue_files 3",
       "ckpt_bytes_in_flight 4096",
       "ckpt_bandwidth_limit_bytes_per_second 1048576",
@@ -96,8 +96,8 @@ describe("/metrics", () => {
     }
     current = status({ jobs: [{ ...newJobStatus("job-b", "/s/job-b", "/t/job-b"), newestPublishedCheckpoint: 3 }], sourceRootsHealthy: true });
     lines = (await get("/metrics")).body.split("\n");
-    expect(lines).toContain('ckpt_newest_published_checkpoint_id{job="job-b"} 3');
-    expect(lines).toContain('ckpt_job_failing{job="job-b"} 0');
+    expect(lines).toContain('ckpt_newest_published_checkpoint_id{flink_job="job-b"} 3');
+    expect(lines).toContain('ckpt_job_failing{flink_job="job-b"} 0');
     expect(lines).toContain("ckpt_source_healthy 1");
     expect(lines.some((l) => l.includes('job="job-a"') && l.startsWith("ckpt_newest"))).toBe(false); // a job that went away is not reported stale
   });
