@@ -13,10 +13,11 @@ import { Engine, type EngineHooks } from "../replication/index.js";
 import type { SandboxEndpoints } from "../sandbox/emulator/index.js";
 import { FlinkJobSimulator, type SimulatorOptions } from "../sandbox/simulator/index.js";
 import { createStorage } from "../storage/factory.js";
-import type { ReadOnlyStorage, Storage } from "../storage/types.js";
+import type { Storage } from "../storage/types.js";
 import { WebHdfsStorage } from "../storage/webhdfs.js";
 import { silentLogger, type Logger } from "../util/log.js";
 import { WebHdfsClient } from "../webhdfs/index.js";
+import { BenchmarkError } from "./errors.js";
 import { startEmulator, type EmulatorHost, type EmulatorMode } from "./emulator-host.js";
 
 export type ClusterName = "hdfs1" | "hdfs2";
@@ -60,7 +61,7 @@ export class BenchEnvironment {
 
   namenodes(cluster: ClusterName): string[] {
     const c = this.emulator.endpoints.clusters[cluster];
-    if (!c) throw new Error(`the sandbox has no cluster ${cluster}`);
+    if (!c) throw new BenchmarkError("harness", "find cluster", `the emulator has no cluster ${cluster}`);
     return c.namenodes;
   }
 
@@ -136,20 +137,4 @@ export class BenchEnvironment {
     await this.emulator.stop();
     await rm(this.stateDir, { recursive: true, force: true });
   }
-}
-
-/** The storage reads are counted by method (used to count the scanner's `list` calls). */
-export function countingStorage(inner: ReadOnlyStorage): { storage: ReadOnlyStorage; calls: Map<string, number> } {
-  const calls = new Map<string, number>();
-  const count = (method: string) => calls.set(method, (calls.get(method) ?? 0) + 1);
-  const storage: ReadOnlyStorage = {
-    name: inner.name,
-    kind: inner.kind,
-    stat: (path, o) => (count("stat"), inner.stat(path, o)),
-    list: (path, o) => (count("list"), inner.list(path, o)),
-    read: (path, o) => (count("read"), inner.read(path, o)),
-    checksum: (path, o) => (count("checksum"), inner.checksum(path, o)),
-    close: () => inner.close(),
-  };
-  return { storage, calls };
 }

@@ -1,8 +1,10 @@
 // Measuring helpers shared by the benchmarks: wall time of an async step, the
 // process's peak RSS sampled while a step runs, driving the engine until a job
-// has published a given checkpoint, and where a publication's time goes.
+// has published a given checkpoint, where a publication's time goes, and
+// counting storage requests.
 
 import type { Engine, EngineHooks } from "../replication/index.js";
+import type { ReadOnlyStorage } from "../storage/types.js";
 import { BenchmarkError } from "./errors.js";
 
 export const MiB = 1024 * 1024;
@@ -80,4 +82,20 @@ export class TransferClock {
 export function round(n: number, digits = 2): number {
   const f = 10 ** digits;
   return Math.round(n * f) / f;
+}
+
+/** The storage reads are counted by method (used to count the scanner's `list` calls). */
+export function countingStorage(inner: ReadOnlyStorage): { storage: ReadOnlyStorage; calls: Map<string, number> } {
+  const calls = new Map<string, number>();
+  const count = (method: string) => calls.set(method, (calls.get(method) ?? 0) + 1);
+  const storage: ReadOnlyStorage = {
+    name: inner.name,
+    kind: inner.kind,
+    stat: (path, o) => (count("stat"), inner.stat(path, o)),
+    list: (path, o) => (count("list"), inner.list(path, o)),
+    read: (path, o) => (count("read"), inner.read(path, o)),
+    checksum: (path, o) => (count("checksum"), inner.checksum(path, o)),
+    close: () => inner.close(),
+  };
+  return { storage, calls };
 }

@@ -6,9 +6,8 @@
 
 import { TreeScanner, type TreeSnapshot } from "../replication/scan.js";
 import type { BenchContext, Benchmark } from "./harness.js";
-import { countingStorage } from "./environment.js";
 import { BenchmarkError } from "./errors.js";
-import { round, timed } from "./measure.js";
+import { countingStorage, round, timed } from "./measure.js";
 import type { Measurement } from "./result.js";
 
 const ID = "scan-requests";
