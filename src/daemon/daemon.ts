@@ -14,6 +14,9 @@ import { startStatusServer } from "../metrics/server.js";
 import type { Engine, EngineHooks } from "../replication/index.js";
 import { createEngine } from "./runtime.js";
 
+/** How long a stop waits for in-flight copies to abort and clean up. */
+export const STOP_DEADLINE_MS = 10_000;
+
 export interface DaemonOptions {
   config: Config;
   logger: Logger;
@@ -61,8 +64,8 @@ export class Daemon {
   }
 
   /** Takes the lease (throws LeaseHeldError if another daemon has it), starts serving and cycling. */
-  async start(): Promise<void> {
-    await this.engine.start();
+  async start(signal?: AbortSignal): Promise<void> {
+    await this.engine.start(signal);
     if (this.config.metrics !== false) {
       this.server = await startStatusServer({
         listen: this.config.metrics.listen,
@@ -163,7 +166,7 @@ export class Daemon {
     this.logger.info({ reason }, "replicator stopping");
     this.wake?.();
     await Promise.all(this.watchers.map((w) => w.close()));
-    await this.engine.stop(this.o.stopDeadlineMs ?? 10_000);
+    await this.engine.stop(this.o.stopDeadlineMs ?? STOP_DEADLINE_MS);
     await this.loopDone;
     await this.server?.close();
     this.logger.info("replicator stopped");

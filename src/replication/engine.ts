@@ -151,8 +151,8 @@ export class Engine {
   private readonly deps: EngineDeps;
 
   /** Takes the target lease; throws LeaseHeldError when another replicator holds it. */
-  async start(): Promise<void> {
-    await this.lease?.acquire();
+  async start(signal?: AbortSignal): Promise<void> {
+    await this.lease?.acquire(signal);
   }
 
   /** Applies the settings that can change at runtime (concurrency, bandwidth, retention, reaping, scan). */

@@ -63,12 +63,14 @@ export class Lease {
     if (Date.now() - this.renewedAt > this.ttlMs) throw new LeaseLostError(this.path, "not renewed within its ttl (target unreachable?); writes pause until it is renewed");
   }
 
-  async acquire(): Promise<void> {
-    await this.storage.mkdirs(parentOf(this.path));
+  /** Takes the lease; `signal` aborts a slow start (e.g. the target is unreachable and requests are retried). */
+  async acquire(signal?: AbortSignal): Promise<void> {
+    const io = signal ? { signal } : {};
+    await this.storage.mkdirs(parentOf(this.path), io);
     const now = Date.now();
     this.acquiredAt = now;
     try {
-      await this.storage.write(this.path, this.content(now), { overwrite: false });
+      await this.storage.write(this.path, this.content(now), { ...io, overwrite: false });
       this.renewedAt = now;
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;

@@ -25,9 +25,10 @@ import {
   unitValue,
 } from "./deploy-parsers.js";
 import { alerts, configMap, container, containerPortOf, deployment, kustomization, service, serviceMonitor } from "./manifests.js";
+import { STOP_DEADLINE_MS } from "../../src/daemon/daemon.js";
 
-/** The daemon's stop deadline (Daemon.stop: in-flight copies are aborted within it); see src/daemon/daemon.ts. */
-const DAEMON_STOP_DEADLINE_S = 10;
+/** The daemon's stop deadline (Daemon.stop: in-flight copies are aborted within it). */
+const DAEMON_STOP_DEADLINE_S = STOP_DEADLINE_MS / 1000;
 
 function yamlFilesUnder(dir: string): string[] {
   return readdirSync(join(projectRoot, dir), { recursive: true, encoding: "utf8" })

@@ -9,7 +9,7 @@ import { aborted, configOption, loadCommandConfig, withTermination } from "../co
 export async function runDaemonCommand(args: { config: string }, stop: AbortSignal): Promise<void> {
   const { config, logger } = await loadCommandConfig(args.config);
   const daemon = new Daemon({ config, logger, watchConfig: true });
-  await daemon.start();
+  await daemon.start(stop);
   const onHup = () => void daemon.reload();
   process.on("SIGHUP", onHup);
   const why = await Promise.race([aborted(stop), aborted(daemon.engine.stopSignal).then(() => "lease lost")]);
