@@ -16,7 +16,7 @@ import { SourceVanishedError, type Copier } from "./copy.js";
 import { METADATA_FILE, type UnitKind } from "./layout.js";
 import type { ClusterLocator } from "./locations.js";
 import type { Lease } from "./lease.js";
-import { planUnit, type UnitPlan } from "./plan.js";
+import { confirmPresentByChecksum, planUnit, type UnitPlan } from "./plan.js";
 import { checkPresence, describeProblem } from "./presence.js";
 import { planReap, type PublishedUnit } from "./reap.js";
 import { readRecord, writeRecord, type ReplicationRecord } from "./records.js";
@@ -84,6 +84,7 @@ export class JobReplicator {
   readonly status: JobStatus;
   private readonly reported = new Set<string>();
   private recordsChecked = false;
+  private readonly checksumConfirmed = new Set<string>();
   private readonly log: Logger;
 
   constructor(
@@ -293,6 +294,9 @@ export class JobReplicator {
       return "skipped";
     }
     if (o.dryRun) return "dry-run";
+    if (this.deps.config.copy.checksum) {
+      await confirmPresentByChecksum(plan.files, this.deps.source, this.deps.target, this.checksumConfirmed, o.signal);
+    }
 
     const toCopy = plan.files.filter((f) => !f.present);
     const bytesTotal = toCopy.reduce((n, f) => n + (f.sourceEntry?.length ?? 0), 0);

@@ -84,3 +84,31 @@ function lookup(snapshot: TreeSnapshot, path: string): Entry | null | undefined 
   if (dir === undefined) return undefined;
   return dir.get(baseName(path)) ?? null;
 }
+
+/**
+ * With copy.checksum on, a file counts as present only when its HDFS checksum also equals the source's
+ * (different algorithms, e.g. other block sizes, are not comparable and fall back to length). Each
+ * (target path, length) pair is confirmed once per process: checksums make the DataNodes read whole files.
+ */
+export async function confirmPresentByChecksum(
+  files: PlannedFile[],
+  source: Pick<ReadOnlyStorage, "checksum">,
+  target: Pick<ReadOnlyStorage, "checksum">,
+  confirmed: Set<string>,
+  signal?: AbortSignal,
+): Promise<void> {
+  const io = signal ? { signal } : {};
+  await Promise.all(
+    files.map(async (f) => {
+      if (!f.present || !f.sourceEntry) return;
+      const key = `${f.target}:${f.sourceEntry.length}`;
+      if (confirmed.has(key)) return;
+      const [a, b] = await Promise.all([source.checksum(f.source, io), target.checksum(f.target, io)]);
+      if (a !== null && b !== null && a.split(":")[0] === b.split(":")[0] && a !== b) {
+        f.present = false;
+        return;
+      }
+      confirmed.add(key);
+    }),
+  );
+}
