@@ -2,10 +2,9 @@
 // savepoints), what a repeated scan costs, how it sees a _metadata written in
 // place, and when it declares a root unhealthy or a job incomplete.
 
-import { appendFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { TreeScanner, type ScannerOptions } from "../../src/replication/scan.js";
 import { LocalStorage } from "../../src/storage/local.js";
@@ -34,6 +33,13 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(base, { recursive: true, force: true });
 });
+
+/** Backdates every directory below `dir` by a minute, as for a tree that has not changed lately. */
+async function settle(dir: string): Promise<void> {
+  const old = new Date(Date.now() - 60_000);
+  for (const e of await readdir(dir, { withFileTypes: true })) if (e.isDirectory()) await settle(join(dir, e.name));
+  await utimes(dir, old, old);
+}
 
 function scanner(storage: Storage = new LocalStorage("src"), o: Partial<ScannerOptions> = {}) {
   return new TreeScanner({ storage, roots: [root], listConcurrency: 4, fullRescanEvery: 1000, ...o });
@@ -77,6 +83,7 @@ describe("TreeScanner: what it finds", () => {
 
 describe("TreeScanner: cost of repeated scans", () => {
   it("an unchanged tree costs one listing per root on the next scan", async () => {
+    await settle(root);
     const { storage, calls } = recordingStorage(new LocalStorage("src"));
     const s = scanner(storage);
     const first = await s.scan();
@@ -92,10 +99,10 @@ describe("TreeScanner: cost of repeated scans", () => {
   });
 
   it("re-lists a job directory that changed, and only what changed", async () => {
+    await settle(root);
     const { storage, calls } = recordingStorage(new LocalStorage("src"));
     const s = scanner(storage);
     await s.scan();
-    await sleep(20);
     await mkdir(join(root, "job-a", "chk-3"));
     await writeFile(join(root, "job-a", "chk-3", "_metadata"), Buffer.alloc(9));
     const before = calls.get("list")!;
@@ -105,6 +112,7 @@ describe("TreeScanner: cost of repeated scans", () => {
   });
 
   it("lists everything again every fullRescanEvery scans", async () => {
+    await settle(root);
     const { storage, calls } = recordingStorage(new LocalStorage("src"));
     const s = scanner(storage, { fullRescanEvery: 2 });
     await s.scan();
@@ -118,6 +126,7 @@ describe("TreeScanner: cost of repeated scans", () => {
     const unit = join(root, "job-a", "chk-9");
     await mkdir(unit);
     await writeFile(join(unit, "_metadata"), "");
+    await settle(root);
     const asked: Array<[string, number]> = [];
     const refreshing = scanner(new LocalStorage("src"), {
       refreshMetadata: (dir, listed) => {
@@ -130,7 +139,6 @@ describe("TreeScanner: cost of repeated scans", () => {
       const snap = await s.scan();
       expect(snap.jobs.get(join(root, "job-a"))!.units.find((u) => u.name === "chk-9")!.metadata!.length).toBe(0);
     }
-    await sleep(20);
     await appendFile(join(unit, "_metadata"), Buffer.alloc(321)); // the directory's child list does not change
     const refreshed = await refreshing.scan();
     expect(refreshed.jobs.get(join(root, "job-a"))!.units.find((u) => u.name === "chk-9")!.metadata!.length).toBe(321);
