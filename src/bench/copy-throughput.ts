@@ -11,7 +11,6 @@ import { parentOf } from "../storage/types.js";
 import type { WebHdfsClient } from "../webhdfs/index.js";
 import type { BenchContext, Benchmark } from "./harness.js";
 import { MiB, publishUntil, round, timed, TransferClock } from "./measure.js";
-import type { BenchProfile } from "./profile.js";
 import type { Measurement } from "./result.js";
 
 const ID = "copy-throughput";

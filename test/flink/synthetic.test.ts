@@ -22,7 +22,6 @@ import {
 const OP = "00112233445566778899aabbccddeeff";
 const OP2 = "ffeeddccbbaa99887766554433221100";
 const DIR = "hdfs://ns1/flink/cp/job1/chk-7";
-const LAYOUT = { channels: "flink-1.12+", changelog: "flink-1.15+" } as const;
 
 function roundTrip(md: CheckpointMetadata): { bytes: Buffer; back: CheckpointMetadata } {
   const bytes = serializeMetadata(md);

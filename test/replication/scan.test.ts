@@ -2,7 +2,7 @@
 // savepoints), what a repeated scan costs, how it sees a _metadata written in
 // place, and when it declares a root unhealthy or a job incomplete.
 
-import { appendFile, mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";

@@ -18,15 +18,13 @@ import {
   parseBooleanParam,
   parseLongParam,
   parsePermissionParam,
-  parseQuery,
-  sendBadRequestEmpty,
-  sendJettyNotFound,
   sendJson,
+  readWebHdfsRequest,
   splitUrl,
   writeWithBackpressure,
 } from "./http-wire.js";
 import { answerFailure } from "./namenode.js";
-import { parseHdfsPath, redecodeLikeHdfs14423, WEBHDFS_PREFIX, type HdfsPath } from "./paths.js";
+import { redecodeLikeHdfs14423, type HdfsPath } from "./paths.js";
 import { receiveUpload } from "./upload.js";
 
 interface DataNodeRequest {
@@ -55,16 +53,9 @@ export function createDataNodeHandler(cluster: EmulatedCluster): RequestHandler 
 
 async function handle(cluster: EmulatedCluster, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const { rawPath, search } = splitUrl(req);
-  if (rawPath !== WEBHDFS_PREFIX && !rawPath.startsWith(`${WEBHDFS_PREFIX}/`)) {
-    sendJettyNotFound(res, rawPath);
-    return;
-  }
-  const params = parseQuery(search, false);
-  const parsed = parseHdfsPath(rawPath.slice(WEBHDFS_PREFIX.length) || "/");
-  if (parsed === null) {
-    sendBadRequestEmpty(res);
-    return;
-  }
+  const request = readWebHdfsRequest(req, res, rawPath, search, false);
+  if (request === null) return;
+  const { params, path: parsed } = request;
   const path = cluster.settings.doubleDecodeDataNodePaths ? redecodeLikeHdfs14423(parsed) : parsed;
   const op = (params.get("op") ?? "").toUpperCase();
   const spec = DN_OPS[op];

@@ -5,6 +5,7 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { hdfsErrors, RemoteHdfsError } from "./errors.js";
+import { parseHdfsPath, WEBHDFS_PREFIX, type HdfsPath } from "./paths.js";
 
 export type Role = "namenode" | "datanode";
 
@@ -147,4 +148,27 @@ export function writeWithBackpressure(res: ServerResponse, chunk: string | Buffe
     res.on("drain", done);
     res.on("close", done);
   });
+}
+
+/**
+ * The HDFS path and query of a WebHDFS request, or null after answering it as Jetty does: 404 HTML outside
+ * /webhdfs/v1, an empty 400 for an undecodable path.
+ */
+export function readWebHdfsRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  rawPath: string,
+  search: string,
+  caseInsensitiveNames: boolean,
+): { path: HdfsPath; params: Map<string, string> } | null {
+  if (rawPath !== WEBHDFS_PREFIX && !rawPath.startsWith(`${WEBHDFS_PREFIX}/`)) {
+    sendJettyNotFound(res, rawPath);
+    return null;
+  }
+  const path = parseHdfsPath(rawPath.slice(WEBHDFS_PREFIX.length) || "/");
+  if (path === null) {
+    sendBadRequestEmpty(res);
+    return null;
+  }
+  return { path, params: parseQuery(search, caseInsensitiveNames) };
 }

@@ -15,18 +15,16 @@ import {
   parseBooleanParam,
   parseLongParam,
   parsePermissionParam,
-  parseQuery,
-  sendBadRequestEmpty,
   sendEmptyOk,
-  sendJettyNotFound,
   sendJson,
   sendRedirect,
   sendRemoteError,
+  readWebHdfsRequest,
   splitUrl,
   type Role,
 } from "./http-wire.js";
 import { sendListStatusBatch, streamListStatus } from "./listing.js";
-import { parseAbsolutePath, parseHdfsPath, webhdfsUrlPath, WEBHDFS_PREFIX, type HdfsPath } from "./paths.js";
+import { parseAbsolutePath, webhdfsUrlPath, type HdfsPath } from "./paths.js";
 import { renameLegacy, renameWithOptions } from "./rename.js";
 import type { Logger } from "../../util/log.js";
 
@@ -103,16 +101,9 @@ async function handle(cluster: EmulatedCluster, index: number, req: IncomingMess
     res.end(body);
     return;
   }
-  if (rawPath !== WEBHDFS_PREFIX && !rawPath.startsWith(`${WEBHDFS_PREFIX}/`)) {
-    sendJettyNotFound(res, rawPath);
-    return;
-  }
-  const params = parseQuery(search, true);
-  const path = parseHdfsPath(rawPath.slice(WEBHDFS_PREFIX.length) || "/");
-  if (path === null) {
-    sendBadRequestEmpty(res);
-    return;
-  }
+  const request = readWebHdfsRequest(req, res, rawPath, search, true);
+  if (request === null) return;
+  const { params, path } = request;
   const opParam = params.get("op");
   if (opParam === undefined || opParam === "") throw hdfsErrors.unsupported("op=NULL is not supported");
   const op = opParam.toUpperCase();
