@@ -15,7 +15,7 @@ const MIN_SUBTASK_ENTRY_BYTES = 4;
 /** Magic and version; the version picks the body layout. */
 export function header(io: FormatIO, version: number | undefined): number {
   const magic = io.i32("magic", io.reading ? undefined : METADATA_MAGIC);
-  io.checkValue(magic === METADATA_MAGIC, "magic", `magic number 0x4960672d, not 0x${(magic >>> 0).toString(16)}`);
+  io.checkValue(magic === METADATA_MAGIC, "magic", `the magic number 0x4960672d of a Flink _metadata file, found 0x${(magic >>> 0).toString(16)}`);
   const v = io.i32("version", version);
   io.checkValue(v >= MIN_VERSION && v <= MAX_VERSION, "version", `format version ${MIN_VERSION} to ${MAX_VERSION}, not ${v}`);
   return v;

@@ -95,7 +95,7 @@ describeWithShared("inspect command", (shared) => {
     const notMetadata = join(work, "not_metadata");
     writeFileSync(notMetadata, "hello world, not a checkpoint");
     await expect(runInspectCommand({ file: notMetadata }, { stdout: capture().stream })).rejects.toThrow(
-      "invalid Flink metadata at byte 0 (magic): magic number 0x4960672d, not 0x68656c6c",
+      "invalid Flink metadata at byte 0 (magic): the magic number 0x4960672d of a Flink _metadata file, found 0x68656c6c",
     );
   });
 
