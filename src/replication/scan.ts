@@ -1,7 +1,8 @@
 // Scanning a checkpoint tree (source or target): <root>/<job>/chk-<n>/_metadata,
 // <root>/<job>/shared|taskowned/**, savepoint-*/ directories. Listings are cached
 // by directory modification time, so an unchanged tree costs one listing per
-// root plus one per changed directory; every Nth scan lists everything.
+// root plus one per changed (or recently changed) directory; every Nth scan
+// lists everything.
 
 import PQueue from "p-queue";
 import { errorMessage } from "../util/errors.js";
@@ -64,6 +65,14 @@ export interface ScannerOptions {
   maxSharedDepth?: number;
 }
 
+/**
+ * A listing taken this soon after its directory last changed is not cached. Directory mtimes are coarse (a
+ * local filesystem stamps them with the kernel's tick clock, 1-10 ms; HDFS with the NameNode's milliseconds),
+ * so a child added in the same tick as an earlier listing leaves the mtime as it was. The margin also absorbs
+ * modest clock differences between hosts; beyond it the periodic full rescan is the backstop.
+ */
+export const LISTING_SETTLE_MS = 50;
+
 interface CachedListing {
   mtime: number;
   entries: Entry[] | null;
@@ -96,8 +105,12 @@ export class TreeScanner {
         entries = cached.entries;
       } else {
         snapshot.requests++;
+        const listedAt = Date.now();
         entries = await queue.add(() => this.o.storage.list(path));
-        if (mtime !== undefined) this.cache.set(path, { mtime, entries });
+        // A change made in the same clock tick as the listing leaves the mtime as it was: only a listing
+        // taken well after the directory last changed may be reused.
+        if (mtime !== undefined && listedAt - mtime > LISTING_SETTLE_MS) this.cache.set(path, { mtime, entries });
+        else this.cache.delete(path);
       }
       if (entries) snapshot.listings.set(path, new Map(entries.map((e) => [e.name, e])));
       return entries;
