@@ -134,7 +134,15 @@ export class JobReplicator {
         this.status.phase = "reaping";
         await this.reap(view, published, unreadable);
       }
-      this.status.lastError = null;
+      const listingProblems = [...(view.sourceJob?.problems ?? []), ...(view.targetJob?.problems ?? [])];
+      if (listingProblems.length > 0) {
+        // What could be seen was replicated; what could not is reported and retried next cycle.
+        this.status.lastError = `incomplete listing: ${listingProblems.slice(0, 3).join("; ")}`;
+        this.status.lastErrorAt = Date.now();
+        this.log.warn({ problems: listingProblems.slice(0, 10) }, "listing of the job incomplete; nothing is deleted for it this cycle");
+      } else {
+        this.status.lastError = null;
+      }
     } catch (err) {
       this.status.totals.errors++;
       this.status.lastError = errorMessage(err);

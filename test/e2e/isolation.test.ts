@@ -74,8 +74,9 @@ it("unexpected server answers for one job's listing leave the other jobs replica
   await engine.start();
   try {
     await cycleUntil(engine, () => engine.status().jobs.find((j) => j.job === A)?.newestPublishedCheckpoint === 2);
-    const b = engine.status().jobs.find((j) => j.job === B);
-    expect(b?.newestPublishedCheckpoint ?? null).toBeNull();
+    const b = engine.status().jobs.find((j) => j.job === B)!;
+    expect(b.newestPublishedCheckpoint).toBeNull();
+    expect(b.lastError).toMatch(/incomplete listing: cannot list \/flink\/checkpoints\/b2b2.*500 NullPointerException/);
     expect(await target.stat(`${TARGET_ROOT}/${B}`)).toBeNull(); // nothing half-done for B
   } finally {
     await engine.stop();
