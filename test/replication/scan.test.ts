@@ -5,7 +5,7 @@
 import { appendFile, mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { TreeScanner, type ScannerOptions } from "../../src/replication/scan.js";
 import { LocalStorage } from "../../src/storage/local.js";
 import type { Storage } from "../../src/storage/types.js";
@@ -120,6 +120,31 @@ describe("TreeScanner: cost of repeated scans", () => {
     const before = calls.get("list")!;
     await s.scan();
     expect(calls.get("list")! - before).toBe(7);
+  });
+
+  it("does not trust a listing taken in the same clock tick as the directory's last change", async () => {
+    const { storage, calls } = recordingStorage(new LocalStorage("src"));
+    const s = scanner(storage);
+    const jobDir = join(root, "job-a");
+    const tick = Math.floor(Date.now() / 1000); // whole seconds: set and restored exactly
+    await utimes(jobDir, tick, tick);
+    // The first scan lists job-a within the tick of its last change...
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(tick * 1000 + 1);
+    try {
+      await s.scan();
+    } finally {
+      vi.useRealTimers();
+    }
+    // ...then a checkpoint is added in that same tick: the directory's mtime does not move.
+    await mkdir(join(jobDir, "chk-3"));
+    await writeFile(join(jobDir, "chk-3", "_metadata"), Buffer.alloc(9));
+    await utimes(jobDir, tick, tick);
+    expect((await storage.stat(jobDir))!.mtime).toBe(tick * 1000);
+    const before = calls.get("list")!;
+    const snap = await s.scan();
+    expect(snap.jobs.get(jobDir)!.units.map((u) => u.name).sort()).toEqual(["chk-1", "chk-2", "chk-3"]);
+    expect(calls.get("list")! - before).toBeGreaterThanOrEqual(3); // root, job-a, chk-3
   });
 
   it("sees a _metadata written in place (listed empty, complete later, directory unchanged) through refreshMetadata", async () => {
