@@ -433,7 +433,7 @@ export class JobReplicator {
       targetJob,
       targetRoot: view.targetRoot,
       roots: this.deps.config.paths,
-      published: published.filter((p) => targetJob.units.some((u) => u.dir === p.unit.dir)),
+      published, // includes what this sync just published: its files are referenced and count towards retention
       unreadable,
       retain: this.deps.config.retain,
       tempGraceMs: this.deps.config.reap.tempGrace,
