@@ -4,6 +4,7 @@
 // at the end verifies hdfs2 and prints, per job, the checkpoint to restore from.
 
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
@@ -78,7 +79,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const result: DemoResult = { published: 0, restorable: 0, broken: 0, jobs: [] };
   try {
     const configFile = join(stateDir, "ckpt-replicator.yaml");
-    const configText = demoConfigText(sandbox, o.metricsListen);
+    const metricsListen = await freeOrAnyPort(o.metricsListen);
+    if (metricsListen !== o.metricsListen) say(`${o.metricsListen} is in use; serving metrics on a free port instead`);
+    const configText = demoConfigText(sandbox, metricsListen);
     await writeFile(configFile, configText);
     const config: Config = await parseConfigText(configText, configFile);
     say(`sandbox: hdfs1 ${sandbox.endpoints.clusters.hdfs1?.namenodes.join(" ")}  hdfs2 ${sandbox.endpoints.clusters.hdfs2?.namenodes.join(" ")}`);
@@ -162,6 +165,20 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     await sandbox.stop();
     if (o.stateDir === undefined) await rm(stateDir, { recursive: true, force: true });
   }
+}
+
+/** `listen` if that address is free, else the same host with port 0 (any free port). */
+async function freeOrAnyPort(listen: string): Promise<string> {
+  const sep = listen.lastIndexOf(":");
+  const host = listen.slice(0, sep).replace(/^\[|\]$/g, "");
+  const port = Number(listen.slice(sep + 1));
+  if (port === 0) return listen;
+  const free = await new Promise<boolean>((resolve) => {
+    const probe = createServer();
+    probe.once("error", () => resolve(false));
+    probe.listen(port, host, () => probe.close(() => resolve(true)));
+  });
+  return free ? listen : `${listen.slice(0, sep)}:0`;
 }
 
 function short(job: string): string {
