@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfigFile, type Config } from "../../src/config/load.js";
 import { Daemon } from "../../src/daemon/daemon.js";
-import { verifyCheckpoints } from "../../src/replication/index.js";
+import { LeaseHeldError, verifyCheckpoints } from "../../src/replication/index.js";
 import { FlinkJobSimulator } from "../../src/sandbox/simulator/index.js";
 import { LocalStorage } from "../../src/storage/local.js";
 import type { Storage } from "../../src/storage/types.js";
@@ -30,7 +30,7 @@ afterEach(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-async function writeConfig(o: { copy?: string; paths?: string; raw?: string } = {}): Promise<void> {
+async function writeConfig(o: { copy?: string; paths?: string; lease?: string; raw?: string } = {}): Promise<void> {
   const text =
     o.raw ??
     `source: {name: src}
@@ -39,16 +39,16 @@ paths: ${o.paths ?? `[{source: "file://${tmp}/src", target: "file://${tmp}/dr"}]
 scan: {interval: 100ms}
 copy: ${o.copy ?? "{concurrency: 2}"}
 retain: {min: 1, max: 2}
-lease: {ttl: 5s}
+lease: ${o.lease ?? "{ttl: 5s}"}
 metrics: {listen: "127.0.0.1:0"}
 log: {level: silent}
 `;
   await writeFile(configPath, text);
 }
 
-async function startDaemon(): Promise<{ daemon: Daemon; config: Config }> {
+async function startDaemon(o: { watchConfig?: boolean } = {}): Promise<{ daemon: Daemon; config: Config }> {
   const config = await loadConfigFile(configPath, {});
-  const daemon = new Daemon({ config, logger: silentLogger, stopDeadlineMs: 3000 });
+  const daemon = new Daemon({ config, logger: silentLogger, stopDeadlineMs: 3000, ...o });
   daemons.push(daemon);
   await daemon.start();
   return { daemon, config };
@@ -152,5 +152,36 @@ describe("daemon on local storage", () => {
     for (const [p, len] of stateFiles) expect(len, p).toBe(source.get(p.replace(`${tmp}/dr/`, `${tmp}/src/`)));
     expect(published(daemon)).toBeNull(); // nothing was published half-copied
     expect(target.has(`${tmp}/dr/${sim.jobId}/chk-1/_metadata`)).toBe(false);
+  });
+
+  it("reloads by itself when the watched config file changes", async () => {
+    const { daemon } = await startDaemon({ watchConfig: true });
+    await writeConfig({ copy: "{concurrency: 7}" });
+    await until("the edit is applied", () => daemon.engine.currentConfig.copy.concurrency === 7, 10_000);
+  });
+
+  it("refuses to start a second daemon on the same target while the first holds the lease", async () => {
+    const { daemon: first } = await startDaemon();
+    const config = await loadConfigFile(configPath, {});
+    const second = new Daemon({ config, logger: silentLogger, stopDeadlineMs: 1000 });
+    const err = await second.start().then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(LeaseHeldError);
+    expect((err as LeaseHeldError).holder).toContain(first.engine.lease!.owner);
+    await second.engine.stop(100); // closes its storages; the first daemon's lease is untouched
+    expect(JSON.parse(await readFile(join(tmp, "dr", ".ckpt-replicator", "lease"), "utf8"))).toMatchObject({ owner: first.engine.lease!.owner });
+  });
+
+  it("stops writing when another replicator takes its lease over", async () => {
+    await writeConfig({ lease: "{ttl: 600ms}" });
+    const { daemon } = await startDaemon();
+    const foreign = { owner: "other:1:cafe", host: "other", pid: 1, acquiredAt: Date.now(), renewedAt: Date.now() + 60_000, ttlMs: 600 };
+    await writeFile(join(tmp, "dr", ".ckpt-replicator", "lease"), JSON.stringify(foreign));
+    await until("the daemon notices at its next renewal and stops", () => daemon.engine.stopSignal.aborted, 5_000);
+    await daemon.stop();
+    expect(JSON.parse(await readFile(join(tmp, "dr", ".ckpt-replicator", "lease"), "utf8"))).toEqual(foreign); // not released: not ours
+    const sim = simulator();
+    await sim.checkpointOnce();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await storage.list(`${tmp}/dr/${sim.jobId}`)).toBeNull(); // nothing is replicated any more
   });
 });
