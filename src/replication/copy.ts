@@ -171,6 +171,7 @@ export class Copier {
         await target.write(tmp, throttled, { overwrite: false, ...(task.blockSize ? { blockSize: task.blockSize } : {}), ...(signal ? { signal } : {}) });
       } catch (err) {
         input.destroy();
+        if (isMissing(err)) this.knownDirs.delete(parentOf(task.target)); // the directory went away: recreate it on the retry
         throw await this.explainReadFailure(task, err);
       }
       const written = await target.stat(tmp, signal ? { signal } : {});
