@@ -3,7 +3,7 @@
 // (no temporary, nothing at the final name), and says why.
 
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Transform } from "node:stream";
@@ -12,6 +12,7 @@ import { BandwidthLimiter, ByteBudget } from "../../src/replication/bandwidth.js
 import { Copier, CopyVerificationError, SourceVanishedError, type CopierOptions, type CopyTask } from "../../src/replication/copy.js";
 import { startSandbox, type Sandbox } from "../../src/sandbox/emulator/index.js";
 import { readSmallFile, type ReadOnlyStorage, type Storage } from "../../src/storage/types.js";
+import { LocalStorage } from "../../src/storage/local.js";
 import { WebHdfsStorage } from "../../src/storage/webhdfs.js";
 import { silentLogger } from "../../src/util/log.js";
 import { WebHdfsClient, WebHdfsError } from "../../src/webhdfs/index.js";
@@ -295,5 +296,25 @@ describe("Copier: checksum mode", () => {
     const [a, b] = await Promise.all([source.checksum(task.source), target.checksum(task.target)]);
     expect(a!.split(":")[0]).not.toBe(b!.split(":")[0]);
     expect(Buffer.compare(await readSmallFile(target, task.target, 1 << 20), bytes)).toBe(0);
+  });
+});
+
+describe("Copier: local target", () => {
+  it("recreates a target directory that was removed after an earlier copy into it", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "copier-local-"));
+    try {
+      await mkdir(join(dir, "src"));
+      await writeFile(join(dir, "src", "f"), "first");
+      await writeFile(join(dir, "src", "g"), "second");
+      const local = new LocalStorage("local");
+      const c = copier({ source: local, target: local, retries: 1 });
+      const task = (name: string, length: number): CopyTask => ({ source: join(dir, "src", name), target: join(dir, "dr", "job", name), length, job: "job", unit: "chk-1" });
+      await c.copy(task("f", 5));
+      await rm(join(dir, "dr"), { recursive: true }); // e.g. an operator wiped the DR copy to start over
+      await c.copy(task("g", 6));
+      expect(await readFile(join(dir, "dr", "job", "g"), "utf8")).toBe("second");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
