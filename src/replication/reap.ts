@@ -1,7 +1,8 @@
 // Mirroring source deletions on the target, safely. planReap() decides (pure,
 // testable); the engine executes in the returned order. Rules:
 // - the newest retain.min restorable checkpoints of a job are always kept;
-//   others are kept while they still exist on the source, up to retain.max;
+//   others are kept while they still exist on the source, up to retain.max
+//   (savepoints: every one the source still has);
 // - a checkpoint goes record -> _metadata -> its directory (exclusive files);
 // - a shared file goes only when no kept checkpoint references it and the
 //   source no longer has it;
@@ -64,7 +65,9 @@ export function planReap(input: ReapInput): ReapPlan {
   const kept: PublishedUnit[] = [];
   const dropped: PublishedUnit[] = [];
   sorted.forEach((p, i) => {
-    const keep = i < input.retain.min || (i < input.retain.max && sourceUnits.has(p.unit.name));
+    // retain.max does not cap savepoints the source still has: the engine would publish them again.
+    const onSource = sourceUnits.has(p.unit.name);
+    const keep = i < input.retain.min || (onSource && (i < input.retain.max || p.unit.kind === "savepoint"));
     (keep ? kept : dropped).push(p);
   });
 
