@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { planReap, type PublishedUnit, type ReapInput } from "../../src/replication/reap.js";
 import type { TreeUnit } from "../../src/replication/scan.js";
-import { chk, file, job, ROOTS, SOURCE_ROOT, TARGET_ROOT, targetShared, targetUnitDir } from "./tree-builders.js";
+import { chk, file, job, ROOTS, savepoint, SOURCE_ROOT, TARGET_ROOT, targetShared, targetUnitDir } from "./tree-builders.js";
 
 const NOW = 1_000_000;
 const GRACE = 60_000;
@@ -77,6 +77,34 @@ describe("planReap: retention", () => {
     );
     expect(paths(plan)).toEqual([record(3), `${targetUnitDir(3)}/_metadata`]);
     expect(plan.deletions.some((d) => d.recursive)).toBe(false);
+  });
+});
+
+describe("planReap: savepoints", () => {
+  const savepoints = (root: string, suffixes: string[]) => suffixes.map((s, i) => savepoint(root, s, 1000 * (i + 1)));
+  const rootJob = (root: string, units: TreeUnit[]) => ({ ...job(root, units), key: "", dir: root });
+
+  it("keeps every savepoint the source still has, beyond retain.max (else it would be copied again next cycle)", () => {
+    const target = savepoints(TARGET_ROOT, ["a", "b", "c", "d", "e"]);
+    const plan = planReap(
+      input({ sourceJob: rootJob(SOURCE_ROOT, savepoints(SOURCE_ROOT, ["a", "b", "c", "d", "e"])), targetJob: rootJob(TARGET_ROOT, target), published: target.map((u) => published(u)) }),
+    );
+    expect(plan.deletions).toEqual([]);
+    expect(plan.kept).toHaveLength(5);
+  });
+
+  it("deletes a savepoint once the source deleted it, keeping the newest retain.min", () => {
+    const target = savepoints(TARGET_ROOT, ["a", "b", "c"]);
+    const plan = planReap(
+      input({ sourceJob: rootJob(SOURCE_ROOT, savepoints(SOURCE_ROOT, ["b"])), targetJob: rootJob(TARGET_ROOT, target), published: target.map((u) => published(u)) }),
+    );
+    // c is the newest (kept by retain.min), b is still on the source, a is gone from it.
+    expect(plan.kept.map((u) => u.name)).toEqual(["savepoint-c", "savepoint-b"]);
+    expect(plan.deletions.map((d) => d.path)).toEqual([
+      `${TARGET_ROOT}/.ckpt-replicator/records/_root/savepoint-a.json`,
+      `${TARGET_ROOT}/savepoint-a/_metadata`,
+      `${TARGET_ROOT}/savepoint-a`,
+    ]);
   });
 });
 

@@ -22,6 +22,12 @@ export function chk(root: string, id: number, o: { metadata?: boolean; entries?:
   return { jobKey: JOB, root, kind: "checkpoint", name: `chk-${id}`, checkpointId: id, dir: `${root}/${JOB}/chk-${id}`, metadata, entries };
 }
 
+/** savepoint-<suffix> directly under `root` (pseudo-job ""), its _metadata written at `mtime`. */
+export function savepoint(root: string, suffix: string, mtime: number): TreeUnit {
+  const metadata = file("_metadata", { length: 100, mtime });
+  return { jobKey: "", root, kind: "savepoint", name: `savepoint-${suffix}`, checkpointId: Number.NaN, dir: `${root}/savepoint-${suffix}`, metadata, entries: [metadata] };
+}
+
 /** Job "j" under `root` with these units and shared files (names relative to <root>/j/shared). */
 export function job(root: string, units: TreeUnit[], shared: Array<string | Entry> = [], complete = true): TreeJob {
   const sharedFiles = new Map<string, Entry>();
