@@ -1,0 +1,55 @@
+// writeAtomically(): small files (published _metadata, records, the lease) are
+// seen whole or not at all, and a failed write leaves no temporary behind.
+
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { AtomicWriteError, writeAtomically } from "../../src/replication/atomic.js";
+import { LocalStorage } from "../../src/storage/local.js";
+import { isAlreadyExists, type Storage } from "../../src/storage/types.js";
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "atomic-"));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A storage whose writes keep only the first half of the bytes, like an upload cut short and closed. */
+function truncatingStorage(): Storage {
+  const inner = new LocalStorage("t");
+  return new Proxy(inner, {
+    get(t, prop, receiver) {
+      if (prop === "write") return (p: string, body: Uint8Array, o: object) => t.write(p, body.subarray(0, Math.floor(body.length / 2)), o);
+      const v = Reflect.get(t, prop, receiver) as unknown;
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+    },
+  });
+}
+
+describe("writeAtomically", () => {
+  it("writes the file (creating its parent when asked) and leaves nothing else", async () => {
+    await writeAtomically(new LocalStorage("t"), `${dir}/a/b/record.json`, Buffer.from("{}"), { ensureParent: true });
+    expect(await readFile(`${dir}/a/b/record.json`, "utf8")).toBe("{}");
+    expect(await readdir(`${dir}/a/b`)).toEqual(["record.json"]);
+  });
+
+  it("replaces an existing file by default, and refuses to with overwrite: false", async () => {
+    await writeFile(`${dir}/f`, "old");
+    await writeAtomically(new LocalStorage("t"), `${dir}/f`, Buffer.from("new"));
+    expect(await readFile(`${dir}/f`, "utf8")).toBe("new");
+    const err = await writeAtomically(new LocalStorage("t"), `${dir}/f`, Buffer.from("newer"), { overwrite: false }).then(() => null, (e: unknown) => e);
+    expect(isAlreadyExists(err)).toBe(true);
+    expect(await readFile(`${dir}/f`, "utf8")).toBe("new");
+    expect(await readdir(dir)).toEqual(["f"]);
+  });
+
+  it("fails with AtomicWriteError when the written copy is short, and nothing appears", async () => {
+    const err = await writeAtomically(truncatingStorage(), `${dir}/_metadata`, Buffer.alloc(100)).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(AtomicWriteError);
+    expect(err).toMatchObject({ path: `${dir}/_metadata`, problem: "temporary copy has 50 bytes instead of 100" });
+    expect(await readdir(dir)).toEqual([]);
+  });
+});
