@@ -4,6 +4,7 @@
 // temporary name, its length checked (and optionally its checksum), then
 // renamed into place. A source file that disappears is reported as such.
 
+import { setMaxListeners } from "node:events";
 import PQueue from "p-queue";
 import type { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -142,6 +143,7 @@ export class Copier {
   private async ensureDir(dir: string, signal?: AbortSignal): Promise<void> {
     if (this.knownDirs.has(dir)) return;
     await this.o.target.mkdirs(dir, signal ? { signal } : {});
+    if (this.knownDirs.size >= 10_000) this.knownDirs.clear(); // bounded: one entry per checkpoint directory
     this.knownDirs.add(dir);
   }
 
@@ -220,4 +222,43 @@ function isRetriableCopyError(err: unknown): boolean {
   if (e.javaClassName === "org.apache.hadoop.security.AccessControlException") return false;
   if (e.status === 400) return false;
   return true;
+}
+
+/**
+ * Copies all files of one checkpoint through the copier. The first file found gone from the source stops
+ * the others (aborted copies remove their temporaries) and is returned; any other failure is thrown.
+ */
+export async function copyCheckpointFiles(
+  copier: Copier,
+  tasks: CopyTask[],
+  signal: AbortSignal | undefined,
+  onCopied: (task: CopyTask) => void,
+): Promise<SourceVanishedError | null> {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal); // one listener per queued file
+  const onOuterAbort = () => controller.abort(signal?.reason);
+  signal?.addEventListener("abort", onOuterAbort, { once: true });
+  let vanished: SourceVanishedError | null = null;
+  try {
+    const results = await Promise.allSettled(
+      tasks.map(async (task) => {
+        try {
+          await copier.copy(task, controller.signal);
+        } catch (err) {
+          if (err instanceof SourceVanishedError && !controller.signal.aborted) {
+            vanished = err;
+            controller.abort(err);
+          }
+          throw err;
+        }
+        onCopied(task);
+      }),
+    );
+    if (vanished !== null) return vanished;
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+    return null;
+  } finally {
+    signal?.removeEventListener("abort", onOuterAbort);
+  }
 }

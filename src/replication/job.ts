@@ -4,22 +4,20 @@
 // target, then reap. Savepoints are each published. One sync runs at a time per
 // job; errors are contained here and reported in the job's status.
 
-import { setMaxListeners } from "node:events";
 import type { Config } from "../config/load.js";
 import { errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
 import { joinPath, type ReadOnlyStorage, type Storage } from "../storage/types.js";
-import { writeAtomically } from "./atomic.js";
-import { metadataForTarget } from "./rewrite.js";
 import type { MetadataCatalog } from "./catalog.js";
-import { SourceVanishedError, type Copier } from "./copy.js";
+import { copyCheckpointFiles, type Copier } from "./copy.js";
 import { METADATA_FILE, type UnitKind } from "./layout.js";
 import type { ClusterLocator } from "./locations.js";
 import type { Lease } from "./lease.js";
 import { confirmPresentByChecksum, planUnit, type UnitPlan } from "./plan.js";
-import { checkPresence, describeProblem } from "./presence.js";
-import { planReap, type PublishedUnit } from "./reap.js";
-import { readRecord, writeRecord, type ReplicationRecord } from "./records.js";
+import { publishCheckpoint } from "./publish.js";
+import { executeReap, planReap, type PublishedUnit } from "./reap.js";
+import { readRecord, recordFor, writeRecord, type ReplicationRecord } from "./records.js";
+import { isBeingSubsumed } from "./subsumption.js";
 import { newestFirst, type TreeJob, type TreeSnapshot, type TreeUnit } from "./scan.js";
 import { newJobStatus, type EngineHooks, type JobStatus } from "./status.js";
 import { CkptError } from "../util/errors.js";
@@ -63,10 +61,6 @@ export interface SyncOutcome {
   /** For --dry-run: what would be copied. */
   wouldCopy: { unit: string; files: number; bytes: number } | null;
   upToDate: boolean;
-}
-
-class PublishError extends CkptError {
-  readonly kind = "publish";
 }
 
 class TargetUnavailableError extends CkptError {
@@ -227,18 +221,18 @@ export class JobReplicator {
   }
 
   private record(unit: TreeUnit, completedAt: number, files: number, bytes: number, metadataLength: number): ReplicationRecord {
-    return {
-      format: 1,
+    return recordFor({
       job: this.key,
-      unit: unit.name,
-      kind: unit.kind,
-      checkpointId: Number.isNaN(unit.checkpointId) ? -1 : unit.checkpointId,
-      source: { cluster: this.deps.source.name, dir: joinPath(this.sourceDir, unit.name), metadataLength, completedAt: new Date(completedAt).toISOString() },
-      target: { cluster: this.deps.target.name, dir: this.targetUnitDir(unit) },
+      unit,
+      sourceCluster: this.deps.source.name,
+      sourceDir: joinPath(this.sourceDir, unit.name),
+      targetCluster: this.deps.target.name,
+      targetDir: this.targetUnitDir(unit),
+      completedAt,
+      metadataLength,
       files,
       bytes,
-      publishedAt: new Date().toISOString(),
-    };
+    });
   }
 
   private updateNewest(candidates: Candidate[], published: PublishedUnit[]): void {
@@ -311,50 +305,34 @@ export class JobReplicator {
     this.status.phase = "copying";
     this.status.current = { unit: unit.name, filesTotal: toCopy.length, filesDone: 0, bytesTotal, bytesDone: 0 };
     this.status.totals.filesSkipped += plan.files.length - toCopy.length;
-    const controller = new AbortController();
-    setMaxListeners(0, controller.signal); // one listener per queued file
-    const onOuterAbort = () => controller.abort(o.signal?.reason);
-    o.signal?.addEventListener("abort", onOuterAbort, { once: true });
-    let vanished: SourceVanishedError | null = null;
-    try {
-      const results = await Promise.allSettled(
-        toCopy.map(async (f) => {
-          this.assertLease();
-          try {
-            await this.deps.copier.copy(
-              { source: f.source, target: f.target, length: f.sourceEntry?.length ?? 0, ...(f.sourceEntry?.blockSize ? { blockSize: f.sourceEntry.blockSize } : {}), job: this.key, unit: unit.name },
-              controller.signal,
-            );
-          } catch (err) {
-            if (err instanceof SourceVanishedError && !controller.signal.aborted) {
-              vanished = err;
-              controller.abort(err);
-            }
-            throw err;
-          }
-          const len = f.sourceEntry?.length ?? 0;
-          if (this.status.current) {
-            this.status.current.filesDone++;
-            this.status.current.bytesDone += len;
-          }
-          this.status.totals.filesCopied++;
-          this.status.totals.bytesCopied += len;
-          this.deps.hooks.onFileCopied?.(this.key, len);
-        }),
-      );
-      if (vanished !== null) {
-        await this.abandon(unit, (vanished as SourceVanishedError).path);
-        return "skipped";
-      }
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-      if (failed) throw failed.reason;
-    } finally {
-      o.signal?.removeEventListener("abort", onOuterAbort);
+    const tasks = toCopy.map((f) => ({
+      source: f.source,
+      target: f.target,
+      length: f.sourceEntry?.length ?? 0,
+      ...(f.sourceEntry?.blockSize ? { blockSize: f.sourceEntry.blockSize } : {}),
+      job: this.key,
+      unit: unit.name,
+    }));
+    this.assertLease();
+    const vanished = await copyCheckpointFiles(this.deps.copier, tasks, o.signal, (task) => this.countCopied(task.length));
+    if (vanished !== null) {
+      await this.abandon(unit, vanished.path);
+      return "skipped";
     }
 
     this.status.phase = "publishing";
-    await this.publish(c, plan, view, o.signal);
     const bytes = plan.files.reduce((n, f) => n + (f.sourceEntry?.length ?? 0), 0);
+    await publishCheckpoint({
+      target: this.deps.target,
+      files: plan.files,
+      metadata: c.bytes,
+      rewrite: this.deps.config.rewrite,
+      unitDir: this.targetUnitDir(unit),
+      targetRoot: view.targetRoot,
+      record: this.record(unit, c.completedAt, plan.files.length, bytes, c.bytes.length),
+      assertWritable: () => this.assertLease(),
+      signal: o.signal,
+    });
     this.status.totals.published++;
     this.status.lastPublishAt = Date.now();
     const lagMs = Date.now() - c.completedAt;
@@ -378,7 +356,7 @@ export class JobReplicator {
   }
 
   private async abandon(unit: TreeUnit, missingPath: string): Promise<void> {
-    const reason = (await this.isSubsumed(unit)) ? "subsumed" : "missing-file";
+    const reason = (await isBeingSubsumed(this.deps.source, unit, this.sourceDir)) ? "subsumed" : "missing-file";
     if (reason === "subsumed") {
       this.status.totals.abandonedSubsumed++;
       this.log.info({ checkpoint: unit.name, path: missingPath }, "checkpoint subsumed on the source during the copy; moving on to a newer one");
@@ -387,42 +365,6 @@ export class JobReplicator {
       this.log.warn({ checkpoint: unit.name, path: missingPath }, "a file the checkpoint needs is gone from the source; checkpoint abandoned");
     }
     this.deps.hooks.onAbandoned?.(this.key, unit.name, reason, missingPath);
-  }
-
-  /**
-   * Flink discards a subsumed checkpoint's files before its _metadata, and only once a newer checkpoint
-   * completed: so a checkpoint whose _metadata is gone, or that has a newer sibling, is being subsumed.
-   */
-  private async isSubsumed(unit: TreeUnit): Promise<boolean> {
-    try {
-      if ((await this.deps.source.stat(joinPath(unit.dir, METADATA_FILE))) === null) return true;
-      if (unit.kind !== "checkpoint") return false;
-      const siblings = (await this.deps.source.list(this.sourceDir)) ?? [];
-      return siblings.some((e) => {
-        const m = /^chk-(\d+)$/.exec(e.name);
-        return m !== null && Number(m[1]) > unit.checkpointId;
-      });
-    } catch {
-      return false;
-    }
-  }
-
-  private async publish(c: Candidate, plan: UnitPlan, view: JobView, signal?: AbortSignal): Promise<void> {
-    const problems = await checkPresence(
-      this.deps.target,
-      plan.files.map((f) => ({ path: f.target, minLength: f.required, exactLength: f.sourceEntry?.length ?? f.required })),
-      signal,
-    );
-    if (problems.length > 0) {
-      throw new PublishError(`not publishing ${c.unit.name}: ${problems.slice(0, 5).map(describeProblem).join("; ")}`);
-    }
-    const bytes = metadataForTarget(c.bytes, this.deps.config.rewrite);
-    const unitDir = this.targetUnitDir(c.unit);
-    this.assertLease();
-    await this.deps.target.mkdirs(unitDir, signal ? { signal } : {});
-    await writeAtomically(this.deps.target, joinPath(unitDir, METADATA_FILE), bytes, { overwrite: true, ...(signal ? { signal } : {}) });
-    const total = plan.files.reduce((n, f) => n + (f.sourceEntry?.length ?? 0), 0);
-    await writeRecord(this.deps.target, view.targetRoot, this.record(c.unit, c.completedAt, plan.files.length, total, c.bytes.length), signal);
   }
 
   private async reap(view: JobView, published: PublishedUnit[], unreadable: TreeUnit[]): Promise<void> {
@@ -440,25 +382,28 @@ export class JobReplicator {
       now: Date.now(),
     });
     this.status.reapHeld = plan.held;
-    for (const d of plan.deletions) {
-      if (this.deps.deleteBudget.remaining <= 0) {
-        this.log.warn({ left: plan.deletions.length }, "reap.maxDeletesPerCycle reached; continuing next cycle");
-        return;
-      }
-      this.assertLease();
-      try {
-        const existed = await this.deps.target.delete(d.path, { recursive: d.recursive });
-        this.deps.deleteBudget.remaining--;
-        if (existed) {
-          this.status.totals.deleted++;
-          this.log.info({ checkpoint: d.unit, path: d.path, reason: d.reason }, "deleted on the target");
-          this.deps.hooks.onDeleted?.(this.key, d.path, d.reason);
-        }
-      } catch (err) {
-        this.log.warn({ path: d.path, err: errorMessage(err) }, "delete failed; retrying next cycle");
-        if (d.path.endsWith(`/${METADATA_FILE}`)) return; // never delete a checkpoint's files while its _metadata stays
-      }
+    await executeReap(plan, {
+      target: this.deps.target,
+      budget: this.deps.deleteBudget,
+      assertWritable: () => this.assertLease(),
+      onDeleted: (d) => {
+        this.status.totals.deleted++;
+        this.log.info({ checkpoint: d.unit, path: d.path, reason: d.reason }, "deleted on the target");
+        this.deps.hooks.onDeleted?.(this.key, d.path, d.reason);
+      },
+      onFailed: (d, err) => this.log.warn({ path: d.path, err: errorMessage(err) }, "delete failed; retrying next cycle"),
+      onBudgetExhausted: (left) => this.log.warn({ left }, "reap.maxDeletesPerCycle reached; continuing next cycle"),
+    });
+  }
+
+  private countCopied(length: number): void {
+    if (this.status.current) {
+      this.status.current.filesDone++;
+      this.status.current.bytesDone += length;
     }
+    this.status.totals.filesCopied++;
+    this.status.totals.bytesCopied += length;
+    this.deps.hooks.onFileCopied?.(this.key, length);
   }
 }
 

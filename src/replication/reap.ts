@@ -10,7 +10,7 @@
 //   unhealthy or incomplete, or when a kept checkpoint's references are unknown.
 
 import type { RootPair } from "../config/load.js";
-import { joinPath } from "../storage/types.js";
+import { joinPath, type Storage } from "../storage/types.js";
 import { isTempName, METADATA_FILE, recordPath } from "./layout.js";
 import { rootFor } from "./locations.js";
 import { newestFirst, type TreeJob, type TreeUnit } from "./scan.js";
@@ -134,4 +134,33 @@ function staleTemporaries(input: ReapInput): Deletion[] {
     if (isTempName(e.name) && stale(e.mtime)) out.push({ path, recursive: false, reason: "stale temporary file" });
   }
   return out;
+}
+
+export interface ReapExecution {
+  target: Pick<Storage, "delete">;
+  /** Shared by all jobs within one cycle (reap.maxDeletesPerCycle). */
+  budget: { remaining: number };
+  assertWritable: () => void;
+  onDeleted: (d: Deletion) => void;
+  onFailed: (d: Deletion, err: unknown) => void;
+  onBudgetExhausted: (left: number) => void;
+}
+
+/** Carries out a plan in order; stops at the budget, and at a _metadata that could not be deleted. */
+export async function executeReap(plan: ReapPlan, x: ReapExecution): Promise<void> {
+  for (const [i, d] of plan.deletions.entries()) {
+    if (x.budget.remaining <= 0) {
+      x.onBudgetExhausted(plan.deletions.length - i);
+      return;
+    }
+    x.assertWritable();
+    try {
+      const existed = await x.target.delete(d.path, { recursive: d.recursive });
+      x.budget.remaining--;
+      if (existed) x.onDeleted(d);
+    } catch (err) {
+      x.onFailed(d, err);
+      if (d.path.endsWith(`/${METADATA_FILE}`)) return; // never delete a checkpoint's files while its _metadata stays
+    }
+  }
 }

@@ -40,3 +40,32 @@ export async function readRecord(target: Storage, targetRoot: string, job: strin
 export async function deleteRecord(target: Storage, targetRoot: string, job: string, unit: string): Promise<void> {
   await target.delete(recordPath(targetRoot, job, unit));
 }
+
+export interface RecordFacts {
+  job: string;
+  unit: { name: string; kind: "checkpoint" | "savepoint"; checkpointId: number };
+  sourceCluster: string;
+  sourceDir: string;
+  targetCluster: string;
+  targetDir: string;
+  /** Source _metadata modification time, ms. */
+  completedAt: number;
+  metadataLength: number;
+  files: number;
+  bytes: number;
+}
+
+export function recordFor(f: RecordFacts): ReplicationRecord {
+  return {
+    format: 1,
+    job: f.job,
+    unit: f.unit.name,
+    kind: f.unit.kind,
+    checkpointId: Number.isNaN(f.unit.checkpointId) ? -1 : f.unit.checkpointId,
+    source: { cluster: f.sourceCluster, dir: f.sourceDir, metadataLength: f.metadataLength, completedAt: new Date(f.completedAt).toISOString() },
+    target: { cluster: f.targetCluster, dir: f.targetDir },
+    files: f.files,
+    bytes: f.bytes,
+    publishedAt: new Date().toISOString(),
+  };
+}

@@ -32,6 +32,8 @@ async function walk(storage: Storage, dir: string, out = new Map<string, Entry>(
 }
 
 const isTemp = (path: string) => /\/\.[^/]*\.ckpt-tmp\.[0-9a-f]+$/.test(path);
+/** A temporary of a state-file copy (not of the lease or a record under .ckpt-replicator/). */
+const isCopyTemp = (path: string) => isTemp(path) && !path.includes("/.ckpt-replicator/");
 
 /** Nothing visible under a final name on the target differs from the source file it mirrors. */
 async function assertNoHalfWrittenFiles(source: Storage, target: Storage, targetFiles: Map<string, Entry>): Promise<void> {
@@ -55,12 +57,12 @@ describe("daemon process", () => {
     try {
       const first = spawnCli(["run", "--config", configFile], { CKPT_LOG_LEVEL: "info" });
       // Wait until a temporary file exists: a copy is in flight.
-      await waitFor(async () => [...(await walk(target, TARGET_ROOT)).keys()].some(isTemp), 20_000, "a copy in flight");
+      await waitFor(async () => [...(await walk(target, TARGET_ROOT)).keys()].some(isCopyTemp), 20_000, "a copy in flight");
       first.child.kill("SIGKILL");
       expect((await first.exited).signal).toBe("SIGKILL");
 
       const afterKill = await walk(target, TARGET_ROOT);
-      expect([...afterKill.keys()].some(isTemp)).toBe(true); // the crash left its temporary behind...
+      expect([...afterKill.keys()].some(isCopyTemp)).toBe(true); // the crash left its temporary behind...
       await assertNoHalfWrittenFiles(source, target, afterKill); // ...but nothing under a final name
       for (const v of await targetVerdicts(config, target)) expect(v.state).toBe("restorable");
 

@@ -1,0 +1,49 @@
+// Publishing one checkpoint on the target, the step the whole product exists
+// for: check that every file of its closure is there with the source's length,
+// rewrite the _metadata's absolute paths for the target cluster, write it under
+// a temporary name and rename it into place, then write its replication record.
+
+import { CkptError } from "../util/errors.js";
+import { joinPath, type Storage } from "../storage/types.js";
+import type { PrefixRewrite } from "../config/load.js";
+import { writeAtomically } from "./atomic.js";
+import { METADATA_FILE } from "./layout.js";
+import type { PlannedFile } from "./plan.js";
+import { checkPresence, describeProblem } from "./presence.js";
+import { writeRecord, type ReplicationRecord } from "./records.js";
+import { metadataForTarget } from "./rewrite.js";
+
+export class PublishError extends CkptError {
+  readonly kind = "publish";
+}
+
+export interface PublishInput {
+  target: Storage;
+  files: PlannedFile[];
+  /** The source _metadata bytes. */
+  metadata: Buffer;
+  rewrite: PrefixRewrite[];
+  unitDir: string;
+  targetRoot: string;
+  record: ReplicationRecord;
+  /** Throws when this process may no longer write (lease lost). */
+  assertWritable: () => void;
+  signal?: AbortSignal | undefined;
+}
+
+export async function publishCheckpoint(p: PublishInput): Promise<void> {
+  const io = p.signal ? { signal: p.signal } : {};
+  const problems = await checkPresence(
+    p.target,
+    p.files.map((f) => ({ path: f.target, minLength: f.required, exactLength: f.sourceEntry?.length ?? f.required })),
+    p.signal,
+  );
+  if (problems.length > 0) {
+    throw new PublishError(`not publishing ${p.unitDir}: ${problems.slice(0, 5).map(describeProblem).join("; ")}`);
+  }
+  const bytes = metadataForTarget(p.metadata, p.rewrite);
+  p.assertWritable();
+  await p.target.mkdirs(p.unitDir, io);
+  await writeAtomically(p.target, joinPath(p.unitDir, METADATA_FILE), bytes, { overwrite: true, ...io });
+  await writeRecord(p.target, p.targetRoot, p.record, p.signal);
+}
