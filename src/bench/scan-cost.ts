@@ -4,7 +4,7 @@
 // of the same tree by a fresh scanner: storage requests (counted through a
 // wrapper) and wall time, each averaged over `repeats` scans.
 
-import { TreeScanner, type TreeSnapshot } from "../replication/scan.js";
+import { LISTING_SETTLE_MS, TreeScanner, type TreeSnapshot } from "../replication/scan.js";
 import type { BenchContext, Benchmark } from "./harness.js";
 import { BenchmarkError } from "./errors.js";
 import { countingStorage, round, timed } from "./measure.js";
@@ -38,6 +38,8 @@ export const scanCost: Benchmark = {
           .run({ count: p.checkpoints }),
       ),
     );
+    // A listing taken within LISTING_SETTLE_MS of a directory's change is not cached: let the tree settle.
+    await new Promise((r) => setTimeout(r, 2 * LISTING_SETTLE_MS));
     const { storage, calls } = countingStorage(env.storage("hdfs1"));
     const requests = () => (calls.get("list") ?? 0) + (calls.get("stat") ?? 0);
     const scanner = () => new TreeScanner({ storage, roots: [root], listConcurrency: LIST_CONCURRENCY, fullRescanEvery: NEVER_FULL });
