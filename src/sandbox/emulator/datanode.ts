@@ -6,12 +6,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { once } from "node:events";
 import type { ReadStream } from "node:fs";
-import { setTimeout as sleep } from "node:timers/promises";
 import { BYTES_PER_CRC, md5Md5Crc32c, type ChecksumValue } from "./checksum.js";
 import type { EmulatedCluster } from "./cluster.js";
+import { applyFaultPlan, type FaultPlan } from "./faults.js";
 import type { RequestHandler } from "./endpoint-server.js";
-import { hdfsErrors, RemoteHdfsError } from "./errors.js";
-import type { FaultPlan } from "./faults.js";
+import { hdfsErrors } from "./errors.js";
 import { DEFAULT_FILE_PERMISSION, visibleDataNodeLength, type FileInode } from "./inode.js";
 import {
   effectiveUser,
@@ -64,15 +63,7 @@ async function handle(cluster: EmulatedCluster, req: IncomingMessage, res: Serve
     throw hdfsErrors.badParam("namenoderpcaddress", "Namenode RPC address is not specified.");
   }
   const plan = cluster.settings.faults.take({ cluster: cluster.name, role: "datanode", op, path: path.text, streamsBody: op === "OPEN" });
-  if (plan.latencyMs > 0) await sleep(plan.latencyMs);
-  if (plan.terminal?.kind === "reset") {
-    req.socket.resetAndDestroy();
-    return;
-  }
-  if (plan.terminal?.kind === "error") {
-    const f = plan.terminal;
-    throw new RemoteHdfsError(f.status, f.javaClassName, f.message ?? null, f.exception);
-  }
+  if (!(await applyFaultPlan(plan, req))) return;
   const user = effectiveUser(params, cluster.settings.staticUser);
   await spec.run({ cluster, req, res, params, path, user, plan });
 }

@@ -4,7 +4,9 @@
 // delete the file being read; plus whole-cluster unreachability (connections
 // refused or reset) for a while. Used programmatically and by the admin API.
 
-import { SandboxError } from "./errors.js";
+import type { IncomingMessage } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
+import { RemoteHdfsError, SandboxError } from "./errors.js";
 import type { Role } from "./http-wire.js";
 
 export type FaultAction =
@@ -196,4 +198,21 @@ function validateRule(rule: FaultRule): void {
     default:
       throw bad(`unknown action kind "${(a as { kind?: unknown }).kind}"`);
   }
+}
+
+/**
+ * Applies the latency and terminal part of a fault plan to a request: waits, then resets the connection
+ * (returns false: nothing more to answer) or throws the configured remote error. True: serve normally.
+ */
+export async function applyFaultPlan(plan: FaultPlan, req: IncomingMessage): Promise<boolean> {
+  if (plan.latencyMs > 0) await sleep(plan.latencyMs);
+  if (plan.terminal?.kind === "reset") {
+    req.socket.resetAndDestroy();
+    return false;
+  }
+  if (plan.terminal?.kind === "error") {
+    const f = plan.terminal;
+    throw new RemoteHdfsError(f.status, f.javaClassName, f.message ?? null, f.exception);
+  }
+  return true;
 }

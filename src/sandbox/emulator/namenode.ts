@@ -4,8 +4,8 @@
 // APPEND and GETFILECHECKSUM redirected to a DataNode).
 
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { EmulatedCluster } from "./cluster.js";
+import { applyFaultPlan } from "./faults.js";
 import type { RequestHandler } from "./endpoint-server.js";
 import { hdfsErrors, RemoteHdfsError } from "./errors.js";
 import { DEFAULT_DIRECTORY_PERMISSION, DEFAULT_FILE_PERMISSION, fileStatusJson, visibleDataNodeLength } from "./inode.js";
@@ -111,15 +111,7 @@ async function handle(cluster: EmulatedCluster, index: number, req: IncomingMess
   if (spec === undefined || spec.method !== req.method) throw invalidOp(op, req.method ?? "GET");
 
   const plan = cluster.settings.faults.take({ cluster: cluster.name, role: "namenode", op, path: path.text, streamsBody: false });
-  if (plan.latencyMs > 0) await sleep(plan.latencyMs);
-  if (plan.terminal?.kind === "reset") {
-    req.socket.resetAndDestroy();
-    return;
-  }
-  if (plan.terminal?.kind === "error") {
-    const f = plan.terminal;
-    throw new RemoteHdfsError(f.status, f.javaClassName, f.message ?? null, f.exception);
-  }
+  if (!(await applyFaultPlan(plan, req))) return;
   if (req.headers.expect?.toLowerCase() === "100-continue") res.writeContinue();
 
   const user = effectiveUser(params, cluster.settings.staticUser);
