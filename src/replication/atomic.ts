@@ -3,7 +3,7 @@
 // place. Used for published _metadata, replication records and the lease.
 
 import { CkptError } from "../util/errors.js";
-import { parentOf, type Storage } from "../storage/types.js";
+import { isMissing, parentOf, type Storage } from "../storage/types.js";
 import { tempPathFor } from "./layout.js";
 
 export class AtomicWriteError extends CkptError {
@@ -32,9 +32,29 @@ export async function writeAtomically(
     if (st === null || st.length !== bytes.length) {
       throw new AtomicWriteError(path, `temporary copy has ${st?.length ?? "no"} bytes instead of ${bytes.length}`);
     }
-    await storage.rename(tmp, path, { ...io, overwrite: o.overwrite ?? true });
+    await renameIntoPlace(storage, tmp, path, bytes.length, { ...io, overwrite: o.overwrite ?? true });
     cleanup = false;
   } finally {
     if (cleanup) await storage.delete(tmp).catch(() => false);
+  }
+}
+
+/**
+ * Renames a verified temporary into place. A rename that timed out after the NameNode did it is retried
+ * by the client and then finds its source gone: when the destination has the expected length, it happened.
+ */
+export async function renameIntoPlace(
+  storage: Pick<Storage, "rename" | "stat">,
+  tmp: string,
+  path: string,
+  expectedLength: number,
+  o: { signal?: AbortSignal; overwrite?: boolean } = {},
+): Promise<void> {
+  try {
+    await storage.rename(tmp, path, { overwrite: o.overwrite ?? true, ...(o.signal ? { signal: o.signal } : {}) });
+  } catch (err) {
+    if (!isMissing(err)) throw err;
+    const st = await storage.stat(path);
+    if (st === null || st.type !== "file" || st.length !== expectedLength) throw err;
   }
 }

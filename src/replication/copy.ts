@@ -12,6 +12,7 @@ import { CkptError, errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
 import { isMissing, parentOf, type ReadOnlyStorage, type Storage } from "../storage/types.js";
 import type { BandwidthLimiter, ByteBudget } from "./bandwidth.js";
+import { renameIntoPlace } from "./atomic.js";
 import { tempPathFor } from "./layout.js";
 
 export interface CopyTask {
@@ -184,7 +185,7 @@ export class Copier {
         );
       }
       if (this.checksumEnabled) await this.compareChecksums(task, tmp, signal);
-      await target.rename(tmp, task.target, { overwrite: true, ...(signal ? { signal } : {}) });
+      await renameIntoPlace(target, tmp, task.target, task.length, signal ? { signal } : {});
       wroteTemp = false;
       this.o.onFileDone?.(task, copied);
     } finally {

@@ -5,7 +5,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AtomicWriteError, writeAtomically } from "../../src/replication/atomic.js";
+import { AtomicWriteError, renameIntoPlace, writeAtomically } from "../../src/replication/atomic.js";
 import { LocalStorage } from "../../src/storage/local.js";
 import { isAlreadyExists, type Storage } from "../../src/storage/types.js";
 
@@ -51,5 +51,37 @@ describe("writeAtomically", () => {
     expect(err).toBeInstanceOf(AtomicWriteError);
     expect(err).toMatchObject({ path: `${dir}/_metadata`, problem: "temporary copy has 50 bytes instead of 100" });
     expect(await readdir(dir)).toEqual([]);
+  });
+});
+
+describe("renameIntoPlace", () => {
+  /** A storage whose rename succeeds on the server but reports "not found", as a retried rename does. */
+  function renameRetriedStorage(): Storage {
+    const inner = new LocalStorage("t");
+    return new Proxy(inner, {
+      get(t, prop, receiver) {
+        if (prop === "rename")
+          return async (a: string, b: string, o: object) => {
+            await t.rename(a, b, o);
+            throw Object.assign(new Error(`${a} not found`), { code: "ENOENT" });
+          };
+        const v = Reflect.get(t, prop, receiver) as unknown;
+        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+      },
+    });
+  }
+
+  it("treats a retried rename whose first attempt landed as done", async () => {
+    const storage = renameRetriedStorage();
+    await writeAtomically(storage, `${dir}/meta`, Buffer.from("12345"));
+    expect(await readFile(`${dir}/meta`, "utf8")).toBe("12345");
+  });
+
+  it("still fails when the temporary is gone and the destination is not the expected file", async () => {
+    await writeFile(`${dir}/dest`, "other content");
+    await writeFile(`${dir}/.dest.tmp`, "12345");
+    const storage = renameRetriedStorage();
+    // The rename lands, the destination then has 5 bytes, but 7 were expected.
+    await expect(renameIntoPlace(storage, `${dir}/.dest.tmp`, `${dir}/dest`, 7)).rejects.toThrow(/not found/);
   });
 });
