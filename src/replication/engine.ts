@@ -192,6 +192,7 @@ export class Engine {
     const [source, target] = await Promise.all([this.sourceScanner.scan(), this.targetScanner.scan()]);
     const scanMs = Date.now() - t0;
     this.lastScanAt = Date.now();
+    this.distrustEmptySourceRoots(source, target);
     this.sourceRootsHealthy = source.roots.every((r) => r.healthy);
     this.lastScanOk = this.sourceRootsHealthy && target.roots.every((r) => r.healthy || r.problem?.endsWith("does not exist"));
     this.hooks.onScan?.("source", scanMs, source.requests, this.sourceRootsHealthy);
@@ -237,6 +238,22 @@ export class Engine {
     }
     if (o.wait) await Promise.all(runs);
     return report;
+  }
+
+  /**
+   * A source root with no job at all while its target holds jobs looks like a wiped or wrongly mounted
+   * source, also right after a restart (when the scanner has no memory of earlier scans): hold deletions.
+   */
+  private distrustEmptySourceRoots(source: TreeSnapshot, target: TreeSnapshot): void {
+    for (const r of source.roots) {
+      if (!r.healthy || r.jobCount > 0 || [...source.jobs.values()].some((j) => j.root === r.root && j.units.length > 0)) continue;
+      const pair = this.config.paths.find((p) => p.source === r.root);
+      const targetJobs = [...target.jobs.values()].filter((j) => j.root === pair?.target && j.units.length > 0).length;
+      if (targetJobs > 0) {
+        r.healthy = false;
+        r.problem = `${r.root} holds no job while the target holds ${targetJobs}`;
+      }
+    }
   }
 
   /** Waits for every running job sync to finish. */

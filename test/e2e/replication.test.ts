@@ -168,6 +168,16 @@ describe("replication end to end", () => {
     expect((await targetVerdicts(config, target)).map((v) => v.unit)).toEqual(before);
     expect(engine.status().sourceRootsHealthy).toBe(false);
     await engine.stop();
+
+    // After a restart the scanner remembers nothing: an empty source root facing a target with jobs is
+    // still distrusted.
+    await pair.storage("hdfs1").mkdirs(SOURCE_ROOT);
+    const restarted = engineFor(config).engine;
+    await restarted.start();
+    await restarted.cycle({ wait: true });
+    expect(restarted.status().sourceRootsHealthy).toBe(false);
+    expect((await targetVerdicts(config, target)).map((v) => v.unit)).toEqual(before);
+    await restarted.stop();
   });
 
   it("refuses to start a second writer on the same target", async () => {
