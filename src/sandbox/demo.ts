@@ -87,14 +87,23 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     say(`sandbox: hdfs1 ${sandbox.endpoints.clusters.hdfs1?.namenodes.join(" ")}  hdfs2 ${sandbox.endpoints.clusters.hdfs2?.namenodes.join(" ")}`);
     say(`sandbox admin API: ${sandbox.endpoints.admin}   replicator config: ${configFile}`);
 
-    const simulators = Array.from({ length: o.jobs }, (_, i) => {
+    const hdfs1 = (): WebHdfsClient => {
       const client = new WebHdfsClient({ name: "hdfs1", namenodes: sandbox.endpoints.clusters.hdfs1?.namenodes ?? [], user: "flink" }, { logger: o.logger });
       clients.push(client);
+      return client;
+    };
+    // Flink creates its checkpoint directory when the job starts. With a kept --state-dir, earlier runs'
+    // jobs are still there: new jobs get new ids.
+    const sourceRoot = new WebHdfsStorage(hdfs1());
+    await sourceRoot.mkdirs(SOURCE_ROOT);
+    const earlierJobs = ((await sourceRoot.list(SOURCE_ROOT)) ?? []).filter((e) => e.type === "dir").length;
+    const simulators = Array.from({ length: o.jobs }, (_, i) => {
+      const client = hdfs1();
       return new FlinkJobSimulator({
         storage: new WebHdfsStorage(client),
         fsUri: "hdfs://hdfs1",
         root: SOURCE_ROOT,
-        seed: 1000 + i,
+        seed: 1000 + earlierJobs + i,
         intervalMs: o.intervalMs,
         stateSizeBytes: o.stateSizeBytes,
         retained: 2,
@@ -102,8 +111,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       });
     });
     result.jobs = simulators.map((s) => s.jobId);
-    // Flink creates its checkpoint directory when the job starts.
-    await new WebHdfsStorage(clients[0] as WebHdfsClient).mkdirs(SOURCE_ROOT);
     say(`flink jobs on hdfs1 (checkpoint every ${o.intervalMs} ms, 2 retained): ${result.jobs.join(", ")}`);
 
     daemon = new Daemon({
