@@ -330,6 +330,7 @@ export class JobReplicator {
       unitDir: this.targetUnitDir(unit),
       targetRoot: view.targetRoot,
       record: this.record(unit, c.completedAt, plan.files.length, bytes, c.bytes.length),
+      completedAt: c.completedAt,
       assertWritable: () => this.assertLease(),
       signal: o.signal,
     });

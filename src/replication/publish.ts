@@ -26,6 +26,8 @@ export interface PublishInput {
   unitDir: string;
   targetRoot: string;
   record: ReplicationRecord;
+  /** Source _metadata modification time (ms): the checkpoint's completion time. */
+  completedAt: number;
   /** Throws when this process may no longer write (lease lost). */
   assertWritable: () => void;
   signal?: AbortSignal | undefined;
@@ -44,6 +46,9 @@ export async function publishCheckpoint(p: PublishInput): Promise<void> {
   const bytes = metadataForTarget(p.metadata, p.rewrite);
   p.assertWritable();
   await p.target.mkdirs(p.unitDir, io);
-  await writeAtomically(p.target, joinPath(p.unitDir, METADATA_FILE), bytes, { overwrite: true, ...io });
+  const metadataPath = joinPath(p.unitDir, METADATA_FILE);
+  await writeAtomically(p.target, metadataPath, bytes, { overwrite: true, ...io });
+  // The copy carries the source's completion time, so the target orders savepoints as the source does.
+  await p.target.setModificationTime(metadataPath, p.completedAt, io);
   await writeRecord(p.target, p.targetRoot, p.record, p.signal);
 }

@@ -3,7 +3,7 @@
 // absolute filesystem paths. Errors become LocalFsError carrying the errno code.
 
 import { createWriteStream } from "node:fs";
-import { lstat, mkdir, open, readdir, rename, rm, rmdir, writeFile } from "node:fs/promises";
+import { lstat, mkdir, open, readdir, rename, rm, rmdir, utimes, writeFile } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { CkptError } from "../util/errors.js";
@@ -108,6 +108,15 @@ export class LocalStorage implements Storage {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
       return this.fail("delete", path, err);
+    }
+  }
+
+  async setModificationTime(path: string, mtime: number): Promise<void> {
+    try {
+      const st = await lstat(path);
+      await utimes(path, st.atime, new Date(mtime));
+    } catch (err) {
+      this.fail("setModificationTime", path, err);
     }
   }
 

@@ -37,6 +37,8 @@ export interface Storage {
   delete(path: string, o?: IoOptions & { recursive?: boolean }): Promise<boolean>;
   /** A comparable checksum string ("<algorithm>:<hex>"), or null where the storage has none. */
   checksum(path: string, o?: IoOptions): Promise<string | null>;
+  /** Sets a file's modification time (ms since epoch). */
+  setModificationTime(path: string, mtime: number, o?: IoOptions): Promise<void>;
   close(): void;
 }
 

@@ -56,6 +56,10 @@ export class WebHdfsStorage implements Storage {
     return this.client.delete(path, o);
   }
 
+  setModificationTime(path: string, mtime: number, o?: IoOptions): Promise<void> {
+    return this.client.setTimes(path, { modificationTime: mtime, ...(o?.signal ? { signal: o.signal } : {}) });
+  }
+
   async checksum(path: string, o?: IoOptions): Promise<string | null> {
     const c = await this.client.getFileChecksum(path, o);
     return `${c.algorithm}:${checksumHex(c)}`;

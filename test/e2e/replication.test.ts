@@ -59,8 +59,10 @@ describe("replication end to end", () => {
     expect(verdicts.length).toBeLessThanOrEqual(config.retain.max);
     expect(newestRestorable(verdicts, "a".repeat(32))?.checkpointId).toBe(newest);
 
-    // The published _metadata names files on hdfs2 under the target root.
+    // The published _metadata names files on hdfs2 under the target root, and carries the source's time.
     const best = newestRestorable(verdicts, "a".repeat(32))!;
+    const sourceMetadata = await recorded.storage.stat(`${SOURCE_ROOT}/${"a".repeat(32)}/${best.unit}/_metadata`);
+    expect((await target.stat(`${best.dir}/_metadata`))?.mtime).toBe(sourceMetadata?.mtime);
     const md = parseMetadata(await readSmallFile(target, `${best.dir}/_metadata`, 1 << 20));
     const absolute = referenceClosure(md, `hdfs://hdfs2${best.dir}`).filter((r) => !r.relative);
     expect(absolute.length).toBeGreaterThan(0);

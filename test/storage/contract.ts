@@ -18,6 +18,14 @@ const rejection = <T>(p: Promise<T>) => p.then(() => null, (e: unknown) => e);
 
 export function storageContract(name: string, open: () => Promise<ContractTarget>): void {
   describe(`Storage contract: ${name}`, () => {
+    it("setModificationTime: the new time shows in stat; a missing path is an error", async () => {
+      const { storage: s, dir } = await open();
+      await s.write(`${dir}/f`, Buffer.from("x"));
+      await s.setModificationTime(`${dir}/f`, 1_600_000_000_000);
+      expect((await s.stat(`${dir}/f`))?.mtime).toBe(1_600_000_000_000);
+      expect(isMissing(await rejection(s.setModificationTime(`${dir}/nope`, 1)))).toBe(true);
+    });
+
     it("stat: a file, a directory, and null for a missing path", async () => {
       const { storage: s, dir } = await open();
       await s.write(`${dir}/f`, Buffer.from("hello"));

@@ -111,6 +111,9 @@ export class RecordingStorage implements Storage {
   checksum(path: string, o?: IoOptions): Promise<string | null> {
     return this.inner.checksum(path, o);
   }
+  setModificationTime(path: string, mtime: number, o?: IoOptions): Promise<void> {
+    return this.inner.setModificationTime(path, mtime, o);
+  }
   close(): void {
     this.inner.close();
   }

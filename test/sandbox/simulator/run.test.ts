@@ -118,6 +118,7 @@ class MeasuringSink implements Storage {
   async checksum(): Promise<string | null> {
     return null;
   }
+  async setModificationTime(): Promise<void> {}
   close(): void {}
 }
 
