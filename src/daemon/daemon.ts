@@ -14,6 +14,9 @@ import { startStatusServer } from "../metrics/server.js";
 import type { Engine, EngineHooks } from "../replication/index.js";
 import { createEngine } from "./runtime.js";
 
+/** Settings a running daemon cannot change: a reload keeps the old values and says so. */
+const RESTART_ONLY = ["source", "target", "paths", "rewrite", "lease", "metrics"] as const;
+
 /** How long a stop waits for in-flight copies to abort and clean up. */
 export const STOP_DEADLINE_MS = 10_000;
 
@@ -125,11 +128,11 @@ export class Daemon {
       this.logger.error({ err: errorMessage(err) }, "config reload rejected; keeping the running config");
       return false;
     }
-    const fixed = (["source", "target", "paths", "rewrite", "lease"] as const).filter(
-      (k) => JSON.stringify(next[k]) !== JSON.stringify(this.config[k]),
-    );
+    const fixed = RESTART_ONLY.filter((k) => JSON.stringify(next[k]) !== JSON.stringify(this.config[k]));
     if (fixed.length > 0) this.logger.warn({ keys: fixed }, "these settings take effect only after a restart");
-    const applied: Config = { ...next, source: this.config.source, target: this.config.target, paths: this.config.paths, rewrite: this.config.rewrite, lease: this.config.lease };
+    const applied: Config = { ...next };
+    for (const k of RESTART_ONLY) (applied as Record<string, unknown>)[k] = this.config[k];
+    this.logger.level = applied.log.level;
     this.config = applied;
     this.engine.applyConfig(applied);
     this.logger.info({ concurrency: applied.copy.concurrency, bandwidth: applied.copy.bandwidth, interval: applied.scan.interval }, "config reloaded");
