@@ -1,6 +1,7 @@
 // The sandbox's admin HTTP API (documented in ADMIN-API.md): endpoints,
-// failover, NameNode states, safe/startup mode, cluster reachability and
-// fault rules, as small JSON requests for demos, soak runs and other processes.
+// failover, NameNode states, safe/startup/secure mode, delegation tokens,
+// cluster reachability and fault rules, as small JSON requests for demos, soak
+// runs and other processes.
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../../util/log.js";
@@ -65,6 +66,20 @@ function booleanField(body: Record<string, unknown>, name: string): boolean {
   return value;
 }
 
+function optionalDuration(body: Record<string, unknown>, name: string): number | undefined {
+  const value = body[name];
+  if (value === undefined) return undefined;
+  if (!(typeof value === "number" && value >= 0)) throw new AdminRequestError(400, `field "${name}" must be a number >= 0`);
+  return value;
+}
+
+function userField(body: Record<string, unknown>, name: string, required: boolean): string | undefined {
+  const value = body[name];
+  if (value === undefined && !required) return undefined;
+  if (typeof value !== "string" || value === "") throw new AdminRequestError(400, `field "${name}" must be a non-empty user name`);
+  return value;
+}
+
 async function route(sandbox: Sandbox, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? "/").split("?")[0] ?? "/";
   const parts = path.split("/").filter((p) => p !== "").map(decodeURIComponent);
@@ -99,6 +114,20 @@ async function route(sandbox: Sandbox, req: IncomingMessage, res: ServerResponse
       else sandbox.setStartupMode(name, on);
       return reply(res, 200, { cluster: name, [action]: on });
     }
+    if (method === "PUT" && action === "security" && index === undefined) {
+      const enabled = booleanField(await readJson(req), "enabled");
+      sandbox.setSecure(name, enabled);
+      return reply(res, 200, { cluster: name, secure: enabled });
+    }
+    if (method === "POST" && action === "tokens" && index === undefined) {
+      const body = await readJson(req);
+      const token = sandbox.mintDelegationToken(name, {
+        user: userField(body, "user", true) as string,
+        renewer: userField(body, "renewer", false),
+        expiresInMs: optionalDuration(body, "expiresInMs"),
+      });
+      return reply(res, 201, token);
+    }
     if (method === "PUT" && action === "namenodes" && index !== undefined && sub === "state") {
       const state = (await readJson(req)).state;
       if (state !== "active" && state !== "standby" && state !== "observer") {
@@ -111,11 +140,7 @@ async function route(sandbox: Sandbox, req: IncomingMessage, res: ServerResponse
       const body = await readJson(req);
       const mode = body.mode ?? "refuse";
       if (mode !== "refuse" && mode !== "reset") throw new AdminRequestError(400, `field "mode" must be refuse or reset`);
-      const rawDuration = body.durationMs;
-      if (rawDuration !== undefined && !(typeof rawDuration === "number" && rawDuration >= 0)) {
-        throw new AdminRequestError(400, `field "durationMs" must be a number >= 0`);
-      }
-      const duration = typeof rawDuration === "number" ? rawDuration : undefined;
+      const duration = optionalDuration(body, "durationMs");
       await sandbox.faults.makeUnreachable(name, mode as UnreachableMode, duration);
       return reply(res, 200, { cluster: name, unreachable: mode, durationMs: duration ?? null });
     }

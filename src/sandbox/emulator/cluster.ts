@@ -1,7 +1,7 @@
 // One emulated HDFS cluster: its namespace (replayed from and journalled to
 // the state dir), its file bytes, an HA pair of NameNode endpoints sharing
 // that namespace, its DataNode endpoints, and the cluster-wide switches
-// (NameNode HA states, safe mode, startup mode, reachability).
+// (NameNode HA states, safe mode, startup mode, secure mode, reachability).
 
 import { join } from "node:path";
 import type { Logger } from "../../util/log.js";
@@ -16,6 +16,7 @@ import { InodeTree } from "./namespace-tree.js";
 import { PermissionChecker } from "./permissions.js";
 import { createNameNodeHandler } from "./namenode.js";
 import { createDataNodeHandler } from "./datanode.js";
+import { ClusterSecurity, type SecuritySettings } from "./security.js";
 
 export type NameNodeState = "active" | "standby" | "observer";
 
@@ -42,6 +43,8 @@ export interface ClusterSettings {
   advertisedHost: string;
   /** Reproduce HDFS-14423: DataNodes decode the path a second time (`+` → space, `%xx` again). */
   doubleDecodeDataNodePaths: boolean;
+  /** Secure mode (SPNEGO stand-in, delegation tokens). */
+  security: SecuritySettings;
 }
 
 export class EmulatedCluster implements ReachabilityControl {
@@ -50,6 +53,8 @@ export class EmulatedCluster implements ReachabilityControl {
   readonly states: NameNodeState[] = ["active", "standby"];
   safeMode = false;
   startupMode = false;
+  /** Secure mode switch and the delegation-token secret manager (shared by both NameNodes and the DataNodes). */
+  readonly security: ClusterSecurity;
   /** Checksums of closed files, keyed by fileId, valid while length and mtime are unchanged. */
   readonly checksumCache = new Map<number, { length: number; modificationTime: number; value: ChecksumValue }>();
   /** Uploads still being received; stop() waits for them so their final length reaches the journal. */
@@ -64,6 +69,7 @@ export class EmulatedCluster implements ReachabilityControl {
     private readonly journal: NamespaceJournal,
   ) {
     const log = settings.logger.child({ cluster: settings.name });
+    this.security = new ClusterSecurity(settings.security, settings.staticUser);
     const nnHandler = (index: number) => createNameNodeHandler(this, index);
     for (let i = 0; i < 2; i++) this.namenodes.push(new EndpointServer(`${settings.name}-nn${i + 1}`, nnHandler(i), log));
     for (let i = 0; i < settings.datanodeCount; i++) {
@@ -102,6 +108,11 @@ export class EmulatedCluster implements ReachabilityControl {
   /** The `namenoderpcaddress` value: the nameservice id, as in an HA setup. */
   get nameserviceId(): string {
     return this.settings.name;
+  }
+
+  /** The service field of tokens this cluster mints (an HA nameservice's token service name). */
+  get tokenService(): string {
+    return `ha-hdfs:${this.nameserviceId}`;
   }
 
   /** Swaps the active NameNode with the (first) standby. */

@@ -1,7 +1,8 @@
 // The emulated DataNode HTTP endpoint: the second step of OPEN (streamed
 // bytes with offset/length), GETFILECHECKSUM, CREATE and APPEND (unsolicited
 // 100 Continue, then the namespace check, then the streamed body). DN rules:
-// parameter names are case-sensitive, every answer closes the connection.
+// parameter names are case-sensitive, every answer closes the connection; in
+// secure mode the user comes from the delegation token the NameNode put in the Location.
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { once } from "node:events";
@@ -13,7 +14,6 @@ import type { RequestHandler } from "./endpoint-server.js";
 import { hdfsErrors } from "./errors.js";
 import { DEFAULT_FILE_PERMISSION, visibleDataNodeLength, type FileInode } from "./inode.js";
 import {
-  effectiveUser,
   parseBooleanParam,
   parseLongParam,
   parsePermissionParam,
@@ -64,7 +64,7 @@ async function handle(cluster: EmulatedCluster, req: IncomingMessage, res: Serve
   }
   const plan = cluster.settings.faults.take({ cluster: cluster.name, role: "datanode", op, path: path.text, streamsBody: op === "OPEN" });
   if (!(await applyFaultPlan(plan, req))) return;
-  const user = effectiveUser(params, cluster.settings.staticUser);
+  const user = cluster.security.dataNodeCaller(params).user;
   await spec.run({ cluster, req, res, params, path, user, plan });
 }
 

@@ -54,7 +54,12 @@ const J = {
   ipe: "org.apache.hadoop.fs.InvalidPathException",
   standby: "org.apache.hadoop.ipc.StandbyException",
   retriable: "org.apache.hadoop.ipc.RetriableException",
+  security: "java.lang.SecurityException",
+  invalidToken: "org.apache.hadoop.security.token.SecretManager$InvalidToken",
 } as const;
+
+/** SecurityUtil.FAILED_TO_GET_UGI_MSG_HEADER: how the servlets report a request whose user cannot be established. */
+export const FAILED_TO_GET_UGI = "Failed to obtain user group information:";
 
 /** Factories for the exceptions of contract section 2.3, so messages are written once. */
 export const hdfsErrors = {
@@ -79,4 +84,8 @@ export const hdfsErrors = {
       `Operation category ${category} is not supported in state ${state}. Visit https://s.apache.org/sbnn-error`,
     ),
   retriable: (message: string) => new RemoteHdfsError(403, J.retriable, message),
+  invalidToken: (message: string) => new RemoteHdfsError(403, J.invalidToken, message),
+  /** 403 SecurityException "Failed to obtain user group information: <cause class>: <cause message>". */
+  noUserInformation: (causeClass: string, causeMessage: string) =>
+    new RemoteHdfsError(403, J.security, `${FAILED_TO_GET_UGI} ${causeClass}: ${causeMessage}`),
 };

@@ -109,11 +109,17 @@ export function startStreamedJson(res: ServerResponse): void {
   res.writeHead(200, nameNodeHeaders("application/json"));
 }
 
-/** Jetty's HTML 404 for anything outside the WebHDFS prefix (not a RemoteException). */
-export function sendJettyNotFound(res: ServerResponse, urlPath: string): void {
+/** Jetty's HTML error page (not a RemoteException): 404 outside the WebHDFS prefix, 401 from the auth filter. */
+export function sendJettyError(
+  res: ServerResponse,
+  status: number,
+  reason: string,
+  urlPath: string,
+  headers: Record<string, string> = {},
+): void {
   const escaped = urlPath.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
-  const body = `<html>\n<head>\n<meta http-equiv="Content-Type" content="text/html;charset=utf-8"/>\n<title>Error 404 Not Found</title>\n</head>\n<body><h2>HTTP ERROR 404</h2>\n<p>Problem accessing ${escaped}. Reason:\n<pre>    Not Found</pre></p>\n</body>\n</html>\n`;
-  res.writeHead(404, { "Content-Type": "text/html;charset=utf-8", "Content-Length": Buffer.byteLength(body) });
+  const body = `<html>\n<head>\n<meta http-equiv="Content-Type" content="text/html;charset=utf-8"/>\n<title>Error ${status} ${reason}</title>\n</head>\n<body><h2>HTTP ERROR ${status}</h2>\n<p>Problem accessing ${escaped}. Reason:\n<pre>    ${reason}</pre></p>\n</body>\n</html>\n`;
+  res.writeHead(status, { ...headers, "Content-Type": "text/html;charset=utf-8", "Content-Length": Buffer.byteLength(body) });
   res.end(body);
 }
 
@@ -162,7 +168,7 @@ export function readWebHdfsRequest(
   caseInsensitiveNames: boolean,
 ): { path: HdfsPath; params: Map<string, string> } | null {
   if (rawPath !== WEBHDFS_PREFIX && !rawPath.startsWith(`${WEBHDFS_PREFIX}/`)) {
-    sendJettyNotFound(res, rawPath);
+    sendJettyError(res, 404, "Not Found", rawPath);
     return null;
   }
   const path = parseHdfsPath(rawPath.slice(WEBHDFS_PREFIX.length) || "/");

@@ -2,7 +2,8 @@
 // faults, and the types that describe its endpoints and options.
 
 export { startSandbox, DEFAULT_CLUSTERS } from "./sandbox.js";
-export type { Sandbox, SandboxEndpoints, SandboxOptions } from "./sandbox.js";
+export type { MintTokenRequest, Sandbox, SandboxEndpoints, SandboxOptions, SecurityOptions } from "./sandbox.js";
+export type { IssuedToken } from "./tokens.js";
 export { FaultInjector } from "./faults.js";
 export type { ActiveFault, FaultAction, FaultMatch, FaultRule, UnreachableMode } from "./faults.js";
 export type { NameNodeState } from "./cluster.js";

@@ -4,13 +4,13 @@
 // APPEND and GETFILECHECKSUM redirected to a DataNode).
 
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { EmulatedCluster } from "./cluster.js";
+import type { EmulatedCluster, NameNodeState } from "./cluster.js";
+import { cancelDelegationToken, getDelegationToken, renewDelegationToken } from "./delegation-ops.js";
 import { applyFaultPlan } from "./faults.js";
 import type { RequestHandler } from "./endpoint-server.js";
 import { hdfsErrors, RemoteHdfsError } from "./errors.js";
 import { DEFAULT_DIRECTORY_PERMISSION, DEFAULT_FILE_PERMISSION, fileStatusJson, visibleDataNodeLength } from "./inode.js";
 import {
-  effectiveUser,
   encodeQueryValue,
   parseBooleanParam,
   parseLongParam,
@@ -27,16 +27,21 @@ import { sendListStatusBatch, streamListStatus } from "./listing.js";
 import { parseAbsolutePath, webhdfsUrlPath, type HdfsPath } from "./paths.js";
 import { renameLegacy, renameWithOptions } from "./rename.js";
 import type { Logger } from "../../util/log.js";
+import type { Caller } from "./security.js";
 
 type Category = "READ" | "WRITE" | "UNCHECKED";
 
-interface NameNodeRequest {
+export interface NameNodeRequest {
   cluster: EmulatedCluster;
   req: IncomingMessage;
   res: ServerResponse;
   params: Map<string, string>;
   path: HdfsPath;
+  /** Effective user (the caller, or whom it acts for with doas). */
   user: string;
+  caller: Caller;
+  /** HA state of the NameNode serving the request. */
+  state: NameNodeState;
   op: string;
 }
 
@@ -52,7 +57,7 @@ const OPS: Record<string, OpSpec> = {
   LISTSTATUS_BATCH: { method: "GET", category: "READ", run: listStatusBatch },
   GETCONTENTSUMMARY: { method: "GET", category: "READ", run: getContentSummary },
   GETHOMEDIRECTORY: { method: "GET", category: "UNCHECKED", run: (r) => json(r, { Path: `/user/${r.user}` }) },
-  GETDELEGATIONTOKEN: { method: "GET", category: "UNCHECKED", run: (r) => json(r, { Token: null }) },
+  GETDELEGATIONTOKEN: { method: "GET", category: "WRITE", run: getDelegationToken },
   OPEN: { method: "GET", category: "READ", run: open },
   GETFILECHECKSUM: { method: "GET", category: "READ", run: redirectAfterLookup },
   CREATE: { method: "PUT", category: "UNCHECKED", run: create },
@@ -61,6 +66,8 @@ const OPS: Record<string, OpSpec> = {
   SETPERMISSION: { method: "PUT", category: "WRITE", run: setPermission },
   SETOWNER: { method: "PUT", category: "WRITE", run: setOwner },
   SETTIMES: { method: "PUT", category: "WRITE", run: setTimes },
+  RENEWDELEGATIONTOKEN: { method: "PUT", category: "WRITE", run: renewDelegationToken },
+  CANCELDELEGATIONTOKEN: { method: "PUT", category: "WRITE", run: cancelDelegationToken },
   APPEND: { method: "POST", category: "READ", run: redirectAfterLookup },
   DELETE: { method: "DELETE", category: "WRITE", run: remove },
 };
@@ -73,6 +80,9 @@ const SAFE_MODE_ACTION: Record<string, string> = {
   SETPERMISSION: "Cannot set permission for",
   SETOWNER: "Cannot set owner for",
   SETTIMES: "Cannot set times",
+  GETDELEGATIONTOKEN: "Cannot issue delegation token",
+  RENEWDELEGATIONTOKEN: "Cannot renew delegation token",
+  CANCELDELEGATIONTOKEN: "Cannot cancel delegation token",
 };
 
 export function createNameNodeHandler(cluster: EmulatedCluster, index: number): RequestHandler {
@@ -112,16 +122,17 @@ async function handle(cluster: EmulatedCluster, index: number, req: IncomingMess
 
   const plan = cluster.settings.faults.take({ cluster: cluster.name, role: "namenode", op, path: path.text, streamsBody: false });
   if (!(await applyFaultPlan(plan, req))) return;
+  const state = cluster.states[index] ?? "standby";
+  const caller = cluster.security.nameNodeCaller(req, res, params, rawPath, state === "standby");
+  if (caller === null) return; // answered 401, as the auth filter in front of the servlet does
   if (req.headers.expect?.toLowerCase() === "100-continue") res.writeContinue();
 
-  const user = effectiveUser(params, cluster.settings.staticUser);
   if (cluster.startupMode) throw hdfsErrors.retriable("Namenode is in startup mode");
-  const state = cluster.states[index] ?? "standby";
   if (state === "standby" && spec.category !== "UNCHECKED") throw hdfsErrors.standby(spec.category, "standby");
   if (state === "observer" && spec.category === "WRITE") throw hdfsErrors.standby("WRITE", "observer");
   const action = SAFE_MODE_ACTION[op];
   if (action !== undefined) cluster.checkNotInSafeMode(action, path.text);
-  await spec.run({ cluster, req, res, params, path, user, op });
+  await spec.run({ cluster, req, res, params, path, user: caller.user, caller, state, op });
 }
 
 function invalidOp(op: string, method: string): RemoteHdfsError {
@@ -190,12 +201,8 @@ function create(r: NameNodeRequest): void {
 
 /** 307 (or 200 {"Location"} with noredirect=true) to a DataNode, Location built like NamenodeWebHdfsMethods does. */
 function redirect(r: NameNodeRequest, rest: Record<string, string | undefined>): void {
+  const query = [`op=${r.op}`, ...redirectAuth(r)];
   const dn = r.cluster.pickDataNode();
-  const query = [`op=${r.op}`];
-  for (const name of ["doas", "user.name"]) {
-    const value = r.params.get(name);
-    if (value !== undefined && value !== "") query.push(`${name}=${encodeQueryValue(value)}`);
-  }
   query.push(`namenoderpcaddress=${encodeQueryValue(r.cluster.nameserviceId)}`);
   for (const name of Object.keys(rest).sort()) {
     const value = rest[name];
@@ -205,6 +212,25 @@ function redirect(r: NameNodeRequest, rest: Record<string, string | undefined>):
   const location = `http://${r.cluster.settings.advertisedHost}:${port}${webhdfsUrlPath(r.path)}?${query.join("&")}`;
   if (parseBooleanParam(r.params, "noredirect", false)) json(r, { Location: location });
   else sendRedirect(r.res, location);
+}
+
+/**
+ * The auth part of a redirect Location: security off, `doas` and `user.name` as sent; secure, `delegation=` with
+ * the caller's token, or a token minted for a SPNEGO caller (a write: refused by a standby or observer).
+ */
+function redirectAuth(r: NameNodeRequest): string[] {
+  if (r.caller.method === "simple") {
+    const auth: string[] = [];
+    for (const name of ["doas", "user.name"]) {
+      const value = r.params.get(name);
+      if (value !== undefined && value !== "") auth.push(`${name}=${encodeQueryValue(value)}`);
+    }
+    return auth;
+  }
+  if (r.caller.method === "token") return [`delegation=${r.caller.token}`];
+  if (r.state !== "active") throw hdfsErrors.standby("WRITE", r.state);
+  const minted = r.cluster.security.mint({ owner: r.caller.user, renewer: r.caller.user, service: r.cluster.tokenService });
+  return [`delegation=${minted.urlString}`];
 }
 
 function mkdirs(r: NameNodeRequest): void {

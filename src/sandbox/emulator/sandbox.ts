@@ -8,6 +8,8 @@ import { EmulatedCluster, type ClusterSettings, type NameNodeState } from "./clu
 import type { EndpointServer } from "./endpoint-server.js";
 import { SandboxError } from "./errors.js";
 import { FaultInjector } from "./faults.js";
+import type { SecuritySettings } from "./security.js";
+import type { IssuedToken } from "./tokens.js";
 
 export interface SandboxOptions {
   /** Directory holding every cluster's namespace journal and file bytes; reuse it to keep state across restarts. */
@@ -41,6 +43,28 @@ export interface SandboxOptions {
   advertisedHost?: string;
   /** Reproduce the HDFS-14423 DataNode bug (paths decoded twice: `+` and `%` in names break). Default false. */
   doubleDecodeDataNodePaths?: boolean;
+  /** Secure mode (no real Kerberos; see docs/sandbox.md). Off for every cluster by default. */
+  security?: SecurityOptions;
+}
+
+export interface SecurityOptions {
+  /** Clusters that start in secure mode: `true` for all, or their names (default: none). Toggle with setSecure(). */
+  enabled?: boolean | string[];
+  /** User that a test-only `Authorization: Negotiate <anything>` header authenticates as (default: the superuser). */
+  spnegoUser?: string;
+  /** Token validity after issue and after each renewal (default 86400000, dfs.namenode.delegation.token.renew-interval). */
+  tokenRenewIntervalMs?: number;
+  /** No renewal goes past issue date + this (default 604800000, dfs.namenode.delegation.token.max-lifetime). */
+  tokenMaxLifetimeMs?: number;
+}
+
+export interface MintTokenRequest {
+  /** Token owner: the user requests made with the token act as. */
+  user: string;
+  /** Who may renew it (default: `user`). */
+  renewer?: string;
+  /** Validity instead of the renew interval, e.g. a few ms for an expiry test. */
+  expiresInMs?: number;
 }
 
 export interface SandboxEndpoints {
@@ -59,6 +83,10 @@ export interface Sandbox {
   setSafeMode(cluster: string, on: boolean): void;
   /** Startup mode: every NameNode request gets 403 RetriableException "Namenode is in startup mode". */
   setStartupMode(cluster: string, on: boolean): void;
+  /** Secure mode: 401 without credentials, delegation tokens verified (tokens survive toggling). */
+  setSecure(cluster: string, on: boolean): void;
+  /** A delegation token of `cluster`, as its NameNode would issue it (kind "WEBHDFS delegation"). */
+  mintDelegationToken(cluster: string, request: MintTokenRequest): IssuedToken;
   /** Closes all servers and sockets and flushes the namespace. */
   stop(): Promise<void>;
 }
@@ -73,6 +101,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     if (!CLUSTER_NAME.test(name)) throw new SandboxError(`invalid cluster name "${name}" (letters, digits, "-" and "_")`);
   }
   if (new Set(names).size !== names.length) throw new SandboxError(`duplicate cluster names in ${names.join(",")}`);
+  const secureNames = options.security?.enabled;
+  for (const name of Array.isArray(secureNames) ? secureNames : []) {
+    if (!names.includes(name)) throw new SandboxError(`security.enabled names unknown cluster "${name}"`);
+  }
   const logger = options.logger ?? silentLogger;
   const faults = new FaultInjector();
   const clusters = new Map<string, EmulatedCluster>();
@@ -112,6 +144,21 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     setStartupMode: (name, on) => {
       get(name).startupMode = on;
     },
+    setSecure: (name, on) => {
+      get(name).security.enabled = on;
+    },
+    mintDelegationToken: (name, request) => {
+      const cluster = get(name);
+      if (request.expiresInMs !== undefined && !(request.expiresInMs >= 0)) {
+        throw new SandboxError(`expiresInMs must be a number >= 0, got ${request.expiresInMs}`);
+      }
+      return cluster.security.mint({
+        owner: request.user,
+        renewer: request.renewer ?? request.user,
+        service: cluster.tokenService,
+        expiresInMs: request.expiresInMs,
+      });
+    },
     stop: async () => {
       await admin.close();
       await stopAll();
@@ -140,6 +187,18 @@ function clusterSettings(name: string, o: SandboxOptions, logger: Logger, faults
     closeAbortedUploads: o.closeAbortedUploads ?? true,
     advertisedHost: o.advertisedHost ?? "127.0.0.1",
     doubleDecodeDataNodePaths: o.doubleDecodeDataNodePaths ?? false,
+    security: securitySettings(name, o),
+  };
+}
+
+function securitySettings(name: string, o: SandboxOptions): SecuritySettings {
+  const s = o.security ?? {};
+  const enabled = s.enabled ?? false;
+  return {
+    enabled: enabled === true || (Array.isArray(enabled) && enabled.includes(name)),
+    spnegoUser: s.spnegoUser ?? o.superuser ?? "hdfs",
+    renewIntervalMs: positive(s.tokenRenewIntervalMs ?? 86_400_000, "security.tokenRenewIntervalMs"),
+    maxLifetimeMs: positive(s.tokenMaxLifetimeMs ?? 604_800_000, "security.tokenMaxLifetimeMs"),
   };
 }
 

@@ -1,13 +1,26 @@
 // Contract checklist items 46-64 (namespace operations, auth, HA). Items 55-57
-// (secure mode: SPNEGO and delegation tokens) are not implemented and are
-// reported as skipped with the reason printed.
+// (secure mode: SPNEGO stand-in and delegation tokens) run against cluster
+// hdfs2, which starts in secure mode; hdfs1 has security off.
 
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { createFile, openFile, remoteException, request, url } from "./raw-http.js";
+import type { MintTokenRequest } from "../../../src/sandbox/emulator/index.js";
+import { decodeToken } from "../../../src/sandbox/emulator/token-codec.js";
+import { createFile, openFile, remoteException, request, url, type Params, type RawResponse } from "./raw-http.js";
 import { useSandbox, waitFor } from "./sandbox-fixture.js";
+import { NEGOTIATE, withOwner } from "./secure-helpers.js";
 
-const fx = useSandbox();
+const SECURE = "hdfs2";
+const fx = useSandbox({ security: { enabled: [SECURE], spnegoUser: "flink" } });
+
+/** The message of a 403 SecurityException (after checking status, class and the getUGI prefix). */
+function securityMessage(res: RawResponse): string {
+  expect(res.status).toBe(403);
+  const e = remoteException(res);
+  expect(e.javaClassName).toBe("java.lang.SecurityException");
+  expect(e.message).toMatch(/^Failed to obtain user group information: /);
+  return e.message ?? "";
+}
 const U = { "user.name": "alice" };
 const put = (path: string, op: string, params: Record<string, string | number> = {}, nn = fx.nn()) =>
   request(url(nn, path, op, { ...U, ...params }), { method: "PUT" });
@@ -108,16 +121,109 @@ describe("WebHDFS contract: auth", () => {
     expect(remoteException(res).message).toMatch(/^Permission denied: user=dr\.who, access=WRITE/);
     expect((await request(url(fx.nn(), "/", "GETHOMEDIRECTORY"))).text).toBe('{"Path":"/user/dr.who"}');
   });
+});
 
-  for (const item of [
-    "55: secure mode: 401 with WWW-Authenticate: Negotiate, delegation= accepted and carried in redirects",
-    "56: an expired/cancelled token is 403 SecurityException 'Failed to obtain user group information:'",
-    "57: GETDELEGATIONTOKEN / RENEW / CANCEL token lifecycle",
-  ]) {
-    const reason = `NOT IMPLEMENTED in the emulator (secure mode / delegation tokens; security-off only): ${item}`;
-    process.stderr.write(`SKIPPED: ${reason}\n`);
-    it.skip(reason, () => {});
-  }
+describe("WebHDFS contract: secure mode (cluster hdfs2)", () => {
+  const snn = (index = 0) => fx.nn(index, SECURE);
+  const mint = (request: Partial<MintTokenRequest> = {}) =>
+    fx.sandbox.mintDelegationToken(SECURE, { user: "alice", ...request }).urlString;
+  /** The DataNode Location of a valid OPEN of `path`, with `delegation` replaced (or removed when null). */
+  const dataNodeUrlWith = async (path: string, delegation: string | null) => {
+    const step1 = await request(url(snn(), path, "OPEN", { delegation: mint() }));
+    const location = new URL(String(step1.headers.location));
+    if (delegation === null) location.searchParams.delete("delegation");
+    else location.searchParams.set("delegation", delegation);
+    return location.href;
+  };
+
+  it("55: secure mode: 401 with WWW-Authenticate: Negotiate, delegation= accepted and carried in redirects", async () => {
+    for (const params of [{}, { "user.name": "alice" }] as Params[]) {
+      const res = await request(url(snn(), "/", "GETFILESTATUS", params));
+      expect(res.status).toBe(401);
+      expect(res.headers["www-authenticate"]).toBe("Negotiate");
+      expect(res.headers["content-type"]).toMatch(/^text\/html/);
+      expect(() => JSON.parse(res.text) as unknown).toThrow();
+    }
+    const token = mint();
+    const D = { delegation: token };
+    expect((await request(url(snn(), "/s55/d", "MKDIRS", D), { method: "PUT" })).text).toBe('{"boolean":true}');
+    const create = await request(url(snn(), "/s55/d/f", "CREATE", D), { method: "PUT" });
+    expect(create.status).toBe(307);
+    const createAt = new URL(String(create.headers.location));
+    expect([...createAt.searchParams.keys()].slice(0, 3)).toEqual(["op", "delegation", "namenoderpcaddress"]);
+    expect(createAt.searchParams.get("delegation")).toBe(token);
+    expect(createAt.searchParams.has("user.name")).toBe(false);
+    expect((await request(createAt.href, { method: "PUT", body: "secret data" })).status).toBe(201);
+    const status = (await request(url(snn(), "/s55/d/f", "GETFILESTATUS", D))).json<{ FileStatus: Record<string, unknown> }>();
+    expect(status.FileStatus).toMatchObject({ owner: "alice", length: 11 });
+
+    // The DataNode takes the user from the token and refuses a request without one or with a forged one.
+    expect((await openFile(snn(), "/s55/d/f", D)).text).toBe("secret data");
+    const missing = await request(await dataNodeUrlWith("/s55/d/f", null));
+    expect(securityMessage(missing)).toMatch(/no delegation token/);
+    const forged = await request(await dataNodeUrlWith("/s55/d/f", withOwner(token, "hdfs")));
+    expect(securityMessage(forged)).toMatch(/InvalidToken: .*password doesn't match/);
+
+    // A SPNEGO caller is redirected with a token minted for it.
+    const spnego = await request(url(snn(), "/s55/d/f", "OPEN"), { headers: NEGOTIATE });
+    const spnegoAt = new URL(String(spnego.headers.location));
+    const fresh = spnegoAt.searchParams.get("delegation") ?? "";
+    expect(fresh).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(fresh).not.toBe(token);
+    expect(decodeToken(fresh).identifier.owner).toBe("flink");
+    expect((await request(spnegoAt.href)).text).toBe("secret data");
+
+    // Only the active NameNode checks tokens.
+    const standby = await request(url(snn(1), "/s55/d/f", "GETFILESTATUS", D));
+    expect(standby.status).toBe(403);
+    expect(remoteException(standby).javaClassName).toBe("org.apache.hadoop.ipc.StandbyException");
+  });
+
+  it("56: an expired/cancelled token is 403 SecurityException 'Failed to obtain user group information:'", async () => {
+    await createFile(snn(), "/s56", "x", { delegation: mint() });
+    const expired = mint({ expiresInMs: 0 });
+    const cancelled = mint();
+    const cancel = await request(url(snn(), "/", "CANCELDELEGATIONTOKEN", { token: cancelled, delegation: cancelled }), { method: "PUT" });
+    expect(cancel.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    for (const [token, why] of [[expired, /InvalidToken: token \(.*owner=alice.*\) is expired/], [cancelled, /InvalidToken: token \(.*\) can't be found in cache/]] as const) {
+      const nn = await request(url(snn(), "/s56", "GETFILESTATUS", { delegation: token }));
+      expect(securityMessage(nn)).toMatch(why);
+      expect(nn.text).not.toContain(token);
+      expect(securityMessage(await request(await dataNodeUrlWith("/s56", token)))).toMatch(why);
+    }
+  });
+
+  it("57: GETDELEGATIONTOKEN / RENEW / CANCEL token lifecycle", async () => {
+    expect((await request(url(snn(), "/", "GETDELEGATIONTOKEN"))).status).toBe(401);
+    const got = await request(url(snn(), "/", "GETDELEGATIONTOKEN", { renewer: "flink" }), { headers: NEGOTIATE });
+    expect(got.status).toBe(200);
+    const body = got.json<{ Token: { urlString: string } }>();
+    expect(Object.keys(body)).toEqual(["Token"]);
+    const token = body.Token.urlString;
+    expect(token).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(decodeToken(token)).toMatchObject({ kind: "WEBHDFS delegation", identifier: { owner: "flink", renewer: "flink" } });
+    expect((await request(url(snn(), "/", "GETHOMEDIRECTORY", { delegation: token }))).text).toBe('{"Path":"/user/flink"}');
+    const withToken = await request(url(snn(), "/", "GETDELEGATIONTOKEN", { delegation: token }));
+    expect([withToken.status, remoteException(withToken).message]).toEqual([400, "delegation parameter is not null."]);
+
+    const before = Date.now();
+    const renewed = await request(url(snn(), "/", "RENEWDELEGATIONTOKEN", { token }), { method: "PUT", headers: NEGOTIATE });
+    expect(renewed.status).toBe(200);
+    const renewedBody = renewed.json<{ long: number }>();
+    expect(Object.keys(renewedBody)).toEqual(["long"]);
+    expect(renewedBody.long).toBeGreaterThanOrEqual(before + 86_400_000);
+
+    const cancelled = await request(url(snn(), "/", "CANCELDELEGATIONTOKEN", { token }), { method: "PUT", headers: NEGOTIATE });
+    expect([cancelled.status, cancelled.body.length]).toEqual([200, 0]);
+    const rejected = await request(url(snn(), "/", "GETHOMEDIRECTORY", { delegation: token }));
+    expect(securityMessage(rejected)).toMatch(/can't be found in cache/);
+    const renewAgain = await request(url(snn(), "/", "RENEWDELEGATIONTOKEN", { token }), { method: "PUT", headers: NEGOTIATE });
+    expect([renewAgain.status, remoteException(renewAgain).exception]).toEqual([403, "InvalidToken"]);
+
+    // Security off: no secret manager, no token.
+    expect((await request(url(fx.nn(), "/", "GETDELEGATIONTOKEN", U))).text).toBe('{"Token":null}');
+  });
 });
 
 describe("WebHDFS contract: HA", () => {
