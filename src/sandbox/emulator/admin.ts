@@ -1,4 +1,4 @@
-// The sandbox's admin HTTP API (documented in ADMIN-API.md): endpoints,
+// The sandbox's admin HTTP API (documented in docs/sandbox.md): endpoints,
 // failover, NameNode states, safe/startup/secure mode, delegation tokens,
 // cluster reachability and fault rules, as small JSON requests for demos, soak
 // runs and other processes.
