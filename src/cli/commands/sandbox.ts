@@ -19,6 +19,8 @@ export interface SandboxCommandArgs {
   clusters?: string;
   endpointsFile?: string;
   listBatchSize?: number;
+  /** Comma-separated cluster names that start in secure mode (delegation tokens required). */
+  secure?: string;
 }
 
 export interface SandboxRunContext {
@@ -50,6 +52,7 @@ export async function runSandboxCommand(args: SandboxCommandArgs, context: Sandb
     clusters: parseClusterList(args.clusters),
     logger: context.logger,
     listBatchSize: args.listBatchSize,
+    ...(args.secure !== undefined ? { security: { enabled: parseClusterList(args.secure) } } : {}),
   });
   try {
     if (args.endpointsFile !== undefined) await writeJsonAtomically(args.endpointsFile, sandbox.endpoints);
@@ -68,6 +71,7 @@ interface SandboxCliArgv {
   clusters: string | undefined;
   "endpoints-file": string | undefined;
   "list-batch-size": number | undefined;
+  secure: string | undefined;
 }
 
 export const sandboxCommand: CommandModule<object, SandboxCliArgv> = {
@@ -78,13 +82,15 @@ export const sandboxCommand: CommandModule<object, SandboxCliArgv> = {
       .option("state-dir", { type: "string", demandOption: true, describe: "Directory for namespaces and file bytes (reuse to keep state)" })
       .option("clusters", { type: "string", describe: `Comma-separated cluster names (default ${DEFAULT_CLUSTERS.join(",")})` })
       .option("endpoints-file", { type: "string", describe: "Write the endpoints as JSON to this file once listening" })
-      .option("list-batch-size", { type: "number", describe: "LISTSTATUS_BATCH page size (default 1000)" }),
+      .option("list-batch-size", { type: "number", describe: "LISTSTATUS_BATCH page size (default 1000)" })
+      .option("secure", { type: "string", describe: "Comma-separated clusters that start in secure mode (401 without a delegation token)" }),
   handler: async (argv) => {
     const args: SandboxCommandArgs = {
       stateDir: argv["state-dir"],
       clusters: argv.clusters,
       endpointsFile: argv["endpoints-file"],
       listBatchSize: argv["list-batch-size"],
+      secure: argv.secure,
     };
     await withTermination((signal) => runSandboxCommand(args, { signal, logger: createLogger() }));
   },

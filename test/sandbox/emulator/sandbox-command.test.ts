@@ -91,3 +91,22 @@ describe("ckpt-replicator sandbox (child process)", () => {
     expect(existsSync(endpointsFile)).toBe(false);
   });
 });
+
+describe("runSandboxCommand --secure", () => {
+  it("starts the named clusters in secure mode: 401 without credentials, others unchanged", async () => {
+    const controller = new AbortController();
+    let endpoints: SandboxEndpoints | null = null;
+    const run = runSandboxCommand(
+      { stateDir: join(workDir, "secure-state"), secure: "hdfs2" },
+      { signal: controller.signal, stdout: new PassThrough(), onReady: (e) => (endpoints = e) },
+    );
+    await waitFor(() => endpoints !== null);
+    const e = endpoints as unknown as SandboxEndpoints;
+    const secure = await request(url(e.clusters.hdfs2!.namenodes[0]!, "/", "GETFILESTATUS", { "user.name": "flink" }));
+    expect(secure.status).toBe(401);
+    const open = await request(url(e.clusters.hdfs1!.namenodes[0]!, "/", "GETFILESTATUS", { "user.name": "flink" }));
+    expect(open.status).toBe(200);
+    controller.abort();
+    await run;
+  });
+});
