@@ -22,16 +22,16 @@ export interface SandboxPair {
   stateDir: string;
   /** Writes a config file and returns its path (extra YAML is appended). */
   configText(extra?: string): string;
-  config(extra?: string): Promise<Config>;
+  config(extra?: string, env?: NodeJS.ProcessEnv): Promise<Config>;
   /** Storage on a cluster as the Flink user (for simulators and for inspecting). */
   storage(cluster: "hdfs1" | "hdfs2"): Storage;
   simulator(o?: Partial<SimulatorOptions>): FlinkJobSimulator;
   close(): Promise<void>;
 }
 
-export async function startSandboxPair(): Promise<SandboxPair> {
+export async function startSandboxPair(o: { secure?: string[] } = {}): Promise<SandboxPair> {
   const stateDir = await mkdtemp(join(tmpdir(), "ckpt-e2e-"));
-  const sandbox = await startSandbox({ stateDir });
+  const sandbox = await startSandbox({ stateDir, ...(o.secure ? { security: { enabled: o.secure } } : {}) });
   const storages: Storage[] = [];
   const nn = sandbox.endpoints.clusters;
   const configText = (extra = "") => {
@@ -64,7 +64,7 @@ log: {level: silent}
     sandbox,
     stateDir,
     configText,
-    config: (extra) => parseConfigText(configText(extra), "e2e.yaml", {}),
+    config: (extra, env = {}) => parseConfigText(configText(extra), "e2e.yaml", env),
     storage,
     simulator: (o = {}) =>
       new FlinkJobSimulator({
