@@ -204,6 +204,7 @@ export class Engine {
 
     const report: CycleReport = { source, target, outcomes: new Map(), started: [] };
     const pairs = this.pairJobs(source, target);
+    const targetReferences = await this.targetReferencesByJob(target, signal);
     const runs: Promise<void>[] = [];
     for (const p of pairs) {
       if (o.job !== undefined && p.key !== o.job) continue;
@@ -222,6 +223,7 @@ export class Engine {
           targetSnapshot: target,
           targetRoot: p.targetRoot,
           targetProblem: targetProblem(target, p.targetRoot),
+          otherJobs: referencesOfOthers(targetReferences, p.targetDir),
         },
         { ...(o.dryRun ? { dryRun: true } : {}), signal },
       );
@@ -254,6 +256,33 @@ export class Engine {
         r.problem = `${r.root} holds no job while the target holds ${targetJobs}`;
       }
     }
+  }
+
+  /**
+   * What every job's published target checkpoints reference (cached reads of their _metadata), so that
+   * one job's reaper never deletes a file another job's checkpoint still needs (a job restored from
+   * another job's checkpoint references that job's shared files).
+   */
+  private async targetReferencesByJob(target: TreeSnapshot, signal: AbortSignal): Promise<Map<string, { referenced: Set<string>; known: boolean }>> {
+    const out = new Map<string, { referenced: Set<string>; known: boolean }>();
+    for (const job of target.jobs.values()) {
+      const entry = { referenced: new Set<string>(), known: true };
+      for (const unit of job.units) {
+        if (!unit.metadata) continue;
+        try {
+          const view = await this.targetCatalog.view(unit.dir, unit.metadata, signal);
+          if (view.state !== "complete") entry.known = false;
+          else for (const r of view.references) {
+            const path = this.deps.targetLocator.pathOf(r.location);
+            if (path !== null) entry.referenced.add(path);
+          }
+        } catch {
+          entry.known = false;
+        }
+      }
+      out.set(job.dir, entry);
+    }
+    return out;
   }
 
   /** Waits for every running job sync to finish. */
@@ -298,6 +327,17 @@ export class Engine {
     }
     return pairs;
   }
+}
+
+function referencesOfOthers(all: Map<string, { referenced: Set<string>; known: boolean }>, jobDir: string) {
+  const referenced = new Set<string>();
+  let known = true;
+  for (const [dir, entry] of all) {
+    if (dir === jobDir) continue;
+    known &&= entry.known;
+    for (const r of entry.referenced) referenced.add(r);
+  }
+  return { referenced, known };
 }
 
 /** Why a target root cannot be used this cycle (unreachable, listing failed), or undefined. A missing root is fine: it is created. */

@@ -47,6 +47,8 @@ export interface JobView {
   targetRoot: string;
   /** Set when the target root could not be listed (unreachable): the job only updates its view of the source. */
   targetProblem?: string | undefined;
+  /** Target paths other jobs' published checkpoints reference (never deleted by this job's reaper). */
+  otherJobs?: { referenced: ReadonlySet<string>; known: boolean } | undefined;
 }
 
 export interface SyncOptions {
@@ -380,6 +382,7 @@ export class JobReplicator {
       unreadable,
       retain: this.deps.config.retain,
       tempGraceMs: this.deps.config.reap.tempGrace,
+      ...(view.otherJobs ? { otherJobs: view.otherJobs } : {}),
       now: Date.now(),
     });
     this.status.reapHeld = plan.held;

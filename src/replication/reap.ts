@@ -34,6 +34,11 @@ export interface ReapInput {
   retain: { min: number; max: number };
   tempGraceMs: number;
   now: number;
+  /**
+   * Target paths that checkpoints of OTHER jobs reference (a job restored from another job's checkpoint
+   * keeps referencing its shared files), and whether all of those were readable. Never deleted here.
+   */
+  otherJobs?: { referenced: ReadonlySet<string>; known: boolean };
 }
 
 export interface Deletion {
@@ -71,15 +76,15 @@ export function planReap(input: ReapInput): ReapPlan {
     (keep ? kept : dropped).push(p);
   });
 
-  const referenced = new Set<string>();
-  let referencesKnown = input.unreadable.length === 0;
+  const referenced = new Set<string>(input.otherJobs?.referenced ?? []);
+  let referencesKnown = input.unreadable.length === 0 && (input.otherJobs?.known ?? true);
   for (const k of kept) {
     if (k.references === null) referencesKnown = false;
     else for (const r of k.references) referenced.add(r);
   }
   // Unknown references could point into any directory or shared file of this job: delete nothing of it.
   if (!referencesKnown) {
-    return { deletions: temps, kept: sorted.map((p) => p.unit), held: "a kept checkpoint's references are unknown (unreadable target _metadata)" };
+    return { deletions: temps, kept: sorted.map((p) => p.unit), held: "a checkpoint's references are unknown (unreadable target _metadata)" };
   }
   const referencedUnder = (dir: string) => [...referenced].some((r) => r.startsWith(`${dir}/`));
 

@@ -124,6 +124,28 @@ describe("planReap: shared files", () => {
     expect(sharedDeletions.every((d) => !d.recursive)).toBe(true);
   });
 
+  it("keeps a shared file another job's checkpoint references (a job restored from this one)", () => {
+    const kept = chk(TARGET_ROOT, 5);
+    const plan = planReap(
+      input({
+        targetJob: job(TARGET_ROOT, [kept], ["used-by-other-job", "orphan"]),
+        published: [published(kept, [])],
+        otherJobs: { referenced: new Set([targetShared("used-by-other-job")]), known: true },
+      }),
+    );
+    expect(paths(plan)).toContain(targetShared("orphan"));
+    expect(paths(plan)).not.toContain(targetShared("used-by-other-job"));
+  });
+
+  it("deletes nothing of its own while another job's references are unknown", () => {
+    const kept = chk(TARGET_ROOT, 5);
+    const plan = planReap(
+      input({ targetJob: job(TARGET_ROOT, [kept], ["orphan"]), published: [published(kept, [])], otherJobs: { referenced: new Set(), known: false } }),
+    );
+    expect(paths(plan)).not.toContain(targetShared("orphan"));
+    expect(plan.held).toMatch(/references are unknown/);
+  });
+
   it("keeps every shared file while a kept checkpoint's references are unknown", () => {
     const kept = chk(TARGET_ROOT, 5);
     const plan = planReap(input({ targetJob: job(TARGET_ROOT, [kept], ["orphan"]), published: [published(kept, null)] }));
