@@ -157,7 +157,8 @@ export class Copier {
       await this.ensureDir(parentOf(task.target), signal);
       let input: Readable;
       try {
-        input = await source.read(task.source, signal ? { signal } : {});
+        // Exactly the planned length: a file-merging physical file may grow after the plan was made.
+        input = await source.read(task.source, { length: task.length, ...(signal ? { signal } : {}) });
       } catch (err) {
         if (isMissing(err)) throw new SourceVanishedError(task.source, err);
         throw err;
@@ -200,7 +201,7 @@ export class Copier {
     try {
       const st = await this.o.source.stat(task.source);
       if (st === null) return new SourceVanishedError(task.source, err);
-      if (st.length !== task.length) return new SourceVanishedError(task.source, err);
+      if (st.length < task.length) return new SourceVanishedError(task.source, err); // shrunk: replaced or truncated
     } catch {
       // keep the original error
     }

@@ -4,7 +4,7 @@
 
 import { createWriteStream } from "node:fs";
 import { lstat, mkdir, open, readdir, rename, rm, rmdir, utimes, writeFile } from "node:fs/promises";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { CkptError } from "../util/errors.js";
 import { joinPath, type Entry, type IoOptions, type Storage } from "./types.js";
@@ -59,10 +59,14 @@ export class LocalStorage implements Storage {
     return entries.filter((e): e is Entry => e !== null).sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
   }
 
-  async read(path: string, o: IoOptions = {}): Promise<Readable> {
+  async read(path: string, o: IoOptions & { length?: number } = {}): Promise<Readable> {
     try {
       const handle = await open(path, "r");
-      return handle.createReadStream(o.signal ? { signal: o.signal } : {});
+      if (o.length === 0) {
+        await handle.close();
+        return Readable.from([]);
+      }
+      return handle.createReadStream({ ...(o.signal ? { signal: o.signal } : {}), ...(o.length !== undefined ? { start: 0, end: o.length - 1 } : {}) });
     } catch (err) {
       return this.fail("read", path, err);
     }

@@ -26,8 +26,8 @@ export interface Storage {
   stat(path: string, o?: IoOptions): Promise<Entry | null>;
   /** Children of a directory, or null when it does not exist. */
   list(path: string, o?: IoOptions): Promise<Entry[] | null>;
-  /** A stream of the file's bytes. */
-  read(path: string, o?: IoOptions): Promise<Readable>;
+  /** A stream of the file's bytes; with `length`, only the first `length` bytes (files may grow). */
+  read(path: string, o?: IoOptions & { length?: number }): Promise<Readable>;
   /** Writes a new file from a stream (never buffered). Fails if it exists unless overwrite. */
   write(path: string, body: Readable | Uint8Array, o?: IoOptions & { overwrite?: boolean; blockSize?: number }): Promise<void>;
   mkdirs(path: string, o?: IoOptions): Promise<void>;

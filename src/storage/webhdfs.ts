@@ -32,7 +32,7 @@ export class WebHdfsStorage implements Storage {
     return out;
   }
 
-  read(path: string, o?: IoOptions): Promise<Readable> {
+  read(path: string, o?: IoOptions & { length?: number }): Promise<Readable> {
     return this.client.open(path, o);
   }
 

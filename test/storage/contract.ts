@@ -26,6 +26,18 @@ export function storageContract(name: string, open: () => Promise<ContractTarget
       expect(isMissing(await rejection(s.setModificationTime(`${dir}/nope`, 1)))).toBe(true);
     });
 
+    it("read with a length: only that many bytes (a growing file is copied up to the planned length)", async () => {
+      const { storage: s, dir } = await open();
+      await s.write(`${dir}/f`, Buffer.from("hello world"));
+      const chunks: Buffer[] = [];
+      for await (const c of await s.read(`${dir}/f`, { length: 5 })) chunks.push(c as Buffer);
+      expect(Buffer.concat(chunks).toString()).toBe("hello");
+      const none: Buffer[] = [];
+      await s.write(`${dir}/empty`, Buffer.alloc(0));
+      for await (const c of await s.read(`${dir}/empty`, { length: 0 })) none.push(c as Buffer);
+      expect(Buffer.concat(none).length).toBe(0);
+    });
+
     it("stat: a file, a directory, and null for a missing path", async () => {
       const { storage: s, dir } = await open();
       await s.write(`${dir}/f`, Buffer.from("hello"));
