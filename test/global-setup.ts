@@ -15,7 +15,12 @@ const outDir = join(projectRoot, "node_modules", ".cache", `ckpt-test-dist-${pro
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   await rm(outDir, { recursive: true, force: true });
   const tsc = join(projectRoot, "node_modules", "typescript", "bin", "tsc");
-  await promisify(execFile)(process.execPath, [tsc, "-p", "tsconfig.build.json", "--outDir", outDir, "--sourceMap", "false"], { cwd: projectRoot });
+  try {
+    await promisify(execFile)(process.execPath, [tsc, "-p", "tsconfig.build.json", "--outDir", outDir, "--sourceMap", "false"], { cwd: projectRoot });
+  } catch (err) {
+    await rm(outDir, { recursive: true, force: true }); // no teardown runs after a failed setup
+    throw err;
+  }
   project.provide("cliBin", join(outDir, "cli", "bin.js"));
   return async () => {
     await rm(outDir, { recursive: true, force: true });
