@@ -34,6 +34,8 @@ export interface CycleOptions {
   /** Wait for every job's sync to finish (resync) instead of leaving long copies running (run). */
   wait?: boolean;
   dryRun?: boolean;
+  /** Publish every complete checkpoint the target keeps, not only the newest (see SyncOptions.complete). */
+  complete?: boolean;
   job?: string;
   signal?: AbortSignal;
 }
@@ -225,7 +227,7 @@ export class Engine {
           targetProblem: targetProblem(target, p.targetRoot),
           otherJobs: referencesOfOthers(targetReferences, p.targetDir),
         },
-        { ...(o.dryRun ? { dryRun: true } : {}), signal },
+        { ...(o.dryRun ? { dryRun: true } : {}), ...(o.complete ? { complete: true } : {}), signal },
       );
       this.active.set(p.sourceDir, run);
       report.started.push(p.key);

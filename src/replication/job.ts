@@ -53,6 +53,11 @@ export interface JobView {
 
 export interface SyncOptions {
   dryRun?: boolean;
+  /**
+   * Full reconcile (resync): publish every complete source checkpoint the target would keep (the newest
+   * retain.max), not only the newest one. The daemon leaves this off and skips intermediate checkpoints.
+   */
+  complete?: boolean;
   signal?: AbortSignal;
 }
 
@@ -106,14 +111,20 @@ export class JobReplicator {
 
       const publishedNames = new Set(published.map((p) => p.unit.name));
       const newestPublished = Math.max(-1, ...published.filter((p) => p.unit.kind === "checkpoint").map((p) => p.unit.checkpointId));
-      const todo = candidates.filter((c) =>
-        c.unit.kind === "checkpoint" ? c.unit.checkpointId > newestPublished : !publishedNames.has(c.unit.name),
+      const kept = new Set(
+        candidates.filter((c) => c.unit.kind === "checkpoint").slice(0, this.deps.config.retain.max).map((c) => c.unit.name),
       );
+      const todo = candidates.filter((c) => {
+        if (c.unit.kind !== "checkpoint" || o.complete) return !publishedNames.has(c.unit.name) && (c.unit.kind !== "checkpoint" || kept.has(c.unit.name));
+        return c.unit.checkpointId > newestPublished;
+      });
       let checkpointDone = false;
+      const subsumedNow = new Set<string>(); // gone from the source while we worked: nothing left to publish
       for (const candidate of todo) {
-        if (candidate.unit.kind === "checkpoint" && checkpointDone) continue; // older ones are skipped
+        if (candidate.unit.kind === "checkpoint" && checkpointDone && !o.complete) continue; // older ones are skipped
         const result = await this.replicateUnit(candidate, view, o);
         if (result === "dry-run") break;
+        if (result === "subsumed") subsumedNow.add(candidate.unit.name);
         if (result === "published") {
           outcome.publishedNow.push(candidate.unit.name);
           const refs = await this.targetReferences(candidate, view);
@@ -123,8 +134,11 @@ export class JobReplicator {
       }
       if (o.dryRun && todo.length > 0) outcome.wouldCopy = await this.dryRunSummary(todo[0] as Candidate, view);
       this.updateNewest(candidates, published);
-      outcome.upToDate = !todo.some((c) => c.unit.kind === "savepoint" && !outcome.publishedNow.includes(c.unit.name)) &&
-        (this.status.newestSourceCheckpoint === null || (this.status.newestPublishedCheckpoint ?? -1) >= this.status.newestSourceCheckpoint);
+      const missing = (c: Candidate) => !outcome.publishedNow.includes(c.unit.name) && !subsumedNow.has(c.unit.name);
+      outcome.upToDate = o.complete
+        ? !todo.some(missing)
+        : !todo.some((c) => c.unit.kind === "savepoint" && missing(c)) &&
+          (this.status.newestSourceCheckpoint === null || (this.status.newestPublishedCheckpoint ?? -1) >= this.status.newestSourceCheckpoint);
 
       if (!o.dryRun && view.targetJob && this.deps.config.reap.enabled) {
         this.status.phase = "reaping";
@@ -282,7 +296,7 @@ export class JobReplicator {
     return { unit: c.unit.name, files: missing.length, bytes: missing.reduce((n, f) => n + (f.sourceEntry?.length ?? 0), 0) };
   }
 
-  private async replicateUnit(c: Candidate, view: JobView, o: SyncOptions): Promise<"published" | "skipped" | "dry-run"> {
+  private async replicateUnit(c: Candidate, view: JobView, o: SyncOptions): Promise<"published" | "skipped" | "subsumed" | "dry-run"> {
     const unit = c.unit;
     const plan = await this.plan(c, view, o.signal);
     if (plan.unpublishable.length > 0) {
@@ -294,8 +308,7 @@ export class JobReplicator {
       return "skipped";
     }
     if (plan.vanished.length > 0) {
-      await this.abandon(unit, plan.vanished[0] as string);
-      return "skipped";
+      return this.abandon(unit, plan.vanished[0] as string);
     }
     if (o.dryRun) return "dry-run";
     if (this.deps.config.copy.checksum) {
@@ -318,8 +331,7 @@ export class JobReplicator {
     this.assertLease();
     const vanished = await copyCheckpointFiles(this.deps.copier, tasks, o.signal, (task) => this.countCopied(task.length));
     if (vanished !== null) {
-      await this.abandon(unit, vanished.path);
-      return "skipped";
+      return this.abandon(unit, vanished.path);
     }
 
     this.status.phase = "publishing";
@@ -358,7 +370,7 @@ export class JobReplicator {
     return "published";
   }
 
-  private async abandon(unit: TreeUnit, missingPath: string): Promise<void> {
+  private async abandon(unit: TreeUnit, missingPath: string): Promise<"subsumed" | "skipped"> {
     const reason = (await isBeingSubsumed(this.deps.source, unit, this.sourceDir)) ? "subsumed" : "missing-file";
     if (reason === "subsumed") {
       this.status.totals.abandonedSubsumed++;
@@ -368,6 +380,7 @@ export class JobReplicator {
       this.log.warn({ checkpoint: unit.name, path: missingPath }, "a file the checkpoint needs is gone from the source; checkpoint abandoned");
     }
     this.deps.hooks.onAbandoned?.(this.key, unit.name, reason, missingPath);
+    return reason === "subsumed" ? "subsumed" : "skipped";
   }
 
   private async reap(view: JobView, published: PublishedUnit[], unreadable: TreeUnit[]): Promise<void> {

@@ -49,15 +49,18 @@ describe("operator commands", () => {
     expect(await pair.storage("hdfs2").stat(TARGET_ROOT)).toBeNull();
   });
 
-  it("resync publishes the newest checkpoint; verify and latest then agree", async () => {
+  it("resync publishes every complete checkpoint the source retains; verify and latest then agree", async () => {
     const r = capture();
     const jobs = await runResync({ config: configFile }, r.out);
-    expect(jobs[0]).toMatchObject({ job: JOB, newestSource: 3, newestPublished: 3, publishedNow: ["chk-3"], upToDate: true });
-    expect(r.text()).toContain(`${JOB}: source chk-3, target chk-3, up to date published chk-3`);
+    expect(jobs[0]).toMatchObject({ job: JOB, newestSource: 3, newestPublished: 3, publishedNow: ["chk-3", "chk-2"], upToDate: true });
+    expect(r.text()).toContain(`${JOB}: source chk-3, target chk-3, up to date published chk-3, chk-2`);
 
     const v = capture();
     const verdicts = await runVerify({ config: configFile }, v.out);
-    expect(verdicts.map((x) => [x.unit, x.state])).toEqual([["chk-3", "restorable"]]);
+    expect(verdicts.map((x) => [x.unit, x.state])).toEqual([
+      ["chk-3", "restorable"],
+      ["chk-2", "restorable"],
+    ]);
     expect(v.text()).toMatch(/^restorable {2}7+\/chk-3 {2}\(\d+ files, \d+ bytes\)$/m);
 
     const p = capture();

@@ -1,7 +1,8 @@
 // `ckpt-replicator resync --config FILE [--job ID] [--dry-run] [--json]`: one
 // full reconcile with the daemon's engine, waiting until every job's sync is
-// done. Exit 0 when every complete source checkpoint it saw is published (the
-// newest one of each job; older ones are skipped by design), 1 otherwise.
+// done. It publishes every complete source checkpoint the target keeps (the
+// newest retain.max), not only the newest one as the daemon does. Exit 0 when
+// every complete checkpoint it saw is published (or was subsumed meanwhile).
 
 import type { CommandModule } from "yargs";
 import type { Writable } from "node:stream";
@@ -42,7 +43,7 @@ export async function runResync(args: ResyncArgs, out: Writable & { isTTY?: bool
   try {
     await engine.start();
     progress.start();
-    report = await engine.cycle({ wait: true, ...(args.dryRun ? { dryRun: true } : {}), ...(args.job !== undefined ? { job: args.job } : {}) });
+    report = await engine.cycle({ wait: true, complete: true, ...(args.dryRun ? { dryRun: true } : {}), ...(args.job !== undefined ? { job: args.job } : {}) });
   } finally {
     progress.stop();
     await engine.stop();
@@ -83,7 +84,7 @@ function formatSummary(jobs: ResyncJobSummary[], dryRun: boolean): string {
 
 export const resyncCommand: CommandModule<object, { config: string; job?: string; "dry-run": boolean; json: boolean }> = {
   command: "resync",
-  describe: "Run one full reconcile and wait for it; exit 0 when every job's newest complete checkpoint is published",
+  describe: "Run one full reconcile and wait for it; exit 0 when every complete source checkpoint it saw is published",
   builder: (y) =>
     y.options({
       ...configOption,
