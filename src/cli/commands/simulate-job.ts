@@ -154,29 +154,27 @@ export const simulateJobCommand: CommandModule<object, SimulateJobCliArgv> = {
       .option("task-owned", { type: "boolean", describe: "File merging: exclusive keyed files as segments under taskowned/" })
       .option("inline", { type: "boolean", describe: "Keep state under 1 KiB inline in _metadata (default true; --no-inline)" }),
   handler: async (argv) => {
-    {
-      const args: SimulateJobArgs = {
-        root: argv.root,
-        namenode: argv.namenode,
-        local: argv.local,
-        clusterName: argv["cluster-name"],
-        jobId: argv["job-id"],
-        interval: argv.interval,
-        retained: argv.retained,
-        count: argv.count,
-        seed: argv.seed,
-        formatVersion: argv["format-version"],
-        paths: argv.paths,
-        operators: argv.operators,
-        parallelism: argv.parallelism,
-        stateSize: argv["state-size"],
-        user: argv.user,
-        fsUri: argv["fs-uri"],
-        channelState: argv["channel-state"],
-        taskOwned: argv["task-owned"],
-        inline: argv.inline,
-      };
-      await withTermination((signal) => runSimulateJob(args, { signal }));
-    }
+    const args: SimulateJobArgs = {
+      root: argv.root,
+      namenode: argv.namenode,
+      local: argv.local,
+      clusterName: argv["cluster-name"],
+      jobId: argv["job-id"],
+      interval: argv.interval,
+      retained: argv.retained,
+      count: argv.count,
+      seed: argv.seed,
+      formatVersion: argv["format-version"],
+      paths: argv.paths,
+      operators: argv.operators,
+      parallelism: argv.parallelism,
+      stateSize: argv["state-size"],
+      user: argv.user,
+      fsUri: argv["fs-uri"],
+      channelState: argv["channel-state"],
+      taskOwned: argv["task-owned"],
+      inline: argv.inline,
+    };
+    await withTermination((signal) => runSimulateJob(args, { signal }));
   },
 };
