@@ -123,7 +123,10 @@ export class JobReplicator {
       for (const candidate of todo) {
         if (candidate.unit.kind === "checkpoint" && checkpointDone && !o.complete) continue; // older ones are skipped
         const result = await this.replicateUnit(candidate, view, o);
-        if (result === "dry-run") break;
+        if (typeof result === "object") {
+          outcome.wouldCopy = result; // dry run: what the newest publishable checkpoint would copy
+          break;
+        }
         if (result === "subsumed") subsumedNow.add(candidate.unit.name);
         if (result === "published") {
           outcome.publishedNow.push(candidate.unit.name);
@@ -132,7 +135,6 @@ export class JobReplicator {
           if (candidate.unit.kind === "checkpoint") checkpointDone = true;
         }
       }
-      if (o.dryRun && todo.length > 0) outcome.wouldCopy = await this.dryRunSummary(todo[0] as Candidate, view);
       this.updateNewest(candidates, published);
       const missing = (c: Candidate) => !outcome.publishedNow.includes(c.unit.name) && !subsumedNow.has(c.unit.name);
       outcome.upToDate = o.complete
@@ -290,13 +292,11 @@ export class JobReplicator {
     });
   }
 
-  private async dryRunSummary(c: Candidate, view: JobView) {
-    const plan = await this.plan(c, view);
-    const missing = plan.files.filter((f) => !f.present);
-    return { unit: c.unit.name, files: missing.length, bytes: missing.reduce((n, f) => n + (f.sourceEntry?.length ?? 0), 0) };
-  }
-
-  private async replicateUnit(c: Candidate, view: JobView, o: SyncOptions): Promise<"published" | "skipped" | "subsumed" | "dry-run"> {
+  private async replicateUnit(
+    c: Candidate,
+    view: JobView,
+    o: SyncOptions,
+  ): Promise<"published" | "skipped" | "subsumed" | NonNullable<SyncOutcome["wouldCopy"]>> {
     const unit = c.unit;
     const plan = await this.plan(c, view, o.signal);
     if (plan.unpublishable.length > 0) {
@@ -310,7 +310,10 @@ export class JobReplicator {
     if (plan.vanished.length > 0) {
       return this.abandon(unit, plan.vanished[0] as string);
     }
-    if (o.dryRun) return "dry-run";
+    if (o.dryRun) {
+      const missing = plan.files.filter((f) => !f.present);
+      return { unit: unit.name, files: missing.length, bytes: missing.reduce((n, f) => n + (f.sourceEntry?.length ?? 0), 0) };
+    }
     if (this.deps.config.copy.checksum) {
       await confirmPresentByChecksum(plan.files, this.deps.source, this.deps.target, this.checksumConfirmed, o.signal);
     }
