@@ -28,6 +28,12 @@ export interface DaemonOptions {
   /** Watch the config file for changes (off in tests that pass a Config directly). */
   watchConfig?: boolean;
   stopDeadlineMs?: number;
+  /**
+   * Turn an error nothing else caught (an 'error' event without a listener, a rejection nobody awaited)
+   * into a logged, orderly stop instead of a silent crash: copies aborted, temporaries removed, lease
+   * released; the engine's stop signal then carries the error (the run command exits 70 with it).
+   */
+  crashGuard?: boolean;
 }
 
 export class Daemon {
@@ -41,6 +47,8 @@ export class Daemon {
   private server: { url: string; close(): Promise<void> } | null = null;
   private readonly metrics = createMetrics();
   private cycles = 0;
+  private removeCrashGuard: (() => void) | null = null;
+  private stopped: Promise<void> | null = null;
 
   constructor(private readonly o: DaemonOptions) {
     this.config = o.config;
@@ -68,6 +76,7 @@ export class Daemon {
 
   /** Takes the lease (throws LeaseHeldError if another daemon has it), starts serving and cycling. */
   async start(signal?: AbortSignal): Promise<void> {
+    if (this.o.crashGuard) this.installCrashGuard();
     await this.engine.start(signal);
     if (this.config.metrics !== false) {
       this.server = await startStatusServer({
@@ -162,9 +171,27 @@ export class Daemon {
     this.watchers.push(w);
   }
 
+  private installCrashGuard(): void {
+    const onCrash = (err: unknown) => {
+      this.logger.fatal({ err: errorMessage(err), stack: err instanceof Error ? err.stack : undefined }, "unexpected error: stopping safely");
+      this.engine.abort(err instanceof Error ? err : new Error(String(err)));
+    };
+    process.on("uncaughtException", onCrash);
+    process.on("unhandledRejection", onCrash);
+    this.removeCrashGuard = () => {
+      process.off("uncaughtException", onCrash);
+      process.off("unhandledRejection", onCrash);
+    };
+  }
+
   /** Stops cycling, aborts copies (temporaries are removed), releases the lease, closes the server. */
-  async stop(reason = "stop requested"): Promise<void> {
-    if (this.stopping) return this.loopDone;
+  stop(reason = "stop requested"): Promise<void> {
+    // Every caller waits for the same, whole stop (lease released, server closed).
+    this.stopped ??= this.stopOnce(reason);
+    return this.stopped;
+  }
+
+  private async stopOnce(reason: string): Promise<void> {
     this.stopping = true;
     this.logger.info({ reason }, "replicator stopping");
     this.wake?.();
@@ -172,6 +199,7 @@ export class Daemon {
     await this.engine.stop(this.o.stopDeadlineMs ?? STOP_DEADLINE_MS);
     await this.loopDone;
     await this.server?.close();
+    this.removeCrashGuard?.();
     this.logger.info("replicator stopped");
   }
 }

@@ -7,6 +7,7 @@
 import { setMaxListeners } from "node:events";
 import PQueue from "p-queue";
 import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CkptError, errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
@@ -168,15 +169,26 @@ export class Copier {
         copied += n;
         this.o.onBytes?.(n);
       });
-      input.on("error", (err) => throttled.destroy(err));
-      input.pipe(throttled);
+      // pipeline() owns both streams' errors: a read that breaks before the target has started consuming
+      // (its NameNode step is slow) destroys both with the read's error instead of an unhandled 'error'.
+      let readError: unknown;
+      const piped = pipeline(input, throttled).catch((err: unknown) => {
+        readError = err;
+      });
       wroteTemp = true;
       try {
         await target.write(tmp, throttled, { overwrite: false, ...(task.blockSize ? { blockSize: task.blockSize } : {}), ...(signal ? { signal } : {}) });
+        await piped;
+        if (readError !== undefined) throw readError;
       } catch (err) {
         input.destroy();
+        throttled.destroy();
+        await piped;
         if (isMissing(err)) this.knownDirs.delete(parentOf(task.target)); // the directory went away: recreate it on the retry
-        throw await this.explainReadFailure(task, err);
+        // The read's own failure explains a failed write; a premature close is only the echo of the write
+        // failing (or being aborted) first.
+        const readFailed = readError !== undefined && (readError as { code?: unknown }).code !== "ERR_STREAM_PREMATURE_CLOSE";
+        throw await this.explainReadFailure(task, readFailed && !signal?.aborted ? readError : err);
       }
       const written = await target.stat(tmp, signal ? { signal } : {});
       if (written === null || written.length !== task.length) {

@@ -171,6 +171,11 @@ export class Engine {
     return this.config;
   }
 
+  /** Stops all work at once with `reason` on the stop signal (the owner then calls stop()). */
+  abort(reason: Error): void {
+    if (!this.stopController.signal.aborted) this.stopController.abort(reason);
+  }
+
   get stopSignal(): AbortSignal {
     return this.stopController.signal;
   }

@@ -139,6 +139,15 @@ export function sendRequest(spec: HttpRequestSpec): Promise<HttpResponse> {
     if (body === undefined) {
       req.end();
     } else if (isStream(body)) {
+      if (body.errored || body.destroyed) {
+        // The body failed (or was destroyed) before this request could consume it: its error has been
+        // emitted already and would never reach the listener below.
+        settled = true;
+        const reason = body.errored ?? new TransportError("network", "the request body stream was destroyed before it was sent");
+        req.destroy();
+        reject(reason);
+        return;
+      }
       const onSourceError = (err: Error): void => {
         sourceError = err;
         req.destroy(err);

@@ -185,3 +185,27 @@ describe("daemon on local storage", () => {
     expect(await storage.list(`${tmp}/dr/${sim.jobId}`)).toBeNull(); // nothing is replicated any more
   });
 });
+
+describe("crash guard (issue 7, bug 2)", () => {
+  it("turns an error nobody caught into a logged, orderly stop: the lease is released and the stop signal carries the error", async () => {
+    const config = await loadConfigFile(configPath, {});
+    const daemon = new Daemon({ config, logger: silentLogger, stopDeadlineMs: 3000, crashGuard: true });
+    daemons.push(daemon);
+    const others = process.listeners("uncaughtException");
+    await daemon.start();
+    const leasePath = `${tmp}/dr/.ckpt-replicator/lease`;
+    expect(await storage.stat(leasePath)).not.toBeNull();
+    // Hand the event to the daemon's guard alone (the test runner's own handler would fail the test).
+    for (const l of others) process.off("uncaughtException", l);
+    try {
+      for (const l of process.listeners("uncaughtException")) l(new Error("boom from a stream nobody listened to"), "uncaughtException");
+    } finally {
+      for (const l of others) process.on("uncaughtException", l);
+    }
+    expect(daemon.engine.stopSignal.aborted).toBe(true);
+    expect((daemon.engine.stopSignal.reason as Error).message).toContain("boom");
+    await daemon.stop();
+    expect(await storage.stat(leasePath)).toBeNull();
+    expect(process.listeners("uncaughtException").length).toBe(others.length);
+  });
+});

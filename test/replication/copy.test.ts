@@ -184,6 +184,25 @@ describe("Copier: faults", () => {
     expect(await targetNames(targetDir)).toEqual([task.target.slice(targetDir.length + 1)]);
   });
 
+  it("survives a source body cut while the target NameNode is slow to answer CREATE (issue 7, bug 2: no unhandled stream error)", async () => {
+    const { task, bytes, targetDir } = await sourceFile(127_443);
+    sandbox.faults.add({ cluster: "hdfs2", role: "namenode", op: "CREATE", pathPrefix: targetDir, action: { kind: "latency", ms: 1500 }, times: 2 });
+    sandbox.faults.add({ cluster: "hdfs1", role: "datanode", op: "OPEN", pathPrefix: task.source, action: { kind: "cut-body", afterBytes: 20_000 }, times: 2 });
+    const uncaught: unknown[] = [];
+    const onUncaught = (err: unknown) => uncaught.push(err);
+    process.on("uncaughtException", onUncaught);
+    try {
+      await copier().copy(task);
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      process.off("uncaughtException", onUncaught);
+    }
+    expect(uncaught).toEqual([]);
+    expect(sandbox.faults.list()).toEqual([]); // both cuts and both delays happened
+    expect(Buffer.compare(await readSmallFile(target, task.target, 1 << 20), bytes)).toBe(0);
+    expect(await targetNames(targetDir)).toEqual([task.target.slice(targetDir.length + 1)]);
+  });
+
   it("reports a source file deleted during the read as vanished, leaving nothing on the target", async () => {
     const { task, targetDir } = await sourceFile(600_000);
     sandbox.faults.add({ cluster: "hdfs1", role: "datanode", op: "OPEN", pathPrefix: task.source, action: { kind: "delete-during-read", afterBytes: 200_000 } });

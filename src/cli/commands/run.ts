@@ -8,7 +8,7 @@ import { aborted, configOption, loadCommandConfig, withTermination } from "../co
 /** Runs the daemon until `stop` aborts (SIGINT/SIGTERM from the CLI) or the target lease is lost. */
 export async function runDaemonCommand(args: { config: string }, stop: AbortSignal): Promise<void> {
   const { config, logger } = await loadCommandConfig(args.config);
-  const daemon = new Daemon({ config, logger, watchConfig: true });
+  const daemon = new Daemon({ config, logger, watchConfig: true, crashGuard: true });
   await daemon.start(stop);
   const onHup = () => void daemon.reload();
   process.on("SIGHUP", onHup);
