@@ -2,6 +2,7 @@
 // checks -> the normalized Config (secrets resolved, rewrite map derived).
 // Every failure is a ConfigError naming the file, the key and the problem.
 
+import { lookup } from "node:dns/promises";
 import { readFile } from "node:fs/promises";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
@@ -96,6 +97,7 @@ async function normalize(parsed: ParsedConfig, file: string, env: NodeJS.Process
   const paths = parsed.paths.map((p) => ({ source: stripFileScheme(p.source), target: stripFileScheme(p.target) }));
   checkRootsDisjoint("paths[].source", paths.map((p) => p.source), problems);
   checkRootsDisjoint("paths[].target", paths.map((p) => p.target), problems);
+  await checkTargetApartFromSource(source, target, paths, parsed.lease.path, problems);
   let rewrite: PrefixRewrite[] = [];
   if (parsed.rewrite !== undefined) {
     rewrite = parsed.rewrite;
@@ -177,6 +179,74 @@ function checkRootsDisjoint(key: string, roots: string[], problems: string[]): v
       if (i !== j && (a === b || b.startsWith(a === "/" ? "/" : `${a}/`)) && i < j) {
         problems.push(`${key}: roots ${a} and ${b} overlap; list each tree once`);
       }
+    }
+  }
+}
+
+/**
+ * True when the two sides are one filesystem: both local, or a NameNode in common (host names resolved,
+ * so two spellings of one host match). Equal URIs alone prove nothing: a DR setup may give both clusters
+ * the same logical nameservice, each side's client config mapping it to its own NameNodes.
+ */
+export async function sameCluster(a: ClusterSide, b: ClusterSide): Promise<boolean> {
+  if (a.kind !== b.kind) return false;
+  if (a.kind === "local") return true;
+  const [an, bn] = await Promise.all([nameNodeAddresses(a.namenodes), nameNodeAddresses(b.namenodes)]);
+  return [...bn].some((n) => an.has(n));
+}
+
+async function nameNodeAddresses(urls: string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  await Promise.all(
+    urls.map(async (url) => {
+      let u: URL;
+      try {
+        u = new URL(url);
+      } catch {
+        out.add(url.toLowerCase());
+        return;
+      }
+      const port = u.port || (u.protocol === "https:" ? "443" : "80");
+      const host = u.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+      out.add(`${host}:${port}`);
+      try {
+        const addresses = await withTimeout(lookup(host, { all: true }), 2000);
+        for (const a of addresses) out.add(`${a.address === "::1" ? "127.0.0.1" : a.address}:${port}`);
+      } catch {
+        // unresolvable now: compared by name only
+      }
+    }),
+  );
+  return out;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error("timeout")), ms).unref())]);
+}
+
+function nested(a: string, b: string): boolean {
+  const under = (x: string, y: string) => x === y || y === "/" || x.startsWith(`${y}/`);
+  return under(a, b) || under(b, a);
+}
+
+/**
+ * The replicator writes and deletes under its target roots: on the source's own cluster a target root
+ * equal to, inside, or containing a source root would delete Flink's checkpoints. Refused outright.
+ */
+async function checkTargetApartFromSource(source: ClusterSide, target: ClusterSide, paths: RootPair[], leasePath: string | undefined, problems: string[]): Promise<void> {
+  if (!(await sameCluster(source, target))) return;
+  paths.forEach((pair, i) => {
+    for (const s of paths) {
+      if (nested(pair.target, s.source)) {
+        problems.push(
+          `paths[${i}].target: ${pair.target} ${pair.target === s.source ? "is" : "overlaps"} the source root ${s.source} on the same cluster; the replicator deletes under its target roots, so it must be a separate tree`,
+        );
+      }
+    }
+  });
+  if (leasePath !== undefined) {
+    for (const s of paths) {
+      if (nested(leasePath, s.source)) problems.push(`lease.path: ${leasePath} is under the source root ${s.source} on the same cluster; the source is never written`);
     }
   }
 }

@@ -86,6 +86,41 @@ describe("config loading", () => {
     await expect(loadConfigFile("/nonexistent/ckpt.yaml")).rejects.toThrow(/\/nonexistent\/ckpt.yaml: cannot read the file \(ENOENT\)/);
   });
 
+  describe("a target that is the source (issue 7, bug 3: it would delete Flink's checkpoints)", () => {
+    const sameNameNodes = (paths: string, extra = "") => `
+source: {namenodes: ["http://127.0.0.1:9870", "http://127.0.0.1:9871"], uri: "hdfs://ns1"}
+target: {namenodes: ["http://localhost:9871"], uri: "hdfs://ns1-dr"${extra}}
+paths: ${paths}
+`;
+    it.each([
+      ["equal to a source root", "[{source: /flink/checkpoints, target: /flink/checkpoints}]", "paths[0].target: /flink/checkpoints is the source root /flink/checkpoints on the same cluster"],
+      ["inside a source root", "[{source: /flink/checkpoints, target: /flink/checkpoints/dr}]", "paths[0].target: /flink/checkpoints/dr overlaps the source root /flink/checkpoints"],
+      ["containing a source root", "[{source: /flink/checkpoints, target: /flink}]", "paths[0].target: /flink overlaps the source root /flink/checkpoints"],
+      ["inside another pair's source root", "[{source: /a, target: /dr/a}, {source: /dr, target: /x}]", "paths[0].target: /dr/a overlaps the source root /dr"],
+    ])("refuses a target root %s on the same cluster (a NameNode in common, any host spelling)", async (_name, paths, expected) => {
+      expect(await problemsOf(sameNameNodes(paths))).toContain(expected);
+    });
+
+    it("refuses a lease path under a source root on the same cluster", async () => {
+      const text = sameNameNodes("[{source: /flink/checkpoints, target: /dr}]") + "lease: {path: /flink/checkpoints/.lease}\n";
+      expect(await problemsOf(text)).toContain("lease.path: /flink/checkpoints/.lease is under the source root /flink/checkpoints");
+    });
+
+    it("refuses overlapping local roots", async () => {
+      expect(await problemsOf("source: {}\ntarget: {}\npaths: [{source: 'file:///tmp/cp', target: 'file:///tmp/cp/dr'}]\n")).toContain("overlaps the source root /tmp/cp");
+    });
+
+    it("accepts the same paths on another cluster, even under the same logical nameservice URI", async () => {
+      const cfg = await parseConfigText(minimal.replace("hdfs://ns2", "hdfs://ns1").replace("/dr/cp", "/flink/cp"), "t.yaml", {});
+      expect(cfg.paths).toEqual([{ source: "/flink/cp", target: "/flink/cp" }]);
+    });
+
+    it("accepts a separate tree on the same cluster (LocalHDFS backup)", async () => {
+      const cfg = await parseConfigText(sameNameNodes("[{source: /flink/checkpoints, target: /backup/flink}]"), "t.yaml", {});
+      expect(cfg.paths[0]?.target).toBe("/backup/flink");
+    });
+  });
+
   it("accepts local file:/// roots on both sides", async () => {
     const cfg = await parseConfigText("source: {}\ntarget: {}\npaths: [{source: 'file:///tmp/a', target: 'file:///tmp/b'}]\n", "t.yaml", {});
     expect(cfg.source.kind).toBe("local");
