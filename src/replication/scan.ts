@@ -1,8 +1,11 @@
 // Scanning a checkpoint tree (source or target): <root>/<job>/chk-<n>/_metadata,
-// <root>/<job>/shared|taskowned/**, savepoint-*/ directories. Listings are cached
-// by directory modification time, so an unchanged tree costs one listing per
-// root plus one per changed (or recently changed) directory; every Nth scan
-// lists everything.
+// <root>/<job>/shared|taskowned/**, savepoint-*/ directories. A directory's
+// listing is reused only when the modification time that vouches for it was read
+// from a fresh listing of its parent (a reused listing's own children carry old
+// times and vouch for nothing): roots and job directories are listed on every
+// scan, checkpoint and shared directories when they changed. An unchanged tree
+// costs one listing per root and per job; every Nth scan lists everything.
+// scanJob() lists one job without the cache, for decisions that delete.
 
 import PQueue from "p-queue";
 import { errorMessage } from "../util/errors.js";
@@ -34,6 +37,8 @@ export interface TreeJob {
   /** False when some listing of this job failed: its view is incomplete, never delete on its basis. */
   complete: boolean;
   problems: string[];
+  /** For a job from scanJob(): its own directory listings (path -> entries by name). */
+  listings?: Map<string, Map<string, Entry>>;
 }
 
 export interface TreeRoot {
@@ -41,8 +46,12 @@ export interface TreeRoot {
   /** False when the root is missing, unreachable or suspiciously empty: never delete on its basis. */
   healthy: boolean;
   problem?: string;
+  /** Why it is unhealthy, for decisions (the problem text is for people). */
+  reason?: RootProblem;
   jobCount: number;
 }
+
+export type RootProblem = "missing" | "unreachable" | "emptied" | "distrusted";
 
 export interface TreeSnapshot {
   takenAt: number;
@@ -96,25 +105,7 @@ export class TreeScanner {
     const queue = new PQueue({ concurrency: this.o.listConcurrency });
     const snapshot: TreeSnapshot = { takenAt: Date.now(), roots: [], jobs: new Map(), listings: new Map(), requests: 0 };
     const seen = new Set<string>();
-
-    const list = async (path: string, mtime: number | undefined): Promise<Entry[] | null> => {
-      seen.add(path);
-      const cached = this.cache.get(path);
-      let entries: Entry[] | null;
-      if (!full && cached && mtime !== undefined && cached.mtime === mtime) {
-        entries = cached.entries;
-      } else {
-        snapshot.requests++;
-        const listedAt = Date.now();
-        entries = await queue.add(() => this.o.storage.list(path));
-        // A change made in the same clock tick as the listing leaves the mtime as it was: only a listing
-        // taken well after the directory last changed may be reused.
-        if (mtime !== undefined && listedAt - mtime > LISTING_SETTLE_MS) this.cache.set(path, { mtime, entries });
-        else this.cache.delete(path);
-      }
-      if (entries) snapshot.listings.set(path, new Map(entries.map((e) => [e.name, e])));
-      return entries;
-    };
+    const list = this.lister(queue, snapshot, { useCache: !full, seen });
 
     await Promise.all(
       this.o.roots.map(async (root) => {
@@ -122,31 +113,31 @@ export class TreeScanner {
         snapshot.roots.push(result);
         let children: Entry[] | null;
         try {
-          snapshot.requests++;
-          children = await queue.add(() => this.o.storage.list(root));
+          children = (await list(root, null)).entries;
         } catch (err) {
           result.healthy = false;
           result.problem = `cannot list ${root}: ${errorMessage(err)}`;
+          result.reason = "unreachable";
           return;
         }
         if (children === null) {
           result.healthy = false;
           result.problem = `${root} does not exist`;
+          result.reason = "missing";
           return;
         }
-        snapshot.listings.set(root, new Map(children.map((e) => [e.name, e])));
         const rootSavepoints: TreeJob = newJob("", root, root);
         const jobs: Promise<void>[] = [];
         for (const child of children) {
           if (child.type !== "dir" || isHiddenName(child.name)) continue;
           const unit = classifyUnitDir(child.name);
           if (unit?.kind === "savepoint") {
-            jobs.push(this.addUnit(rootSavepoints, child, list));
+            jobs.push(this.addUnit(rootSavepoints, child, true, list));
           } else if (unit === null) {
             result.jobCount++;
             const job = newJob(child.name, root, joinPath(root, child.name));
             snapshot.jobs.set(job.dir, job);
-            jobs.push(this.walkJob(job, child.mtime, list));
+            jobs.push(this.walkJob(job, list));
           }
         }
         await Promise.all(jobs);
@@ -155,6 +146,7 @@ export class TreeScanner {
         if (result.jobCount === 0 && rootSavepoints.units.length === 0 && before > 0) {
           result.healthy = false;
           result.problem = `${root} is empty but held ${before} job(s) in the previous scan`;
+          result.reason = "emptied";
         }
         this.jobsSeen.set(root, result.jobCount + rootSavepoints.units.length);
       }),
@@ -163,10 +155,62 @@ export class TreeScanner {
     return snapshot;
   }
 
-  private async walkJob(job: TreeJob, mtime: number, list: (p: string, m: number | undefined) => Promise<Entry[] | null>): Promise<void> {
+  /**
+   * One job directory listed afresh, every level, without reading the cache: the view that deletions and
+   * re-verification are planned from. Listing failures make the job incomplete (never delete on its basis).
+   */
+  async scanJob(root: string, key: string): Promise<TreeJob> {
+    const queue = new PQueue({ concurrency: this.o.listConcurrency });
+    const snapshot: TreeSnapshot = { takenAt: Date.now(), roots: [], jobs: new Map(), listings: new Map(), requests: 0 };
+    const list = this.lister(queue, snapshot, { useCache: false });
+    const job = newJob(key, root, key === "" ? root : joinPath(root, key));
+    if (key === "") {
+      // Savepoints directly under the root.
+      let children: Entry[] | null;
+      try {
+        children = (await list(root, null)).entries;
+      } catch (err) {
+        job.complete = false;
+        job.problems.push(`cannot list ${root}: ${errorMessage(err)}`);
+        return job;
+      }
+      await Promise.all((children ?? []).filter((c) => c.type === "dir" && classifyUnitDir(c.name)?.kind === "savepoint").map((c) => this.addUnit(job, c, true, list)));
+    } else {
+      await this.walkJob(job, list);
+    }
+    job.listings = snapshot.listings;
+    return job;
+  }
+
+  /**
+   * The listing function of one scan. `vouch` is the directory's modification time as read from its
+   * parent's listing, with whether that listing was fresh; only a fresh one lets the cache answer.
+   */
+  private lister(queue: PQueue, snapshot: TreeSnapshot, o: { useCache: boolean; seen?: Set<string> }): ListFn {
+    return async (path, vouch) => {
+      o.seen?.add(path);
+      const cached = this.cache.get(path);
+      if (o.useCache && vouch !== null && vouch.fresh && cached && cached.mtime === vouch.mtime) {
+        if (cached.entries) snapshot.listings.set(path, new Map(cached.entries.map((e) => [e.name, e])));
+        return { entries: cached.entries, fresh: false };
+      }
+      snapshot.requests++;
+      const listedAt = Date.now();
+      const entries = await queue.add(() => this.o.storage.list(path));
+      // A change made in the same clock tick as the listing leaves the mtime as it was: only a listing
+      // taken well after the directory last changed may be reused.
+      if (vouch !== null && vouch.fresh && listedAt - vouch.mtime > LISTING_SETTLE_MS) this.cache.set(path, { mtime: vouch.mtime, entries });
+      else this.cache.delete(path);
+      if (entries) snapshot.listings.set(path, new Map(entries.map((e) => [e.name, e])));
+      return { entries, fresh: true };
+    };
+  }
+
+  private async walkJob(job: TreeJob, list: ListFn): Promise<void> {
     let children: Entry[] | null;
     try {
-      children = await list(job.dir, mtime);
+      // Job directories are always listed afresh: their entries' times vouch for the levels below.
+      children = (await list(job.dir, null)).entries;
     } catch (err) {
       job.complete = false;
       job.problems.push(`cannot list ${job.dir}: ${errorMessage(err)}`);
@@ -180,20 +224,20 @@ export class TreeScanner {
     await Promise.all(
       children.map(async (child) => {
         if (child.type !== "dir") return;
-        if (isSharedStateDir(child.name)) return this.walkShared(job, joinPath(job.dir, child.name), child.mtime, 0, list);
-        if (classifyUnitDir(child.name) !== null) return this.addUnit(job, child, list);
+        if (isSharedStateDir(child.name)) return this.walkShared(job, joinPath(job.dir, child.name), { mtime: child.mtime, fresh: true }, 0, list);
+        if (classifyUnitDir(child.name) !== null) return this.addUnit(job, child, true, list);
         return undefined;
       }),
     );
   }
 
-  private async addUnit(job: TreeJob, dirEntry: Entry, list: (p: string, m: number | undefined) => Promise<Entry[] | null>): Promise<void> {
+  private async addUnit(job: TreeJob, dirEntry: Entry, entryFresh: boolean, list: ListFn): Promise<void> {
     const name = classifyUnitDir(dirEntry.name);
     if (name === null) return;
     const dir = joinPath(job.dir, dirEntry.name);
     let entries: Entry[] | null;
     try {
-      entries = await list(dir, dirEntry.mtime);
+      entries = (await list(dir, { mtime: dirEntry.mtime, fresh: entryFresh })).entries;
     } catch (err) {
       job.complete = false;
       job.problems.push(`cannot list ${dir}: ${errorMessage(err)}`);
@@ -212,38 +256,46 @@ export class TreeScanner {
     job.units.push({ jobKey: job.key, root: job.root, kind: name.kind, name: name.name, checkpointId: name.checkpointId, dir, metadata, entries });
   }
 
-  private async walkShared(
-    job: TreeJob,
-    dir: string,
-    mtime: number,
-    depth: number,
-    list: (p: string, m: number | undefined) => Promise<Entry[] | null>,
-  ): Promise<void> {
-    let entries: Entry[] | null;
+  private async walkShared(job: TreeJob, dir: string, vouch: Vouch, depth: number, list: ListFn): Promise<void> {
+    let listed: { entries: Entry[] | null; fresh: boolean };
     try {
-      entries = await list(dir, mtime);
+      listed = await list(dir, vouch);
     } catch (err) {
       job.complete = false;
       job.problems.push(`cannot list ${dir}: ${errorMessage(err)}`);
       return;
     }
-    if (entries === null) return;
+    if (listed.entries === null) return;
     const subdirs: Promise<void>[] = [];
-    for (const e of entries) {
+    for (const e of listed.entries) {
       const path = joinPath(dir, e.name);
       if (e.type === "file") job.sharedFiles.set(path, e);
-      else if (depth < (this.o.maxSharedDepth ?? 4)) subdirs.push(this.walkShared(job, path, e.mtime, depth + 1, list));
+      else if (depth < (this.o.maxSharedDepth ?? 4)) subdirs.push(this.walkShared(job, path, { mtime: e.mtime, fresh: listed.fresh }, depth + 1, list));
     }
     await Promise.all(subdirs);
   }
 }
 
+interface Vouch {
+  mtime: number;
+  /** Read from a listing taken by this scan (not from the cache). */
+  fresh: boolean;
+}
+
+type ListFn = (path: string, vouch: Vouch | null) => Promise<{ entries: Entry[] | null; fresh: boolean }>;
+
 function newJob(key: string, root: string, dir: string): TreeJob {
   return { key, root, dir, units: [], sharedFiles: new Map(), complete: true, problems: [] };
 }
 
-/** Newest first: checkpoints by id, savepoints by _metadata time. */
+/**
+ * Newest first by completion: a unit's _metadata time is when it completed (on the target, the publish
+ * step gives the copy the source's time), so a job that restarted in the same directory with its ids
+ * counting from 1 again orders after its previous run. Equal times fall back to the checkpoint id.
+ */
 export function newestFirst(a: TreeUnit, b: TreeUnit): number {
+  const byTime = (b.metadata?.mtime ?? 0) - (a.metadata?.mtime ?? 0);
+  if (byTime !== 0) return byTime;
   if (a.kind === "checkpoint" && b.kind === "checkpoint") return b.checkpointId - a.checkpointId;
-  return (b.metadata?.mtime ?? 0) - (a.metadata?.mtime ?? 0);
+  return 0;
 }

@@ -2,11 +2,11 @@
 // savepoints), what a repeated scan costs, how it sees a _metadata written in
 // place, and when it declares a root unhealthy or a job incomplete.
 
-import { appendFile, mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, readdir, rename, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { TreeScanner, type ScannerOptions } from "../../src/replication/scan.js";
+import { LISTING_SETTLE_MS, TreeScanner, type ScannerOptions } from "../../src/replication/scan.js";
 import { LocalStorage } from "../../src/storage/local.js";
 import type { Storage } from "../../src/storage/types.js";
 import { recordingStorage } from "../helpers/replication.js";
@@ -82,7 +82,7 @@ describe("TreeScanner: what it finds", () => {
 });
 
 describe("TreeScanner: cost of repeated scans", () => {
-  it("an unchanged tree costs one listing per root on the next scan", async () => {
+  it("an unchanged tree costs one listing per root, per job and per directory below a shared directory", async () => {
     await settle(root);
     const { storage, calls } = recordingStorage(new LocalStorage("src"));
     const s = scanner(storage);
@@ -91,8 +91,10 @@ describe("TreeScanner: cost of repeated scans", () => {
     expect(firstLists).toBe(1 + 1 + 2 + 3); // root, job, two checkpoints, shared + nested + taskowned
     expect(first.requests).toBe(firstLists);
     const second = await s.scan();
-    expect(calls.get("list")! - firstLists).toBe(1);
-    expect(second.requests).toBe(1);
+    // Root and job-a (their entries' times vouch for the checkpoint and shared directories), and shared/nested:
+    // its time comes from the cached listing of shared/, which vouches for nothing.
+    expect(calls.get("list")! - firstLists).toBe(3);
+    expect(second.requests).toBe(3);
     // ...and the cached view is the same view.
     expect(second.jobs.get(join(root, "job-a"))!.units.length).toBe(2);
     expect(second.jobs.get(join(root, "job-a"))!.sharedFiles.size).toBe(3);
@@ -107,8 +109,44 @@ describe("TreeScanner: cost of repeated scans", () => {
     await writeFile(join(root, "job-a", "chk-3", "_metadata"), Buffer.alloc(9));
     const before = calls.get("list")!;
     const snap = await s.scan();
-    expect(calls.get("list")! - before).toBe(3); // root, job-a, chk-3
+    expect(calls.get("list")! - before).toBe(4); // root, job-a, chk-3 (and shared/nested, as on every scan)
     expect(snap.jobs.get(join(root, "job-a"))!.units.map((u) => u.name).sort()).toEqual(["chk-1", "chk-2", "chk-3"]);
+  });
+
+  it("sees a file renamed into a checkpoint directory although the job directory did not change (issue 7, bug 1)", async () => {
+    await settle(root);
+    const jobDir = join(root, "job-a");
+    const { storage } = recordingStorage(new LocalStorage("src"));
+    const s = scanner(storage);
+    const first = await s.scan();
+    const chk2 = first.jobs.get(jobDir)!.units.find((u) => u.name === "chk-2")!;
+    const jobMtime = (await storage.stat(jobDir))!.mtime;
+    // What publishing does: a temporary written in chk-2, renamed to _metadata. chk-2 changes, job-a does not.
+    await new Promise((r) => setTimeout(r, LISTING_SETTLE_MS + 20));
+    await writeFile(join(jobDir, "chk-2", ".new.tmp"), Buffer.alloc(5));
+    await rename(join(jobDir, "chk-2", ".new.tmp"), join(jobDir, "chk-2", "added-later"));
+    expect((await storage.stat(jobDir))!.mtime).toBe(jobMtime);
+    const second = await s.scan();
+    const seen = second.jobs.get(jobDir)!.units.find((u) => u.name === "chk-2")!;
+    expect(seen.entries.map((e) => e.name).sort()).toEqual([...chk2.entries.map((e) => e.name), "added-later"].sort());
+    // A second unchanged scan still sees it, from the cache.
+    const third = await s.scan();
+    expect(third.jobs.get(jobDir)!.units.find((u) => u.name === "chk-2")!.entries.map((e) => e.name)).toContain("added-later");
+  });
+
+  it("scanJob lists one job afresh at every level, whatever the cache holds", async () => {
+    await settle(root);
+    const { storage, calls } = recordingStorage(new LocalStorage("src"));
+    const s = scanner(storage);
+    await s.scan();
+    await s.scan();
+    const before = calls.get("list")!;
+    const job = await s.scanJob(root, "job-a");
+    expect(calls.get("list")! - before).toBe(1 + 2 + 3); // job, two checkpoints, shared + nested + taskowned
+    expect(job.complete).toBe(true);
+    expect(job.units.map((u) => u.name).sort()).toEqual(["chk-1", "chk-2"]);
+    expect(job.sharedFiles.size).toBe(3);
+    expect(job.listings?.get(join(root, "job-a", "chk-1"))?.has("_metadata")).toBe(true);
   });
 
   it("lists everything again every fullRescanEvery scans", async () => {
