@@ -20,7 +20,7 @@ export async function writeAtomically(
   storage: Storage,
   path: string,
   bytes: Uint8Array,
-  o: { signal?: AbortSignal; overwrite?: boolean; ensureParent?: boolean } = {},
+  o: { signal?: AbortSignal; overwrite?: boolean; ensureParent?: boolean; mtime?: number } = {},
 ): Promise<void> {
   const io = o.signal ? { signal: o.signal } : {};
   if (o.ensureParent) await storage.mkdirs(parentOf(path), io);
@@ -32,6 +32,7 @@ export async function writeAtomically(
     if (st === null || st.length !== bytes.length) {
       throw new AtomicWriteError(path, `temporary copy has ${st?.length ?? "no"} bytes instead of ${bytes.length}`);
     }
+    if (o.mtime !== undefined) await storage.setModificationTime(tmp, o.mtime, io); // a rename keeps it
     await renameIntoPlace(storage, tmp, path, bytes.length, { ...io, overwrite: o.overwrite ?? true });
     cleanup = false;
   } finally {

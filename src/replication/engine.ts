@@ -8,7 +8,7 @@ import { setMaxListeners } from "node:events";
 import type { Config } from "../config/load.js";
 import { errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
-import { joinPath, type ReadOnlyStorage, type Storage } from "../storage/types.js";
+import { FencedStorage, joinPath, type ReadOnlyStorage, type Storage } from "../storage/types.js";
 import { BandwidthLimiter, ByteBudget } from "./bandwidth.js";
 import { MetadataCatalog } from "./catalog.js";
 import { Copier } from "./copy.js";
@@ -85,7 +85,9 @@ export class Engine {
   constructor(o: EngineOptions) {
     this.config = o.config;
     this.source = o.source;
-    this.target = o.target;
+    // Every write the engine makes is fenced by the lease (checked before each request, retries included);
+    // only the lease itself writes through the bare storage.
+    this.target = o.useLease === false ? o.target : new FencedStorage(o.target, () => this.lease?.assertHeld());
     this.logger = o.logger;
     this.hooks = o.hooks ?? {};
     const cfg = o.config;
@@ -99,7 +101,7 @@ export class Engine {
       logger: o.logger,
     });
     this.targetCatalog = new MetadataCatalog({
-      storage: o.target,
+      storage: this.target,
       maxBytes: cfg.scan.maxMetadataSize,
       corruptAfterMs: 0,
       dirUri: (dir) => targetLocator.uriOf(dir, cfg.target),
@@ -113,7 +115,7 @@ export class Engine {
       refreshMetadata: (dir, listed) => !this.sourceCatalog.isKnownComplete(dir, listed),
     });
     this.targetScanner = new TreeScanner({
-      storage: o.target,
+      storage: this.target,
       roots: cfg.paths.map((p) => p.target),
       listConcurrency: cfg.scan.listConcurrency,
       fullRescanEvery: cfg.scan.fullRescanEvery,
@@ -122,7 +124,7 @@ export class Engine {
     this.budget = new ByteBudget(cfg.copy.maxBytesInFlight);
     this.copier = new Copier({
       source: o.source,
-      target: o.target,
+      target: this.target,
       limiter: this.limiter,
       budget: this.budget,
       concurrency: cfg.copy.concurrency,
@@ -137,11 +139,12 @@ export class Engine {
     this.deps = {
       config: cfg,
       source: o.source,
-      target: o.target,
+      target: this.target,
       sourceLocator,
       targetLocator,
       sourceCatalog: this.sourceCatalog,
       targetCatalog: this.targetCatalog,
+      targetScanner: this.targetScanner,
       copier: this.copier,
       lease: this.lease,
       logger: o.logger,

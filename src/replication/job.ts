@@ -1,13 +1,17 @@
-// One job's replication: from the latest scans, pick the newest complete source
-// checkpoint not yet on the target (skipping intermediate ones), copy what its
-// closure lacks, publish its _metadata only once every file is verified on the
-// target, then reap. Savepoints are each published. One sync runs at a time per
-// job; errors are contained here and reported in the job's status.
+// One job's replication. Each sync lists the job's target directory afresh and
+// re-verifies every published checkpoint there (a broken one of ours is
+// unpublished, _metadata first, and republished when the source still has it);
+// then it picks what to publish (selection.ts: the newest complete source
+// checkpoint newer than the newest restorable one, lost ones, savepoints), copies
+// what each closure lacks, publishes its _metadata only once every file is
+// verified on the target, and reaps from that fresh view plus its own publishes.
+// One sync runs at a time per job; errors are contained here and reported in the
+// job's status.
 
 import type { Config } from "../config/load.js";
 import { errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
-import { joinPath, type ReadOnlyStorage, type Storage } from "../storage/types.js";
+import { joinPath, parentOf, type Entry, type ReadOnlyStorage, type Storage } from "../storage/types.js";
 import type { MetadataCatalog } from "./catalog.js";
 import { copyCheckpointFiles, type Copier } from "./copy.js";
 import { METADATA_FILE, type UnitKind } from "./layout.js";
@@ -16,9 +20,11 @@ import type { Lease } from "./lease.js";
 import { confirmPresentByChecksum, planUnit, type UnitPlan } from "./plan.js";
 import { publishCheckpoint } from "./publish.js";
 import { executeReap, planReap, type PublishedUnit } from "./reap.js";
-import { readRecord, recordFor, writeRecord, type ReplicationRecord } from "./records.js";
+import { listRecordNames, recordFor, writeRecord, type ReplicationRecord } from "./records.js";
+import { sameCompletion, selectForPublishing, type TargetUnit } from "./selection.js";
+import { assessUnit } from "./verify.js";
 import { isBeingSubsumed } from "./subsumption.js";
-import { newestFirst, type TreeJob, type TreeSnapshot, type TreeUnit } from "./scan.js";
+import { newestFirst, type TreeJob, type TreeScanner, type TreeSnapshot, type TreeUnit } from "./scan.js";
 import { newJobStatus, type EngineHooks, type JobStatus } from "./status.js";
 import { CkptError } from "../util/errors.js";
 
@@ -30,6 +36,8 @@ export interface EngineDeps {
   targetLocator: ClusterLocator;
   sourceCatalog: MetadataCatalog;
   targetCatalog: MetadataCatalog;
+  /** Lists a job's target directory afresh (scanJob) and forgets what the job changed. */
+  targetScanner: TreeScanner;
   copier: Copier;
   lease: Lease | null;
   logger: Logger;
@@ -84,7 +92,6 @@ interface Candidate {
 export class JobReplicator {
   readonly status: JobStatus;
   private readonly reported = new Set<string>();
-  private recordsChecked = false;
   private readonly checksumConfirmed = new Set<string>();
   private readonly log: Logger;
 
@@ -104,47 +111,72 @@ export class JobReplicator {
       this.status.phase = "planning";
       const candidates = await this.completeSourceUnits(view.sourceJob, o.signal);
       outcome.sourceComplete = candidates.map((c) => c.unit.name);
-      const { published, unreadable } = await this.publishedOnTarget(view.targetJob, o.signal);
-      if (!o.dryRun) await this.repairRecords(view, published, candidates);
-      this.updateNewest(candidates, published);
-      if (view.targetProblem !== undefined) throw new TargetUnavailableError(`target unavailable: ${view.targetProblem}`);
-
-      const publishedNames = new Set(published.map((p) => p.unit.name));
-      const newestPublished = Math.max(-1, ...published.filter((p) => p.unit.kind === "checkpoint").map((p) => p.unit.checkpointId));
-      const kept = new Set(
-        candidates.filter((c) => c.unit.kind === "checkpoint").slice(0, this.deps.config.retain.max).map((c) => c.unit.name),
-      );
-      const todo = candidates.filter((c) => {
-        if (c.unit.kind !== "checkpoint" || o.complete) return !publishedNames.has(c.unit.name) && (c.unit.kind !== "checkpoint" || kept.has(c.unit.name));
-        return c.unit.checkpointId > newestPublished;
-      });
-      let checkpointDone = false;
-      const subsumedNow = new Set<string>(); // gone from the source while we worked: nothing left to publish
-      for (const candidate of todo) {
-        if (candidate.unit.kind === "checkpoint" && checkpointDone && !o.complete) continue; // older ones are skipped
-        const result = await this.replicateUnit(candidate, view, o);
-        if (typeof result === "object") {
-          outcome.wouldCopy = result; // dry run: what the newest publishable checkpoint would copy
-          break;
-        }
-        if (result === "subsumed") subsumedNow.add(candidate.unit.name);
-        if (result === "published") {
-          outcome.publishedNow.push(candidate.unit.name);
-          const refs = await this.targetReferences(candidate, view);
-          published.push({ unit: { ...candidate.unit, dir: this.targetUnitDir(candidate.unit) }, references: refs });
-          if (candidate.unit.kind === "checkpoint") checkpointDone = true;
-        }
+      if (view.targetProblem !== undefined) {
+        this.updateNewest(candidates, null);
+        throw new TargetUnavailableError(`target unavailable: ${view.targetProblem}`);
       }
-      this.updateNewest(candidates, published);
-      const missing = (c: Candidate) => !outcome.publishedNow.includes(c.unit.name) && !subsumedNow.has(c.unit.name);
-      outcome.upToDate = o.complete
-        ? !todo.some(missing)
-        : !todo.some((c) => c.unit.kind === "savepoint" && missing(c)) &&
-          (this.status.newestSourceCheckpoint === null || (this.status.newestPublishedCheckpoint ?? -1) >= this.status.newestSourceCheckpoint);
 
-      if (!o.dryRun && view.targetJob && this.deps.config.reap.enabled) {
+      // The target as it is now, not as a cache remembers it: every decision below that deletes or
+      // republishes stands on this listing.
+      const fresh = await this.deps.targetScanner.scanJob(view.targetRoot, this.key);
+      if (!fresh.complete) throw new TargetUnavailableError(`target listing of ${this.targetDir} incomplete: ${fresh.problems.slice(0, 3).join("; ")}`);
+      const records = await listRecordNames(this.deps.target, view.targetRoot, this.key);
+      const target = await this.assessTarget(fresh, records, view, o);
+      if (!o.dryRun) await this.repairRecords(view, target.restorable, candidates, records);
+      this.updateNewest(candidates, target.restorable);
+
+      const selection = selectForPublishing({
+        source: candidates.map((c) => ({ name: c.unit.name, kind: c.unit.kind, checkpointId: c.unit.checkpointId, completedAt: c.completedAt })),
+        restorable: target.restorable.map((p) => targetUnitOf(p.unit)),
+        lost: target.lost,
+        retainMax: this.deps.config.retain.max,
+        complete: o.complete === true,
+      });
+      if (selection.newRun && this.reportOnce(`new-run:${selection.newRun.newestId}:${selection.newRun.previousId}`)) {
+        this.status.newRunDetectedAt = Date.now();
+        this.log.warn(
+          { checkpoint: `chk-${selection.newRun.newestId}`, previous: `chk-${selection.newRun.previousId}` },
+          "the job directory is used by a new run (checkpoint ids restarted); ordering by completion time",
+        );
+      }
+      const byName = new Map(candidates.map((c) => [c.unit.name, c]));
+      const pick = (names: { name: string }[]) => names.map((n) => byName.get(n.name)).filter((c): c is Candidate => c !== undefined);
+      const plannedDirs = fresh.listings ?? new Map<string, Map<string, Entry>>();
+      const subsumedNow = new Set<string>(); // gone from the source while we worked: nothing left to publish
+      const attempted: Candidate[] = [];
+      const attempt = async (c: Candidate): Promise<"published" | "skipped" | "subsumed" | "dry-run"> => {
+        attempted.push(c);
+        const result = await this.replicateUnit(c, view, plannedDirs, o);
+        if (typeof result === "object") {
+          // dry run: what it would copy, summed over everything the real run would publish
+          outcome.wouldCopy = outcome.wouldCopy === null ? result : { unit: outcome.wouldCopy.unit, files: outcome.wouldCopy.files + result.files, bytes: outcome.wouldCopy.bytes + result.bytes };
+          return "dry-run";
+        }
+        if (result === "subsumed") subsumedNow.add(c.unit.name);
+        if (result === "published") {
+          outcome.publishedNow.push(c.unit.name);
+          const unitDir = this.targetUnitDir(c.unit);
+          target.restorable.push({ unit: { ...c.unit, dir: unitDir, metadata: c.unit.metadata ? { ...c.unit.metadata } : null }, references: await this.targetReferences(c) });
+          records.add(c.unit.name);
+        }
+        return result;
+      };
+      for (const c of pick(selection.newer)) {
+        const r = await attempt(c);
+        if ((r === "published" || r === "dry-run") && !o.complete) break; // older ones are skipped
+      }
+      for (const c of [...pick(selection.backfill), ...pick(selection.savepoints)]) await attempt(c);
+
+      this.updateNewest(candidates, target.restorable);
+      const missing = (c: Candidate) => !outcome.publishedNow.includes(c.unit.name) && !subsumedNow.has(c.unit.name);
+      outcome.upToDate = o.dryRun
+        ? attempted.length === 0
+        : !attempted.some((c) => (o.complete || c.unit.kind === "savepoint" || selection.backfill.some((b) => b.name === c.unit.name)) && missing(c)) &&
+          (this.status.newestSourceCompletedAt === null || (this.status.newestPublishedCompletedAt ?? -1) >= this.status.newestSourceCompletedAt);
+
+      if (!o.dryRun && this.deps.config.reap.enabled && (view.targetJob || fresh.units.length > 0 || fresh.sharedFiles.size > 0)) {
         this.status.phase = "reaping";
-        await this.reap(view, published, unreadable);
+        await this.reap(view, fresh, target.restorable, target.unreadable, records, candidates);
       }
       const listingProblems = [...(view.sourceJob?.problems ?? []), ...(view.targetJob?.problems ?? [])];
       if (listingProblems.length > 0) {
@@ -166,6 +198,59 @@ export class JobReplicator {
       this.status.current = null;
     }
     return outcome;
+  }
+
+  /**
+   * Re-verifies every published checkpoint of the fresh target view (listings and lengths, no data read).
+   * One of ours (it has a replication record) that is broken or unreadable is unpublished, _metadata first,
+   * so the target never offers it; it is then "lost" and republished when the source still has it.
+   */
+  private async assessTarget(fresh: TreeJob, records: Set<string>, view: JobView, o: SyncOptions) {
+    const restorable: PublishedUnit[] = [];
+    const unreadable: TreeUnit[] = [];
+    const lost = new Set<string>();
+    for (const unit of fresh.units) {
+      if (!unit.metadata) {
+        if (records.has(unit.name)) lost.add(unit.name);
+        continue;
+      }
+      const a = await assessUnit(unit, {
+        storage: this.deps.target,
+        locator: this.deps.targetLocator,
+        catalog: this.deps.targetCatalog,
+        ...(fresh.listings ? { listings: fresh.listings } : {}),
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
+      if (a.state === "restorable") {
+        restorable.push({ unit, references: new Set(a.required.map((r) => r.path)) });
+        continue;
+      }
+      if (!records.has(unit.name)) {
+        // Not ours (or from before records existed): left alone, and it holds back deletions.
+        unreadable.push(unit);
+        if (this.reportOnce(`foreign-broken:${unit.dir}:${unit.metadata.mtime}`)) {
+          this.log.warn({ checkpoint: unit.name, problems: a.problems.slice(0, 5).map((p) => p.text) }, "a _metadata on the target that the replicator did not publish is not restorable; left alone");
+        }
+        continue;
+      }
+      lost.add(unit.name);
+      this.status.totals.unpublishedBroken++;
+      this.log.error(
+        { checkpoint: unit.name, problems: a.problems.slice(0, 5).map((p) => p.text) },
+        o.dryRun ? "published checkpoint is no longer restorable on the target (dry run: left as is)" : "published checkpoint is no longer restorable on the target; unpublishing it (its _metadata first)",
+      );
+      this.deps.hooks.onBroken?.(this.key, unit.name, a.problems.map((p) => p.text));
+      if (o.dryRun) continue;
+      await this.deps.lease?.confirm(o.signal);
+      await this.deps.target.delete(joinPath(unit.dir, METADATA_FILE));
+      this.deps.targetScanner.invalidate(unit.dir);
+      for (const p of a.problems) if (p.file) this.deps.targetScanner.invalidate(parentOf(p.file.path));
+      // The fresh view must not offer it either: it has no _metadata now.
+      unit.metadata = null;
+      void view;
+    }
+    this.status.publishedOnTarget = restorable.length;
+    return { restorable, unreadable, lost };
   }
 
   private targetUnitDir(unit: TreeUnit): string {
@@ -190,22 +275,6 @@ export class JobReplicator {
     return out.sort((a, b) => newestFirst(a.unit, b.unit));
   }
 
-  private async publishedOnTarget(job: TreeJob | undefined, signal?: AbortSignal) {
-    const published: PublishedUnit[] = [];
-    const unreadable: TreeUnit[] = [];
-    for (const unit of job?.units ?? []) {
-      if (!unit.metadata) continue;
-      const view = await this.deps.targetCatalog.view(unit.dir, unit.metadata, signal);
-      if (view.state === "complete") {
-        published.push({ unit, references: this.mapTargetReferences(view.references) });
-      } else {
-        unreadable.push(unit);
-      }
-    }
-    this.status.publishedOnTarget = published.length;
-    return { published, unreadable };
-  }
-
   private mapTargetReferences(refs: { location: string }[]): Set<string> {
     const out = new Set<string>();
     for (const r of refs) {
@@ -215,27 +284,25 @@ export class JobReplicator {
     return out;
   }
 
-  private async targetReferences(c: Candidate, view: JobView): Promise<Set<string>> {
+  private async targetReferences(c: Candidate): Promise<Set<string>> {
     const unitDir = this.targetUnitDir(c.unit);
     const st = await this.deps.target.stat(joinPath(unitDir, METADATA_FILE));
     if (st === null) return new Set();
     const tv = await this.deps.targetCatalog.view(unitDir, st);
-    void view;
     return tv.state === "complete" ? this.mapTargetReferences(tv.references) : new Set();
   }
 
   /** After a crash between publishing a _metadata and writing its record, write the record. */
-  private async repairRecords(view: JobView, published: PublishedUnit[], candidates: Candidate[]): Promise<void> {
-    if (this.recordsChecked) return;
-    for (const p of published) {
-      const existing = await readRecord(this.deps.target, view.targetRoot, this.key, p.unit.name);
-      if (existing) continue;
-      const src = candidates.find((c) => c.unit.name === p.unit.name);
+  private async repairRecords(view: JobView, restorable: PublishedUnit[], candidates: Candidate[], records: Set<string>): Promise<void> {
+    for (const p of restorable) {
+      if (records.has(p.unit.name)) continue;
+      const src = candidates.find((c) => c.unit.name === p.unit.name && sameCompletion(c.completedAt, p.unit.metadata?.mtime ?? 0));
+      if (!src) continue; // not a copy of a source checkpoint we can vouch for: left alone
       this.assertLease();
-      await writeRecord(this.deps.target, view.targetRoot, this.record(p.unit, src?.completedAt ?? p.unit.metadata?.mtime ?? 0, p.references?.size ?? 0, 0, src?.bytes.length ?? 0));
+      await writeRecord(this.deps.target, view.targetRoot, this.record(p.unit, src.completedAt, p.references?.size ?? 0, 0, src.bytes.length));
+      records.add(p.unit.name);
       this.log.info({ checkpoint: p.unit.name }, "wrote the missing replication record of a published checkpoint");
     }
-    this.recordsChecked = true;
   }
 
   private record(unit: TreeUnit, completedAt: number, files: number, bytes: number, metadataLength: number): ReplicationRecord {
@@ -253,21 +320,30 @@ export class JobReplicator {
     });
   }
 
-  private updateNewest(candidates: Candidate[], published: PublishedUnit[]): void {
+  /**
+   * Newest source and newest restorable checkpoint, by completion time. `restorable` null: the target
+   * could not be seen, and what was last verified there stands (an outage is not "nothing restorable").
+   */
+  private updateNewest(candidates: Candidate[], restorable: PublishedUnit[] | null): void {
     const checkpoints = candidates.filter((c) => c.unit.kind === "checkpoint");
     const newestSource = checkpoints[0];
-    this.status.newestSourceCheckpoint = newestSource?.unit.checkpointId ?? null;
-    this.status.newestSourceCompletedAt = newestSource?.completedAt ?? null;
-    const newestPub = published.filter((p) => p.unit.kind === "checkpoint").sort((a, b) => newestFirst(a.unit, b.unit))[0];
-    if (newestPub) {
-      this.status.newestPublishedCheckpoint = newestPub.unit.checkpointId;
-      const src = candidates.find((c) => c.unit.name === newestPub.unit.name);
-      if (src) this.status.newestPublishedCompletedAt = src.completedAt;
+    if (newestSource) {
+      this.status.newestSourceCheckpoint = newestSource.unit.checkpointId;
+      this.status.newestSourceCompletedAt = newestSource.completedAt;
+    } else if (restorable !== null) {
+      this.status.newestSourceCheckpoint = null;
+      this.status.newestSourceCompletedAt = null;
     }
-    const behind = checkpoints.filter((c) => c.unit.checkpointId > (this.status.newestPublishedCheckpoint ?? -1));
+    if (restorable !== null) {
+      const newestPub = restorable.filter((p) => p.unit.kind === "checkpoint").sort((a, b) => newestFirst(a.unit, b.unit))[0];
+      this.status.newestPublishedCheckpoint = newestPub?.unit.checkpointId ?? null;
+      this.status.newestPublishedCompletedAt = newestPub?.unit.metadata?.mtime ?? null;
+      this.status.publishedOnTarget = restorable.length;
+    }
+    const published = this.status.newestPublishedCompletedAt;
+    const behind = checkpoints.filter((c) => published === null || c.completedAt > published);
     const oldestBehind = behind[behind.length - 1];
-    this.status.publishedOnTarget = published.length;
-    this.status.behindSince = oldestBehind ? oldestBehind.completedAt : null;
+    this.status.behindSince = oldestBehind ? (published ?? oldestBehind.completedAt) : null;
     this.status.lagSeconds = lagSecondsOf(this.status);
   }
 
@@ -281,13 +357,14 @@ export class JobReplicator {
     this.deps.lease?.assertHeld();
   }
 
-  private async plan(c: Candidate, view: JobView, signal?: AbortSignal): Promise<UnitPlan> {
+  private async plan(c: Candidate, view: JobView, targetListings: ReadonlyMap<string, ReadonlyMap<string, Entry>>, signal?: AbortSignal): Promise<UnitPlan> {
     return planUnit(c.references, {
       source: this.deps.source,
       sourceLocator: this.deps.sourceLocator,
       roots: this.deps.config.paths,
       sourceSnapshot: view.sourceSnapshot,
       targetSnapshot: view.targetSnapshot,
+      targetListings,
       ...(signal ? { signal } : {}),
     });
   }
@@ -295,10 +372,11 @@ export class JobReplicator {
   private async replicateUnit(
     c: Candidate,
     view: JobView,
+    targetListings: ReadonlyMap<string, ReadonlyMap<string, Entry>>,
     o: SyncOptions,
   ): Promise<"published" | "skipped" | "subsumed" | NonNullable<SyncOutcome["wouldCopy"]>> {
     const unit = c.unit;
-    const plan = await this.plan(c, view, o.signal);
+    const plan = await this.plan(c, view, targetListings, o.signal);
     if (plan.unpublishable.length > 0) {
       if (this.reportOnce(`unpublishable:${unit.dir}`)) {
         this.status.totals.unpublishable++;
@@ -308,7 +386,7 @@ export class JobReplicator {
       return "skipped";
     }
     if (plan.vanished.length > 0) {
-      return this.abandon(unit, plan.vanished[0] as string);
+      return this.abandon(unit, c.completedAt, plan.vanished[0] as string);
     }
     if (o.dryRun) {
       const missing = plan.files.filter((f) => !f.present);
@@ -334,10 +412,11 @@ export class JobReplicator {
     this.assertLease();
     const vanished = await copyCheckpointFiles(this.deps.copier, tasks, o.signal, (task) => this.countCopied(task.length));
     if (vanished !== null) {
-      return this.abandon(unit, vanished.path);
+      return this.abandon(unit, c.completedAt, vanished.path);
     }
 
     this.status.phase = "publishing";
+    await this.deps.lease?.confirm(o.signal); // no newer epoch: the commit point is ours to write
     const bytes = plan.files.reduce((n, f) => n + (f.sourceEntry?.length ?? 0), 0);
     await publishCheckpoint({
       target: this.deps.target,
@@ -373,8 +452,10 @@ export class JobReplicator {
     return "published";
   }
 
-  private async abandon(unit: TreeUnit, missingPath: string): Promise<"subsumed" | "skipped"> {
+  /** Gives up on a checkpoint whose source file is gone; said once per checkpoint, not every cycle. */
+  private async abandon(unit: TreeUnit, completedAt: number, missingPath: string): Promise<"subsumed" | "skipped"> {
     const reason = (await isBeingSubsumed(this.deps.source, unit, this.sourceDir)) ? "subsumed" : "missing-file";
+    if (!this.reportOnce(`abandoned:${unit.name}:${completedAt}`)) return reason === "subsumed" ? "subsumed" : "skipped";
     if (reason === "subsumed") {
       this.status.totals.abandonedSubsumed++;
       this.log.info({ checkpoint: unit.name, path: missingPath }, "checkpoint subsumed on the source during the copy; moving on to a newer one");
@@ -386,34 +467,43 @@ export class JobReplicator {
     return reason === "subsumed" ? "subsumed" : "skipped";
   }
 
-  private async reap(view: JobView, published: PublishedUnit[], unreadable: TreeUnit[]): Promise<void> {
-    const targetJob = view.targetJob as TreeJob;
+  private async reap(view: JobView, fresh: TreeJob, restorable: PublishedUnit[], unreadable: TreeUnit[], records: Set<string>, candidates: Candidate[]): Promise<void> {
     const plan = planReap({
       sourceJob: view.sourceJob,
       sourceHealthy: view.sourceHealthy,
-      targetJob,
+      sourceCompleted: new Map(candidates.map((c) => [c.unit.name, c.completedAt])),
+      targetJob: fresh, // listed afresh this sync: no deletion is planned from a cached view
       targetRoot: view.targetRoot,
       roots: this.deps.config.paths,
-      published, // includes what this sync just published: its files are referenced and count towards retention
+      published: restorable, // includes what this sync just published: its files are referenced and count towards retention
       unreadable,
+      records,
       retain: this.deps.config.retain,
       tempGraceMs: this.deps.config.reap.tempGrace,
       ...(view.otherJobs ? { otherJobs: view.otherJobs } : {}),
       now: Date.now(),
     });
     this.status.reapHeld = plan.held;
+    if (plan.deletions.length > 0) await this.deps.lease?.confirm();
+    let deleted = 0;
     await executeReap(plan, {
       target: this.deps.target,
       budget: this.deps.deleteBudget,
       assertWritable: () => this.assertLease(),
       onDeleted: (d) => {
+        deleted++;
         this.status.totals.deleted++;
-        this.log.info({ checkpoint: d.unit, path: d.path, reason: d.reason }, "deleted on the target");
+        this.log.debug({ checkpoint: d.unit, path: d.path, reason: d.reason }, "deleted on the target");
         this.deps.hooks.onDeleted?.(this.key, d.path, d.reason);
       },
       onFailed: (d, err) => this.log.warn({ path: d.path, err: errorMessage(err) }, "delete failed; retrying next cycle"),
       onBudgetExhausted: (left) => this.log.warn({ left }, "reap.maxDeletesPerCycle reached; continuing next cycle"),
     });
+    if (deleted > 0) {
+      const units = [...new Set(plan.deletions.map((d) => d.unit).filter((u): u is string => u !== undefined))];
+      this.log.info({ deleted, checkpoints: units.slice(0, 10) }, "reaped on the target");
+    }
+    for (const d of plan.deletions) this.deps.targetScanner.invalidate(d.recursive ? d.path : parentOf(d.path));
   }
 
   private countCopied(length: number): void {
@@ -428,6 +518,10 @@ export class JobReplicator {
 }
 
 export type { UnitKind };
+
+function targetUnitOf(u: TreeUnit): TargetUnit {
+  return { name: u.name, kind: u.kind, checkpointId: u.checkpointId, completedAt: u.metadata?.mtime ?? 0 };
+}
 
 export function lagSecondsOf(s: JobStatus, now = Date.now()): number {
   return s.behindSince === null ? 0 : Math.max(0, (now - s.behindSince) / 1000);

@@ -1,22 +1,39 @@
-// The single-writer lease on the target: a small JSON file created with
-// overwrite=false, renewed every ttl/3 and considered abandoned once it has not
-// been renewed for a whole ttl. A second daemon pointed at the same target
-// refuses to start while the lease is held; a daemon that loses its lease stops
-// writing. Clocks of the daemons' hosts are assumed roughly in sync (NTP).
+// The single-writer lease on the target, with fencing that holds on HDFS (which
+// has no compare-and-swap): epoch-numbered files <lease dir>/epoch-<n>.json,
+// each created with overwrite=false, so exactly one daemon creates epoch n+1;
+// the highest epoch is the holder.
+//
+// Time is judged so that no two holders' write windows meet:
+// - The holder renews every ttl/4 by rewriting its own epoch file (the storage
+//   stamps it with the storage's clock) after checking that no higher epoch
+//   exists. It writes only while less than ttl/2 has passed, on its own
+//   monotonic clock, since the start of its last successful renewal; every
+//   mutating request checks that just before it is sent (also on retries).
+// - A newcomer takes over only when the holder's epoch file has not been
+//   renewed for a whole ttl on the storage's own clock (the time the storage
+//   stamps on a probe file the newcomer writes), so daemons' clocks need not
+//   agree; only the storage's clock and the holder's tick rate must be sane
+//   within ttl/2.
+// - Before each batch of writes (publishing a checkpoint, reaping) the holder
+//   also confirms that epoch n+1 does not exist.
+// What remains: a process paused between its last check and the moment its
+// request reaches the NameNode (microseconds, or a request stuck in the
+// kernel) can still land one request after a takeover.
 
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
 import { CkptError, errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
-import { isAlreadyExists, parentOf, readSmallFile, type Storage } from "../storage/types.js";
+import { isAlreadyExists, joinPath, parentOf, readSmallFile, type Storage } from "../storage/types.js";
 import { writeAtomically } from "./atomic.js";
+import { isTempName, tempPathFor } from "./layout.js";
 
 export interface LeaseContent {
   owner: string;
   host: string;
   pid: number;
+  epoch: number;
   acquiredAt: number;
-  renewedAt: number;
   ttlMs: number;
 }
 
@@ -42,64 +59,107 @@ export class LeaseLostError extends CkptError {
   }
 }
 
+const EPOCH_FILE = /^epoch-(\d{1,15})\.json$/;
+
+export function epochFileName(epoch: number): string {
+  return `epoch-${String(epoch).padStart(12, "0")}.json`;
+}
+
 export class Lease {
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private epoch = 0;
   private acquiredAt = 0;
-  private renewedAt = 0;
+  /** performance.now() at the start of the last successful renewal (or of the acquisition). */
+  private renewedAt = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | null = null;
   private lost: LeaseLostError | null = null;
+  private renewing: Promise<void> | null = null;
 
   constructor(
     private readonly storage: Storage,
+    /** The lease directory. */
     readonly path: string,
     private readonly ttlMs: number,
     private readonly logger: Logger,
     private readonly onLost: (err: LeaseLostError) => void = () => {},
   ) {}
 
-  /** Throws LeaseLostError when this process may no longer write. */
+  get currentEpoch(): number {
+    return this.epoch;
+  }
+
+  /** Throws LeaseLostError when this process may not write now (lost, or not renewed within ttl/2). */
   assertHeld(): void {
     if (this.lost) throw this.lost;
-    if (Date.now() - this.renewedAt > this.ttlMs) throw new LeaseLostError(this.path, "not renewed within its ttl (target unreachable?); writes pause until it is renewed");
+    if (performance.now() - this.renewedAt > this.ttlMs / 2) {
+      throw new LeaseLostError(this.path, "not renewed within half its ttl (target unreachable or process paused?); writes pause until it is renewed");
+    }
+  }
+
+  /** Before a batch of writes: no newer epoch exists (one request). */
+  async confirm(signal?: AbortSignal): Promise<void> {
+    this.assertHeld();
+    const next = await this.storage.stat(joinPath(this.path, epochFileName(this.epoch + 1)), signal ? { signal } : {});
+    if (next !== null) {
+      this.markLost(`epoch ${this.epoch + 1} was taken by another replicator`);
+      throw this.lost as unknown as LeaseLostError;
+    }
+    this.assertHeld();
   }
 
   /** Takes the lease; `signal` aborts a slow start (e.g. the target is unreachable and requests are retried). */
   async acquire(signal?: AbortSignal): Promise<void> {
     const io = signal ? { signal } : {};
-    await this.storage.mkdirs(parentOf(this.path), io);
-    const now = Date.now();
-    this.acquiredAt = now;
-    try {
-      await this.storage.write(this.path, this.content(now), { ...io, overwrite: false });
-      this.renewedAt = now;
-    } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
-      const current = await this.read();
-      if (current === null) throw new LeaseHeldError(this.path, "a lease file that is being written or unreadable", null);
-      if (current.owner !== this.owner && current.renewedAt + current.ttlMs > Date.now()) {
-        throw new LeaseHeldError(this.path, `${current.owner}, renewed ${new Date(current.renewedAt).toISOString()}`, current.renewedAt + current.ttlMs);
+    await this.prepareDirectory(io);
+    const { highest, temps } = await this.epochs(io);
+    await this.removeStaleTemporaries(temps, io);
+    if (highest !== null) {
+      const holder = await this.read(highest.epoch);
+      const now = await this.storageNow(io);
+      const age = now - highest.mtime;
+      if (age <= this.ttlMs) {
+        throw new LeaseHeldError(this.path, `${holder?.owner ?? "unknown owner"}, epoch ${highest.epoch}, renewed ${Math.round(age / 1000)}s ago`, Date.now() + (this.ttlMs - age));
       }
-      this.logger.warn({ lease: this.path, previous: current.owner }, "taking over an expired lease");
-      await this.write();
-      // Another daemon may have taken it over at the same moment: the last writer wins, the other backs off.
-      await new Promise((r) => setTimeout(r, 50));
-      const check = await this.read();
-      if (check?.owner !== this.owner) throw new LeaseHeldError(this.path, check?.owner ?? "unknown", null);
+      this.logger.warn({ lease: this.path, previous: holder?.owner ?? null, epoch: highest.epoch, ageMs: age }, "taking over an expired lease");
     }
-    this.timer = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.ttlMs / 3)));
+    const epoch = (highest?.epoch ?? 0) + 1;
+    const started = performance.now();
+    this.acquiredAt = Date.now();
+    this.epoch = epoch;
+    try {
+      await this.storage.write(joinPath(this.path, epochFileName(epoch)), this.content(), { ...io, overwrite: false });
+    } catch (err) {
+      this.epoch = 0;
+      if (!isAlreadyExists(err)) throw err;
+      const winner = await this.read(epoch);
+      throw new LeaseHeldError(this.path, `${winner?.owner ?? "another replicator"}, which took epoch ${epoch} at the same moment`, null);
+    }
+    this.renewedAt = started;
+    for (let e = epoch - 1; e >= Math.max(1, epoch - 50); e--) {
+      await this.storage.delete(joinPath(this.path, epochFileName(e))).catch(() => false); // history; best effort
+    }
+    this.timer = setInterval(() => void this.renew(), Math.max(25, Math.floor(this.ttlMs / 4)));
     this.timer.unref();
-    this.logger.info({ lease: this.path, owner: this.owner }, "target lease acquired");
+    this.logger.info({ lease: this.path, owner: this.owner, epoch }, "target lease acquired");
   }
 
   async renew(): Promise<void> {
-    if (this.lost) return;
+    if (this.lost || this.epoch === 0) return;
+    this.renewing ??= this.renewOnce().finally(() => (this.renewing = null));
+    return this.renewing;
+  }
+
+  private async renewOnce(): Promise<void> {
+    const started = performance.now();
     try {
-      const current = await this.read();
-      if (current !== null && current.owner !== this.owner) {
-        this.markLost(`now held by ${current.owner}`);
+      const { highest } = await this.epochs({});
+      if (highest !== null && highest.epoch > this.epoch) {
+        this.markLost(`epoch ${highest.epoch} is held by ${(await this.read(highest.epoch))?.owner ?? "another replicator"}`);
         return;
       }
-      await this.write();
+      // Only our own epoch file is ever rewritten: a late renewal cannot overwrite a newer holder.
+      await writeAtomically(this.storage, joinPath(this.path, epochFileName(this.epoch)), this.content(), { overwrite: true });
+      this.renewedAt = started;
     } catch (err) {
       // While renewals fail the lease lapses (assertHeld refuses writes); it is resumed by the next
       // successful renewal unless another replicator took it over in the meantime.
@@ -110,16 +170,20 @@ export class Lease {
   async release(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    if (this.lost) return;
+    await this.renewing?.catch(() => undefined);
+    if (this.lost || this.epoch === 0) return;
     try {
-      const current = await this.read();
-      if (current?.owner === this.owner) await this.storage.delete(this.path);
+      const { highest } = await this.epochs({});
+      if (highest?.epoch === this.epoch) await this.storage.delete(joinPath(this.path, epochFileName(this.epoch)));
+      this.epoch = 0;
+      this.renewedAt = Number.NEGATIVE_INFINITY;
     } catch (err) {
       this.logger.warn({ lease: this.path, err: errorMessage(err) }, "could not release the lease; it will expire");
     }
   }
 
   private markLost(reason: string): void {
+    if (this.lost) return;
     this.lost = new LeaseLostError(this.path, reason);
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
@@ -127,24 +191,67 @@ export class Lease {
     this.onLost(this.lost);
   }
 
-  private content(now: number): Buffer {
-    const c: LeaseContent = { owner: this.owner, host: hostname(), pid: process.pid, acquiredAt: this.acquiredAt, renewedAt: now, ttlMs: this.ttlMs };
+  /** The lease directory exists; a lease file of the pre-epoch format there is honoured until it expires. */
+  private async prepareDirectory(io: { signal?: AbortSignal }): Promise<void> {
+    const st = await this.storage.stat(this.path, io);
+    if (st?.type === "file") {
+      const now = await this.storageNow(io, parentOf(this.path)); // probe beside the old file
+      if (now - st.mtime <= this.ttlMs) throw new LeaseHeldError(this.path, "a replicator of an earlier version", Date.now() + (this.ttlMs - (now - st.mtime)));
+      await this.storage.delete(this.path, io);
+    }
+    await this.storage.mkdirs(this.path, io);
+  }
+
+  private async epochs(io: { signal?: AbortSignal }): Promise<{ highest: { epoch: number; mtime: number } | null; temps: { name: string; mtime: number }[] }> {
+    const entries = (await this.storage.list(this.path, io)) ?? [];
+    let highest: { epoch: number; mtime: number } | null = null;
+    const temps: { name: string; mtime: number }[] = [];
+    for (const e of entries) {
+      if (e.type !== "file") continue;
+      const m = EPOCH_FILE.exec(e.name);
+      if (m) {
+        const epoch = Number(m[1]);
+        if (highest === null || epoch > highest.epoch) highest = { epoch, mtime: e.mtime };
+      } else if (isTempName(e.name)) {
+        temps.push({ name: e.name, mtime: e.mtime });
+      }
+    }
+    return { highest, temps };
+  }
+
+  /** Temporaries of renewals cut short by a crash (kill -9): removed once older than a ttl on the storage's clock. */
+  private async removeStaleTemporaries(temps: { name: string; mtime: number }[], io: { signal?: AbortSignal }): Promise<void> {
+    if (temps.length === 0) return;
+    const now = await this.storageNow(io);
+    for (const t of temps) {
+      if (now - t.mtime > this.ttlMs) await this.storage.delete(joinPath(this.path, t.name), io).catch(() => false);
+    }
+  }
+
+  /** The storage's current time: the modification time it stamps on a probe file written now. */
+  private async storageNow(io: { signal?: AbortSignal }, dir = this.path): Promise<number> {
+    const probe = tempPathFor(joinPath(dir, "clock-probe"));
+    try {
+      await this.storage.write(probe, Buffer.alloc(0), { ...io, overwrite: false });
+      const st = await this.storage.stat(probe, io);
+      if (st === null) throw new LeaseLostError(this.path, "the clock probe vanished");
+      return st.mtime;
+    } finally {
+      await this.storage.delete(probe).catch(() => false);
+    }
+  }
+
+  private content(): Buffer {
+    const c: LeaseContent = { owner: this.owner, host: hostname(), pid: process.pid, epoch: this.epoch, acquiredAt: this.acquiredAt, ttlMs: this.ttlMs };
     return Buffer.from(JSON.stringify(c));
   }
 
-  private async write(): Promise<void> {
-    const now = Date.now();
-    await writeAtomically(this.storage, this.path, this.content(now), { overwrite: true });
-    this.renewedAt = now;
-  }
-
-  private async read(): Promise<LeaseContent | null> {
+  private async read(epoch: number): Promise<LeaseContent | null> {
     try {
-      const parsed = JSON.parse((await readSmallFile(this.storage, this.path, 64 * 1024)).toString("utf8")) as Partial<LeaseContent>;
-      if (typeof parsed.owner !== "string" || typeof parsed.renewedAt !== "number" || typeof parsed.ttlMs !== "number") return null;
-      return parsed as LeaseContent;
+      const parsed = JSON.parse((await readSmallFile(this.storage, joinPath(this.path, epochFileName(epoch)), 64 * 1024)).toString("utf8")) as Partial<LeaseContent>;
+      return typeof parsed.owner === "string" ? (parsed as LeaseContent) : null;
     } catch {
-      return null;
+      return null; // gone, being written, or not ours: the caller says "unknown"
     }
   }
 }

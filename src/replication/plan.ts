@@ -35,6 +35,8 @@ export interface PlanContext {
   roots: RootPair[];
   sourceSnapshot: TreeSnapshot;
   targetSnapshot: TreeSnapshot;
+  /** Fresh target listings (the job's own directories, this sync): they answer before the snapshot. */
+  targetListings?: ReadonlyMap<string, ReadonlyMap<string, Entry>>;
   signal?: AbortSignal;
 }
 
@@ -70,7 +72,9 @@ export async function planUnit(references: FileReference[], ctx: PlanContext): P
         sourceEntry = await ctx.source.stat(m.source, ctx.signal ? { signal: ctx.signal } : {});
       }
       if (sourceEntry === null || sourceEntry.type !== "file" || sourceEntry.length < m.required) vanished.push(m.source);
-      const targetEntry = lookup(ctx.targetSnapshot, m.target);
+      const targetEntry = ctx.targetListings?.has(parentOf(m.target))
+        ? (ctx.targetListings.get(parentOf(m.target))?.get(baseName(m.target)) ?? null)
+        : lookup(ctx.targetSnapshot, m.target);
       const present = !!sourceEntry && !!targetEntry && targetEntry.type === "file" && targetEntry.length === sourceEntry.length;
       return { ...m, sourceEntry: sourceEntry ?? null, present };
     }),

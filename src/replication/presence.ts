@@ -19,7 +19,16 @@ export interface PresenceProblem {
   actual: number | null;
 }
 
-export async function checkPresence(storage: ReadOnlyStorage, files: RequiredFile[], signal?: AbortSignal): Promise<PresenceProblem[]> {
+/**
+ * `listings` (fresh directory listings already taken, path -> entries by name) answer for the directories
+ * they hold; every other directory is listed now.
+ */
+export async function checkPresence(
+  storage: ReadOnlyStorage,
+  files: RequiredFile[],
+  signal?: AbortSignal,
+  listings?: ReadonlyMap<string, ReadonlyMap<string, Entry>>,
+): Promise<PresenceProblem[]> {
   const byDir = new Map<string, RequiredFile[]>();
   for (const f of files) {
     const dir = parentOf(f.path);
@@ -30,8 +39,7 @@ export async function checkPresence(storage: ReadOnlyStorage, files: RequiredFil
   const problems: PresenceProblem[] = [];
   await Promise.all(
     [...byDir].map(async ([dir, wanted]) => {
-      const entries = await storage.list(dir, signal ? { signal } : {});
-      const index = new Map<string, Entry>((entries ?? []).map((e) => [e.name, e]));
+      const index = listings?.get(dir) ?? new Map<string, Entry>(((await storage.list(dir, signal ? { signal } : {})) ?? []).map((e) => [e.name, e]));
       for (const f of wanted) {
         const e = index.get(baseName(f.path));
         const problem = judge(f, e);

@@ -47,8 +47,8 @@ export async function publishCheckpoint(p: PublishInput): Promise<void> {
   p.assertWritable();
   await p.target.mkdirs(p.unitDir, io);
   const metadataPath = joinPath(p.unitDir, METADATA_FILE);
-  await writeAtomically(p.target, metadataPath, bytes, { overwrite: true, ...io });
-  // The copy carries the source's completion time, so the target orders savepoints as the source does.
-  await p.target.setModificationTime(metadataPath, p.completedAt, io);
+  // The copy carries the source's completion time (set before it becomes visible), so the target orders
+  // checkpoints and savepoints as the source does and tells one run's chk-N from another's.
+  await writeAtomically(p.target, metadataPath, bytes, { overwrite: true, mtime: p.completedAt, ...io });
   await writeRecord(p.target, p.targetRoot, p.record, p.signal);
 }

@@ -1,11 +1,16 @@
 // Mirroring source deletions on the target, safely. planReap() decides (pure,
-// testable); the engine executes in the returned order. Rules:
+// testable) from a target view listed afresh (never from a cache); the engine
+// executes in the returned order. Checkpoints are told apart by name and
+// completion time (a reused job directory's chk-N is another checkpoint). Rules:
 // - the newest retain.min restorable checkpoints of a job are always kept;
 //   others are kept while they still exist on the source, up to retain.max
 //   (savepoints: every one the source still has);
 // - a checkpoint goes record -> _metadata -> its directory (exclusive files);
 // - a shared file goes only when no kept checkpoint references it and the
 //   source no longer has it;
+// - an unpublished directory goes only when it will never be published (the
+//   source no longer has it, or has it older than the newest published one and
+//   outside the newest retain.max); one with a record loses the record first;
 // - nothing but our own stale temporaries is deleted when the source view is
 //   unhealthy or incomplete, or when a kept checkpoint's references are unknown.
 
@@ -13,6 +18,7 @@ import type { RootPair } from "../config/load.js";
 import { joinPath, type Storage } from "../storage/types.js";
 import { isTempName, METADATA_FILE, recordPath } from "./layout.js";
 import { rootFor } from "./locations.js";
+import { sameCompletion } from "./selection.js";
 import { newestFirst, type TreeJob, type TreeUnit } from "./scan.js";
 
 export interface PublishedUnit {
@@ -25,12 +31,17 @@ export interface ReapInput {
   sourceJob: TreeJob | undefined;
   /** False when the source root is missing, unreachable or suspiciously empty. */
   sourceHealthy: boolean;
+  /** Completion times of the complete source units, by name. */
+  sourceCompleted: ReadonlyMap<string, number>;
+  /** The target job as listed afresh for this decision. */
   targetJob: TreeJob;
   targetRoot: string;
   roots: RootPair[];
   published: PublishedUnit[];
   /** Target unit directories with a _metadata that is not (yet) readable: never deleted. */
   unreadable: TreeUnit[];
+  /** Units of the job that have a replication record. */
+  records: ReadonlySet<string>;
   retain: { min: number; max: number };
   tempGraceMs: number;
   now: number;
@@ -60,6 +71,10 @@ export function planReap(input: ReapInput): ReapPlan {
   const temps = staleTemporaries(input);
   const sourceUnits = new Set(input.sourceJob?.units.map((u) => u.name) ?? []);
   const sorted = [...input.published].sort((a, b) => newestFirst(a.unit, b.unit));
+  const onSource = (u: TreeUnit) => {
+    const at = input.sourceCompleted.get(u.name);
+    return at !== undefined && sameCompletion(at, u.metadata?.mtime ?? Number.NaN);
+  };
 
   let held: string | null = null;
   if (!input.sourceHealthy) held = "the source root looks unhealthy";
@@ -71,8 +86,8 @@ export function planReap(input: ReapInput): ReapPlan {
   const dropped: PublishedUnit[] = [];
   sorted.forEach((p, i) => {
     // retain.max does not cap savepoints the source still has: the engine would publish them again.
-    const onSource = sourceUnits.has(p.unit.name);
-    const keep = i < input.retain.min || (onSource && (i < input.retain.max || p.unit.kind === "savepoint"));
+    const still = onSource(p.unit);
+    const keep = i < input.retain.min || (still && (i < input.retain.max || p.unit.kind === "savepoint"));
     (keep ? kept : dropped).push(p);
   });
 
@@ -89,21 +104,29 @@ export function planReap(input: ReapInput): ReapPlan {
   const referencedUnder = (dir: string) => [...referenced].some((r) => r.startsWith(`${dir}/`));
 
   for (const d of dropped) {
-    const why = sourceUnits.has(d.unit.name) ? `beyond retain.max (${input.retain.max})` : "subsumed on the source";
+    const why = onSource(d.unit) ? `beyond retain.max (${input.retain.max})` : "subsumed on the source";
     deletions.push({ path: recordPath(input.targetRoot, d.unit.jobKey, d.unit.name), recursive: false, reason: why, unit: d.unit.name });
     deletions.push({ path: joinPath(d.unit.dir, METADATA_FILE), recursive: false, reason: why, unit: d.unit.name });
     if (!referencedUnder(d.unit.dir)) deletions.push({ path: d.unit.dir, recursive: true, reason: why, unit: d.unit.name });
   }
 
-  const newestPublished = sorted.find((p) => p.unit.kind === "checkpoint")?.unit.checkpointId ?? -1;
+  // Unpublished directories: proven so by this fresh listing (no _metadata) and kept while the source may
+  // still complete or has the checkpoint among those the target would keep.
+  const newestPublishedAt = sorted.find((p) => p.unit.kind === "checkpoint")?.unit.metadata?.mtime ?? Number.NEGATIVE_INFINITY;
+  const keptOnSource = new Set(
+    [...input.sourceCompleted].filter(([name]) => name.startsWith("chk-")).sort((a, b) => b[1] - a[1]).slice(0, input.retain.max).map(([name]) => name),
+  );
   const publishedDirs = new Set(input.published.map((p) => p.unit.dir));
   const unreadableDirs = new Set(input.unreadable.map((u) => u.dir));
   for (const u of input.targetJob.units) {
-    if (publishedDirs.has(u.dir) || unreadableDirs.has(u.dir) || referencedUnder(u.dir)) continue;
-    const superseded = u.kind === "checkpoint" && u.checkpointId < newestPublished;
-    if (!sourceUnits.has(u.name) || superseded) {
-      deletions.push({ path: u.dir, recursive: true, reason: "unpublished copy that will never be published", unit: u.name });
-    }
+    if (u.metadata !== null || publishedDirs.has(u.dir) || unreadableDirs.has(u.dir) || referencedUnder(u.dir)) continue;
+    const completedAt = input.sourceCompleted.get(u.name);
+    const gone = !sourceUnits.has(u.name);
+    const superseded = u.kind === "checkpoint" && completedAt !== undefined && completedAt < newestPublishedAt && !keptOnSource.has(u.name);
+    if (!gone && !superseded) continue;
+    const why = gone ? "unpublished copy of a checkpoint the source no longer has" : "unpublished copy of a superseded checkpoint";
+    if (input.records.has(u.name)) deletions.push({ path: recordPath(input.targetRoot, u.jobKey, u.name), recursive: false, reason: why, unit: u.name });
+    deletions.push({ path: u.dir, recursive: true, reason: why, unit: u.name });
   }
 
   for (const [path, entry] of input.targetJob.sharedFiles) {

@@ -4,9 +4,9 @@
 // deleted. They carry what the target's files cannot: the source completion
 // time (for lag) and what was copied.
 
-import { readSmallFile, type Storage } from "../storage/types.js";
+import { readSmallFile, type ReadOnlyStorage, type Storage } from "../storage/types.js";
 import { writeAtomically } from "./atomic.js";
-import { recordPath } from "./layout.js";
+import { isTempName, recordPath, recordsDir } from "./layout.js";
 
 export interface ReplicationRecord {
   format: 1;
@@ -35,6 +35,14 @@ export async function readRecord(target: Storage, targetRoot: string, job: strin
   } catch {
     return null;
   }
+}
+
+/** Units of a job that have a replication record (a fresh listing of its records directory). */
+export async function listRecordNames(target: ReadOnlyStorage, targetRoot: string, job: string, signal?: AbortSignal): Promise<Set<string>> {
+  const entries = await target.list(recordsDir(targetRoot, job), signal ? { signal } : {});
+  const out = new Set<string>();
+  for (const e of entries ?? []) if (e.type === "file" && e.name.endsWith(".json") && !isTempName(e.name)) out.add(e.name.slice(0, -".json".length));
+  return out;
 }
 
 export async function deleteRecord(target: Storage, targetRoot: string, job: string, unit: string): Promise<void> {

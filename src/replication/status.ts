@@ -14,6 +14,8 @@ export interface JobTotals {
   unpublishable: number;
   corruptMetadata: number;
   deleted: number;
+  /** Published checkpoints found broken on the target (a file missing or short) and unpublished. */
+  unpublishedBroken: number;
   errors: number;
 }
 
@@ -38,6 +40,8 @@ export interface JobStatus {
   lastError: string | null;
   lastErrorAt: number | null;
   reapHeld: string | null;
+  /** When the job directory was found reused by a new run (checkpoint ids restarted), if it was. */
+  newRunDetectedAt: number | null;
   totals: JobTotals;
 }
 
@@ -63,6 +67,8 @@ export interface EngineHooks {
   onUnpublishable?(job: string, unit: string, reasons: string[]): void;
   onCorruptMetadata?(job: string, path: string, reason: string): void;
   onDeleted?(job: string, path: string, reason: string): void;
+  /** A published checkpoint is no longer restorable on the target (tampered, lost a file) and is unpublished. */
+  onBroken?(job: string, unit: string, problems: string[]): void;
   onJobError?(job: string, err: unknown): void;
   onScan?(side: "source" | "target", ms: number, requests: number, ok: boolean): void;
 }
@@ -78,6 +84,7 @@ export function emptyTotals(): JobTotals {
     unpublishable: 0,
     corruptMetadata: 0,
     deleted: 0,
+    unpublishedBroken: 0,
     errors: 0,
   };
 }
@@ -100,6 +107,7 @@ export function newJobStatus(job: string, sourceDir: string, targetDir: string):
     lastError: null,
     lastErrorAt: null,
     reapHeld: null,
+    newRunDetectedAt: null,
     totals: emptyTotals(),
   };
 }

@@ -6,11 +6,11 @@
 import type { Config } from "../config/load.js";
 import { errorMessage } from "../util/errors.js";
 import { silentLogger, type Logger } from "../util/log.js";
-import { joinPath, type ReadOnlyStorage } from "../storage/types.js";
+import { isMissing, joinPath, type Entry, type ReadOnlyStorage } from "../storage/types.js";
 import { MetadataCatalog } from "./catalog.js";
 import { METADATA_FILE } from "./layout.js";
 import { ClusterLocator, rootFor } from "./locations.js";
-import { checkPresence, describeProblem } from "./presence.js";
+import { checkPresence, describeProblem, type PresenceProblem } from "./presence.js";
 import { newestFirst, TreeScanner, type TreeUnit } from "./scan.js";
 
 export interface UnitVerdict {
@@ -68,31 +68,57 @@ export async function verifyCheckpoints(o: VerifyOptions): Promise<UnitVerdict[]
 }
 
 async function verifyUnit(unit: TreeUnit, o: VerifyOptions, locator: ClusterLocator, catalog: MetadataCatalog): Promise<UnitVerdict> {
-  const base = {
+  const a = await assessUnit(unit, { storage: o.storage, locator, catalog, ...(o.signal ? { signal: o.signal } : {}) });
+  const problems = a.problems.map((p) => p.text);
+  if (a.state === "restorable" && o.deep && o.counterpart) problems.push(...(await compareChecksums(a.required.map((r) => r.path), o)));
+  return {
     job: unit.jobKey,
     unit: unit.name,
     kind: unit.kind,
     checkpointId: unit.checkpointId,
     dir: unit.dir,
     metadataMtime: unit.metadata?.mtime ?? 0,
+    state: a.state === "unreadable" ? "unreadable" : problems.length === 0 ? "restorable" : "broken",
+    problems,
+    files: a.required.length,
+    bytes: a.bytes,
   };
-  const view = await catalog.view(unit.dir, unit.metadata!, o.signal);
-  if (view.state !== "complete") return { ...base, state: "unreadable", problems: [view.reason], files: 0, bytes: 0 };
-  const problems: string[] = [];
+}
+
+export interface UnitAssessment {
+  state: "restorable" | "broken" | "unreadable";
+  /** What makes it broken or unreadable; `file` problems name a file that is missing or too short. */
+  problems: { text: string; file?: PresenceProblem }[];
+  /** Every file it references, as a path on this side, with the bytes it needs. */
+  required: { path: string; minLength: number }[];
+  bytes: number;
+}
+
+/**
+ * Is this unit restorable where it is: its _metadata parses, every reference is on this cluster and every
+ * referenced file is there with at least the bytes the checkpoint needs. `listings` (fresh) answer for
+ * the directories they hold. Serves `verify`/`latest` and the daemon's re-verification of kept checkpoints.
+ */
+export async function assessUnit(
+  unit: TreeUnit,
+  o: { storage: ReadOnlyStorage; locator: ClusterLocator; catalog: MetadataCatalog; listings?: ReadonlyMap<string, ReadonlyMap<string, Entry>>; signal?: AbortSignal },
+): Promise<UnitAssessment> {
+  if (!unit.metadata) return { state: "unreadable", problems: [{ text: `${unit.dir} has no ${METADATA_FILE}` }], required: [], bytes: 0 };
+  const view = await o.catalog.view(unit.dir, unit.metadata, o.signal);
+  if (view.state !== "complete") return { state: "unreadable", problems: [{ text: view.reason }], required: [], bytes: 0 };
+  const problems: UnitAssessment["problems"] = [];
   const required: { path: string; minLength: number }[] = [];
   for (const ref of view.references) {
-    const path = locator.pathOf(ref.location);
-    if (path === null) problems.push(`references ${ref.location}, which is not on this cluster`);
+    const path = o.locator.pathOf(ref.location);
+    if (path === null) problems.push({ text: `references ${ref.location}, which is not on this cluster` });
     else required.push({ path, minLength: Math.max(0, ref.size) });
   }
-  const missing = await checkPresence(o.storage, required, o.signal);
-  problems.push(...missing.map(describeProblem));
-  if (o.deep && problems.length === 0 && o.counterpart) problems.push(...(await compareChecksums(required.map((r) => r.path), o)));
+  const missing = await checkPresence(o.storage, required, o.signal, o.listings);
+  problems.push(...missing.map((m) => ({ text: describeProblem(m), file: m })));
   return {
-    ...base,
     state: problems.length === 0 ? "restorable" : "broken",
     problems,
-    files: required.length,
+    required,
     bytes: view.references.reduce((n, r) => n + Math.max(0, r.size), 0),
   };
 }
@@ -111,7 +137,7 @@ async function compareChecksums(paths: string[], o: VerifyOptions): Promise<stri
       }
     } catch (err) {
       // The counterpart may legitimately be gone (subsumed on the source): nothing to compare.
-      if (!/not found|does not exist|ENOENT/i.test(errorMessage(err))) problems.push(`${path}: checksum comparison failed: ${errorMessage(err)}`);
+      if (!isMissing(err)) problems.push(`${path}: checksum comparison failed: ${errorMessage(err)}`);
     }
   }
   return problems;

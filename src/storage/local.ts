@@ -73,6 +73,7 @@ export class LocalStorage implements Storage {
   }
 
   async write(path: string, body: Readable | Uint8Array, o: IoOptions & { overwrite?: boolean } = {}): Promise<void> {
+    o.guard?.();
     const flag = o.overwrite ? "w" : "wx";
     const signal = o.signal ? { signal: o.signal } : {};
     try {
@@ -83,7 +84,8 @@ export class LocalStorage implements Storage {
     }
   }
 
-  async mkdirs(path: string): Promise<void> {
+  async mkdirs(path: string, o: IoOptions = {}): Promise<void> {
+    o.guard?.();
     try {
       await mkdir(path, { recursive: true });
     } catch (err) {
@@ -91,7 +93,8 @@ export class LocalStorage implements Storage {
     }
   }
 
-  async rename(src: string, dst: string, o: { overwrite?: boolean } = {}): Promise<void> {
+  async rename(src: string, dst: string, o: IoOptions & { overwrite?: boolean } = {}): Promise<void> {
+    o.guard?.();
     try {
       if (!o.overwrite && (await this.stat(dst)) !== null) {
         throw Object.assign(new Error(`${dst} already exists`), { code: "EEXIST" });
@@ -102,7 +105,8 @@ export class LocalStorage implements Storage {
     }
   }
 
-  async delete(path: string, o: { recursive?: boolean } = {}): Promise<boolean> {
+  async delete(path: string, o: IoOptions & { recursive?: boolean } = {}): Promise<boolean> {
+    o.guard?.();
     const st = await this.stat(path);
     if (st === null) return false;
     try {
@@ -115,7 +119,8 @@ export class LocalStorage implements Storage {
     }
   }
 
-  async setModificationTime(path: string, mtime: number): Promise<void> {
+  async setModificationTime(path: string, mtime: number, o: IoOptions = {}): Promise<void> {
+    o.guard?.();
     try {
       const st = await lstat(path);
       await utimes(path, st.atime, new Date(mtime));

@@ -17,6 +17,11 @@ export interface Entry {
 
 export interface IoOptions {
   signal?: AbortSignal;
+  /**
+   * Write fence: called just before each mutating request is sent (every retry too); what it throws
+   * ends the operation unsent. See fenced().
+   */
+  guard?: () => void;
 }
 
 export interface Storage {
@@ -40,6 +45,54 @@ export interface Storage {
   /** Sets a file's modification time (ms since epoch). */
   setModificationTime(path: string, mtime: number, o?: IoOptions): Promise<void>;
   close(): void;
+}
+
+/**
+ * The same storage with every mutating call fenced by `guard` (e.g. "this process still holds the lease"),
+ * which the adapter checks right before each request goes out, retries included.
+ */
+export class FencedStorage implements Storage {
+  readonly name: string;
+  readonly kind: Storage["kind"];
+
+  constructor(
+    private readonly inner: Storage,
+    private readonly guard: () => void,
+  ) {
+    this.name = inner.name;
+    this.kind = inner.kind;
+  }
+
+  stat(path: string, o?: IoOptions): Promise<Entry | null> {
+    return this.inner.stat(path, o);
+  }
+  list(path: string, o?: IoOptions): Promise<Entry[] | null> {
+    return this.inner.list(path, o);
+  }
+  read(path: string, o?: IoOptions & { length?: number }): Promise<Readable> {
+    return this.inner.read(path, o);
+  }
+  checksum(path: string, o?: IoOptions): Promise<string | null> {
+    return this.inner.checksum(path, o);
+  }
+  write(path: string, body: Readable | Uint8Array, o: IoOptions & { overwrite?: boolean; blockSize?: number } = {}): Promise<void> {
+    return this.inner.write(path, body, { ...o, guard: this.guard });
+  }
+  mkdirs(path: string, o: IoOptions = {}): Promise<void> {
+    return this.inner.mkdirs(path, { ...o, guard: this.guard });
+  }
+  rename(src: string, dst: string, o: IoOptions & { overwrite?: boolean } = {}): Promise<void> {
+    return this.inner.rename(src, dst, { ...o, guard: this.guard });
+  }
+  delete(path: string, o: IoOptions & { recursive?: boolean } = {}): Promise<boolean> {
+    return this.inner.delete(path, { ...o, guard: this.guard });
+  }
+  setModificationTime(path: string, mtime: number, o: IoOptions = {}): Promise<void> {
+    return this.inner.setModificationTime(path, mtime, { ...o, guard: this.guard });
+  }
+  close(): void {
+    this.inner.close();
+  }
 }
 
 /** True for "this path does not exist" from any Storage implementation. */

@@ -41,6 +41,7 @@ export class WebHdfsStorage implements Storage {
       overwrite: o.overwrite ?? false,
       ...(o.blockSize ? { blockSize: o.blockSize } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.guard ? { guard: o.guard } : {}),
     });
   }
 
@@ -57,7 +58,7 @@ export class WebHdfsStorage implements Storage {
   }
 
   setModificationTime(path: string, mtime: number, o?: IoOptions): Promise<void> {
-    return this.client.setTimes(path, { modificationTime: mtime, ...(o?.signal ? { signal: o.signal } : {}) });
+    return this.client.setTimes(path, { modificationTime: mtime, ...(o?.signal ? { signal: o.signal } : {}), ...(o?.guard ? { guard: o.guard } : {}) });
   }
 
   async checksum(path: string, o?: IoOptions): Promise<string | null> {

@@ -24,6 +24,11 @@ import {
 
 export interface OpOptions {
   signal?: AbortSignal;
+  /**
+   * Called just before each request of the operation is sent (every attempt, NameNode and DataNode step);
+   * what it throws ends the operation unsent. A write fence: the replicator's lease check.
+   */
+  guard?: () => void;
   /** Deadline of each request: the NameNode step and the DataNode's response headers (not a long body transfer). */
   timeoutMs?: number;
 }
@@ -64,6 +69,7 @@ interface Attempt {
   timeoutMs: number;
   /** Keep the deadline (and its abort wiring) alive after the attempt returns; the callee releases it. */
   keepDeadline(): void;
+  guard?: (() => void) | undefined;
 }
 
 export class WebHdfsClient {
@@ -266,6 +272,7 @@ export class WebHdfsClient {
       abortError: () => stepError(context(this.#selector.active()), { failure: "aborted", detail: "aborted by the caller" }),
     };
     return withFailover(retry, async (namenode) => {
+      o?.guard?.();
       const ctx = context(namenode);
       const deadline = new RequestDeadline(timeoutMs, o?.signal);
       let keep = false;
@@ -275,7 +282,7 @@ export class WebHdfsClient {
         const headers = await this.#auth.headers();
         const agent = url.protocol === "https:" ? this.#nnAgents.https : this.#nnAgents.http;
         const res = await sendRequest({ method: call.method, url, agent, headers, signal: deadline.signal });
-        return await handle({ namenode, res, ctx, deadline, timeoutMs, keepDeadline: () => (keep = true) });
+        return await handle({ namenode, res, ctx, deadline, timeoutMs, keepDeadline: () => (keep = true), guard: o?.guard });
       } catch (err) {
         throw stepFailure(ctx, err);
       } finally {
@@ -298,6 +305,7 @@ export class WebHdfsClient {
     if (body !== undefined) a.deadline.stopClock();
     const agent = url.protocol === "https:" ? this.#dnAgents.https : this.#dnAgents.http;
     const headers = body === undefined ? undefined : { "content-type": "application/octet-stream" };
+    if (body !== undefined) a.guard?.(); // an upload's DataNode step is the write itself
     try {
       const res = await sendRequest({ method, url, agent, headers, body, signal: a.deadline.signal, idleTimeoutMs: a.timeoutMs });
       return await accept(res, ctx);

@@ -3,13 +3,14 @@
 // checkpoints, serves its endpoints, applies valid config edits and rejects
 // invalid ones, and stops cleanly (lease released, no temporary or partial file).
 
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfigFile, type Config } from "../../src/config/load.js";
 import { Daemon } from "../../src/daemon/daemon.js";
 import { LeaseHeldError, verifyCheckpoints } from "../../src/replication/index.js";
+import { epochFileName } from "../../src/replication/lease.js";
 import { FlinkJobSimulator } from "../../src/sandbox/simulator/index.js";
 import { LocalStorage } from "../../src/storage/local.js";
 import type { Storage } from "../../src/storage/types.js";
@@ -92,7 +93,7 @@ describe("daemon on local storage", () => {
       ["chk-4", "restorable"],
       ["chk-3", "restorable"],
     ]);
-    const lease = JSON.parse(await readFile(join(tmp, "dr", ".ckpt-replicator", "lease"), "utf8")) as { owner: string };
+    const lease = JSON.parse(await readFile(join(tmp, "dr", ".ckpt-replicator", "lease", epochFileName(1)), "utf8")) as { owner: string };
     expect(lease.owner).toBe(daemon.engine.lease?.owner);
 
     const url = daemon.metricsUrl!;
@@ -142,7 +143,7 @@ describe("daemon on local storage", () => {
     await daemon.stop();
     expect(Date.now() - t0).toBeLessThan(3000);
 
-    await expect(readFile(join(tmp, "dr", ".ckpt-replicator", "lease"))).rejects.toMatchObject({ code: "ENOENT" });
+    expect((await readdir(join(tmp, "dr", ".ckpt-replicator", "lease"))).filter((n) => n.startsWith("epoch-"))).toEqual([]); // released
     const target = await tree(storage, `${tmp}/dr`);
     const source = await tree(storage, `${tmp}/src`);
     const leftovers = [...target.keys()].filter((p) => p.includes(".ckpt-tmp."));
@@ -168,17 +169,17 @@ describe("daemon on local storage", () => {
     expect(err).toBeInstanceOf(LeaseHeldError);
     expect((err as LeaseHeldError).holder).toContain(first.engine.lease!.owner);
     await second.engine.stop(100); // closes its storages; the first daemon's lease is untouched
-    expect(JSON.parse(await readFile(join(tmp, "dr", ".ckpt-replicator", "lease"), "utf8"))).toMatchObject({ owner: first.engine.lease!.owner });
+    expect(JSON.parse(await readFile(join(tmp, "dr", ".ckpt-replicator", "lease", epochFileName(1)), "utf8"))).toMatchObject({ owner: first.engine.lease!.owner });
   });
 
   it("stops writing when another replicator takes its lease over", async () => {
     await writeConfig({ lease: "{ttl: 600ms}" });
     const { daemon } = await startDaemon();
-    const foreign = { owner: "other:1:cafe", host: "other", pid: 1, acquiredAt: Date.now(), renewedAt: Date.now() + 60_000, ttlMs: 600 };
-    await writeFile(join(tmp, "dr", ".ckpt-replicator", "lease"), JSON.stringify(foreign));
+    const foreign = { owner: "other:1:cafe", host: "other", pid: 1, epoch: 2, acquiredAt: Date.now(), ttlMs: 600 };
+    await writeFile(join(tmp, "dr", ".ckpt-replicator", "lease", epochFileName(2)), JSON.stringify(foreign));
     await until("the daemon notices at its next renewal and stops", () => daemon.engine.stopSignal.aborted, 5_000);
     await daemon.stop();
-    expect(JSON.parse(await readFile(join(tmp, "dr", ".ckpt-replicator", "lease"), "utf8"))).toEqual(foreign); // not released: not ours
+    expect(JSON.parse(await readFile(join(tmp, "dr", ".ckpt-replicator", "lease", epochFileName(2)), "utf8"))).toEqual(foreign); // not released: not ours
     const sim = simulator();
     await sim.checkpointOnce();
     await new Promise((r) => setTimeout(r, 300));
@@ -193,7 +194,7 @@ describe("crash guard (issue 7, bug 2)", () => {
     daemons.push(daemon);
     const others = process.listeners("uncaughtException");
     await daemon.start();
-    const leasePath = `${tmp}/dr/.ckpt-replicator/lease`;
+    const leasePath = `${tmp}/dr/.ckpt-replicator/lease/${epochFileName(1)}`;
     expect(await storage.stat(leasePath)).not.toBeNull();
     // Hand the event to the daemon's guard alone (the test runner's own handler would fail the test).
     for (const l of others) process.off("uncaughtException", l);

@@ -1,15 +1,16 @@
-// The single-writer lease on a real local directory: refusal of a second
-// writer, takeover of an abandoned lease, release, loss to another owner, and
-// lapse and resumption while renewals fail.
+// The single-writer lease on a real local directory: epoch files created
+// exclusively, refusal of a second writer, takeover of an abandoned lease judged
+// on the storage's clock, fencing (a stale holder never writes once a newer epoch
+// exists), release, lapse and resumption while renewals fail, crash leftovers.
 
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Lease, LeaseHeldError, LeaseLostError, type LeaseContent } from "../../src/replication/lease.js";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { epochFileName, Lease, LeaseHeldError, LeaseLostError, type LeaseContent } from "../../src/replication/lease.js";
 import { LocalStorage } from "../../src/storage/local.js";
-import type { Storage } from "../../src/storage/types.js";
+import { FencedStorage, type Storage } from "../../src/storage/types.js";
 import { silentLogger } from "../../src/util/log.js";
 
 let dir: string;
@@ -21,6 +22,7 @@ beforeEach(async () => {
   path = join(dir, ".ckpt-replicator", "lease");
 });
 afterEach(async () => {
+  vi.useRealTimers();
   for (const l of leases.splice(0)) await l.release();
   await rm(dir, { recursive: true, force: true });
 });
@@ -31,18 +33,25 @@ function lease(ttlMs = 60_000, storage: Storage = new LocalStorage("target"), on
   return l;
 }
 
-async function leaseFile(): Promise<LeaseContent | null> {
+async function epochFiles(): Promise<string[]> {
+  return (await readdir(path).catch(() => [] as string[])).filter((n) => n.startsWith("epoch-")).sort();
+}
+
+async function epochContent(epoch: number): Promise<LeaseContent | null> {
   try {
-    return JSON.parse(await readFile(path, "utf8")) as LeaseContent;
+    return JSON.parse(await readFile(join(path, epochFileName(epoch)), "utf8")) as LeaseContent;
   } catch {
     return null;
   }
 }
 
-async function writeForeignLease(o: Partial<LeaseContent> = {}): Promise<void> {
-  const now = Date.now();
-  const content: LeaseContent = { owner: "other-host:4242:deadbeef", host: "other-host", pid: 4242, acquiredAt: now, renewedAt: now, ttlMs: 60_000, ...o };
-  await writeFile(path, JSON.stringify(content));
+/** Another replicator's epoch file, last renewed `ageMs` ago. */
+async function writeForeignEpoch(epoch: number, ageMs = 0): Promise<void> {
+  await mkdir(path, { recursive: true });
+  const file = join(path, epochFileName(epoch));
+  await writeFile(file, JSON.stringify({ owner: "other-host:4242:deadbeef", host: "other-host", pid: 4242, epoch, acquiredAt: 0, ttlMs: 60_000 }));
+  const t = (Date.now() - ageMs) / 1000;
+  await utimes(file, t, t);
 }
 
 /** A storage that fails every call while `down` is set, like an unreachable target. */
@@ -63,13 +72,13 @@ function flakyStorage(): { storage: Storage; setDown(down: boolean): void } {
 }
 
 describe("target lease", () => {
-  it("is acquired by writing a lease file naming its owner", async () => {
+  it("is acquired by creating epoch 1, naming its owner", async () => {
     const a = lease();
     await a.acquire();
     expect(() => a.assertHeld()).not.toThrow();
-    const content = await leaseFile();
-    expect(content?.owner).toBe(a.owner);
-    expect(content?.ttlMs).toBe(60_000);
+    expect(await epochFiles()).toEqual([epochFileName(1)]);
+    expect((await epochContent(1))?.owner).toBe(a.owner);
+    expect(a.currentEpoch).toBe(1);
   });
 
   it("refuses a second replicator while the lease is held, naming the holder", async () => {
@@ -81,59 +90,83 @@ describe("target lease", () => {
     expect((err as LeaseHeldError).holder).toContain(a.owner);
     expect((err as LeaseHeldError).message).toMatch(/refusing to start a second writer/);
     expect((err as LeaseHeldError).expiresAt).toBeGreaterThan(Date.now());
-    expect((await leaseFile())?.owner).toBe(a.owner);
+    expect(await epochFiles()).toEqual([epochFileName(1)]);
   });
 
-  it("refuses when the lease file is unreadable rather than guessing", async () => {
-    await new LocalStorage("t").mkdirs(join(dir, ".ckpt-replicator"));
-    await writeFile(path, "{not json");
-    const err = await lease().acquire().then(() => null, (e: unknown) => e);
-    expect(err).toBeInstanceOf(LeaseHeldError);
-    expect(await readFile(path, "utf8")).toBe("{not json");
-  });
-
-  it("takes over a lease that was not renewed within its ttl", async () => {
-    await new LocalStorage("t").mkdirs(join(dir, ".ckpt-replicator"));
-    await writeForeignLease({ renewedAt: Date.now() - 5_000, ttlMs: 1_000 });
-    const a = lease();
+  it("takes over a lease not renewed for a whole ttl, as a new epoch, and removes the old epoch file", async () => {
+    await writeForeignEpoch(4, 5_000);
+    const a = lease(1_000);
     await a.acquire();
-    expect((await leaseFile())?.owner).toBe(a.owner);
-    expect(() => a.assertHeld()).not.toThrow();
+    expect(a.currentEpoch).toBe(5);
+    expect(await epochFiles()).toEqual([epochFileName(5)]);
+    expect((await epochContent(5))?.owner).toBe(a.owner);
   });
 
-  it("does not take over a foreign lease that is still fresh", async () => {
-    await new LocalStorage("t").mkdirs(join(dir, ".ckpt-replicator"));
-    await writeForeignLease({ renewedAt: Date.now() - 500, ttlMs: 60_000 });
-    await expect(lease().acquire()).rejects.toBeInstanceOf(LeaseHeldError);
-    expect((await leaseFile())?.owner).toBe("other-host:4242:deadbeef");
+  it("judges expiry on the storage's clock, not the daemon's: a daemon clock far ahead does not take over a fresh lease", async () => {
+    await writeForeignEpoch(1, 0);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 10 * 60_000); // this host's clock is 10 minutes ahead
+    await expect(lease(1_000).acquire()).rejects.toBeInstanceOf(LeaseHeldError);
+    vi.useRealTimers();
+    expect(await epochFiles()).toEqual([epochFileName(1)]);
   });
 
-  it("release deletes our own lease file, and only ours", async () => {
+  it("of two newcomers racing for an expired lease, exactly one gets the next epoch", async () => {
+    await writeForeignEpoch(7, 10_000);
+    const results = await Promise.allSettled([lease(1_000).acquire(), lease(1_000).acquire(), lease(1_000).acquire()]);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    for (const r of results) if (r.status === "rejected") expect(r.reason).toBeInstanceOf(LeaseHeldError);
+    expect(await epochFiles()).toEqual([epochFileName(8)]);
+  });
+
+  it("release deletes our own epoch file, and leaves a newer holder's alone", async () => {
     const a = lease();
     await a.acquire();
     await a.release();
-    expect(await leaseFile()).toBeNull();
+    expect(await epochFiles()).toEqual([]);
 
     const b = lease();
     await b.acquire();
-    await writeForeignLease(); // someone took it over meanwhile
+    await writeForeignEpoch(2); // someone took it over meanwhile
     await b.release();
-    expect((await leaseFile())?.owner).toBe("other-host:4242:deadbeef");
+    expect(await epochFiles()).toEqual([epochFileName(1), epochFileName(2)]); // not the highest: left as it is
+    expect((await epochContent(2))?.owner).toBe("other-host:4242:deadbeef");
   });
 
-  it("is lost when another owner overwrote it: writes stop and the other's lease is left alone", async () => {
+  it("is lost when a newer epoch exists: writes stop at once, and the holder's own file is all it ever rewrote", async () => {
     const lost: LeaseLostError[] = [];
     const a = lease(60_000, new LocalStorage("target"), (e) => lost.push(e));
     await a.acquire();
-    await writeForeignLease();
+    await writeForeignEpoch(2);
     await a.renew();
     expect(() => a.assertHeld()).toThrow(LeaseLostError);
-    expect(() => a.assertHeld()).toThrow(/now held by other-host:4242:deadbeef/);
+    expect(() => a.assertHeld()).toThrow(/epoch 2 is held by other-host:4242:deadbeef/);
     expect(lost).toHaveLength(1);
     await a.renew(); // a lost lease is never renewed again
-    await a.release();
-    expect((await leaseFile())?.owner).toBe("other-host:4242:deadbeef");
+    expect((await epochContent(2))?.owner).toBe("other-host:4242:deadbeef");
     expect(lost).toHaveLength(1);
+  });
+
+  it("confirm() before a batch of writes sees a newer epoch even between renewals", async () => {
+    const a = lease();
+    await a.acquire();
+    await a.confirm();
+    await writeForeignEpoch(2);
+    await expect(a.confirm()).rejects.toBeInstanceOf(LeaseLostError);
+    expect(() => a.assertHeld()).toThrow(LeaseLostError);
+  });
+
+  it("fences every write of a FencedStorage: none is attempted once the lease is lost", async () => {
+    const a = lease();
+    await a.acquire();
+    const fencedStorage = new FencedStorage(new LocalStorage("target"), () => a.assertHeld());
+    await fencedStorage.write(join(dir, "before"), Buffer.from("x"));
+    await writeForeignEpoch(2);
+    await a.renew();
+    await expect(fencedStorage.write(join(dir, "after"), Buffer.from("x"))).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(fencedStorage.mkdirs(join(dir, "d"))).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(fencedStorage.delete(join(dir, "before"))).rejects.toBeInstanceOf(LeaseLostError);
+    expect((await readdir(dir)).sort()).toEqual([".ckpt-replicator", "before"]);
   });
 
   it("lapses while renewals fail (writes pause) and resumes with the next successful renewal", async () => {
@@ -142,13 +175,47 @@ describe("target lease", () => {
     const a = lease(300, flaky.storage, (e) => lost.push(e));
     await a.acquire();
     flaky.setDown(true);
-    await sleep(450); // the background renewals (every 100 ms) all fail
+    await sleep(400); // the background renewals (every 75 ms) all fail
     expect(() => a.assertHeld()).toThrow(LeaseLostError);
-    expect(() => a.assertHeld()).toThrow(/not renewed within its ttl/);
+    expect(() => a.assertHeld()).toThrow(/not renewed within half its ttl/);
     flaky.setDown(false);
     await a.renew();
     expect(() => a.assertHeld()).not.toThrow();
     expect(lost).toEqual([]); // a lapse is not a loss: nobody else took it
-    expect((await leaseFile())?.owner).toBe(a.owner);
+    expect((await epochContent(1))?.owner).toBe(a.owner);
+  });
+
+  it("stops writing at half its ttl after the last renewal, before anyone may take over at a whole ttl", async () => {
+    const flaky = flakyStorage();
+    const a = lease(400, flaky.storage);
+    await a.acquire();
+    flaky.setDown(true);
+    await sleep(260);
+    expect(() => a.assertHeld()).toThrow(LeaseLostError); // > ttl/2: paused
+    await expect(lease(400).acquire()).rejects.toBeInstanceOf(LeaseHeldError); // < ttl: nobody takes over yet
+  });
+
+  it("removes renewal temporaries a crash left in the lease directory once they are older than a ttl (issue 7, bug 8)", async () => {
+    await mkdir(path, { recursive: true });
+    const leftover = join(path, `.${epochFileName(3)}.ckpt-tmp.0123456789ab`);
+    await writeFile(leftover, "{}");
+    const t = (Date.now() - 10_000) / 1000;
+    await utimes(leftover, t, t);
+    const fresh = join(path, `.${epochFileName(3)}.ckpt-tmp.ba9876543210`);
+    await writeFile(fresh, "{}");
+    await lease(1_000).acquire();
+    const names = await readdir(path);
+    expect(names).not.toContain(leftover.slice(path.length + 1));
+    expect(names).toContain(fresh.slice(path.length + 1));
+  });
+
+  it("honours a lease file of the previous format until it expires, then replaces it with the epoch directory", async () => {
+    await mkdir(join(dir, ".ckpt-replicator"), { recursive: true });
+    await writeFile(path, JSON.stringify({ owner: "old", renewedAt: Date.now(), ttlMs: 1_000 }));
+    await expect(lease(1_000).acquire()).rejects.toBeInstanceOf(LeaseHeldError);
+    const t = (Date.now() - 5_000) / 1000;
+    await utimes(path, t, t);
+    await lease(1_000).acquire();
+    expect(await epochFiles()).toEqual([epochFileName(1)]);
   });
 });

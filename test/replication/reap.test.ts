@@ -12,9 +12,13 @@ const record = (id: number) => `${TARGET_ROOT}/.ckpt-replicator/records/j/chk-${
 const published = (unit: TreeUnit, refs: string[] | null = []): PublishedUnit => ({ unit, references: refs === null ? null : new Set(refs) });
 
 function input(o: Partial<ReapInput> & Pick<ReapInput, "targetJob" | "published">): ReapInput {
+  const sourceJob = o.sourceJob === undefined && "sourceJob" in o ? undefined : (o.sourceJob ?? job(SOURCE_ROOT, []));
   return {
-    sourceJob: job(SOURCE_ROOT, []),
+    sourceJob,
     sourceHealthy: true,
+    // A source unit's completion time is its _metadata time (the builders give both sides the same one).
+    sourceCompleted: new Map((sourceJob?.units ?? []).filter((u) => u.metadata).map((u) => [u.name, u.metadata!.mtime])),
+    records: new Set(),
     targetRoot: TARGET_ROOT,
     roots: ROOTS,
     unreadable: [],
@@ -193,7 +197,7 @@ describe("planReap: holding back", () => {
 });
 
 describe("planReap: unpublished leftovers and temporaries", () => {
-  it("removes copies without _metadata older than the newest published one or gone from the source, keeps newer ones the source still has", () => {
+  it("removes copies without _metadata older than the newest published one and outside retain.max, or gone from the source; keeps the rest", () => {
     const kept = chk(TARGET_ROOT, 5);
     const older = chk(TARGET_ROOT, 3, { metadata: false });
     const inProgress = chk(TARGET_ROOT, 7, { metadata: false });
@@ -203,13 +207,50 @@ describe("planReap: unpublished leftovers and temporaries", () => {
         sourceJob: job(SOURCE_ROOT, [3, 5, 7].map((id) => chk(SOURCE_ROOT, id))),
         targetJob: job(TARGET_ROOT, [older, kept, inProgress, abortedOnSource]),
         published: [published(kept)],
+        retain: { min: 1, max: 2 },
       }),
     );
-    expect(plan.deletions.map((d) => [d.path, d.recursive])).toEqual([
-      [targetUnitDir(3), true],
-      [targetUnitDir(8), true],
+    expect(plan.deletions).toEqual([
+      { path: targetUnitDir(3), recursive: true, reason: "unpublished copy of a superseded checkpoint", unit: "chk-3" },
+      { path: targetUnitDir(8), recursive: true, reason: "unpublished copy of a checkpoint the source no longer has", unit: "chk-8" },
     ]);
-    expect(plan.deletions.every((d) => d.reason === "unpublished copy that will never be published")).toBe(true);
+  });
+
+  it("keeps an unpublished copy of an older checkpoint the target would still keep (resync publishes it)", () => {
+    const kept = chk(TARGET_ROOT, 5);
+    const older = chk(TARGET_ROOT, 3, { metadata: false });
+    const plan = planReap(
+      input({ sourceJob: job(SOURCE_ROOT, [3, 5].map((id) => chk(SOURCE_ROOT, id))), targetJob: job(TARGET_ROOT, [older, kept]), published: [published(kept)] }),
+    );
+    expect(paths(plan)).toEqual([]);
+  });
+
+  it("removes the record of an unpublished copy before its directory (a lost _metadata the source no longer has)", () => {
+    const kept = chk(TARGET_ROOT, 5);
+    const lost = chk(TARGET_ROOT, 4, { metadata: false });
+    const plan = planReap(
+      input({ sourceJob: job(SOURCE_ROOT, [chk(SOURCE_ROOT, 5)]), targetJob: job(TARGET_ROOT, [lost, kept]), published: [published(kept)], records: new Set(["chk-4", "chk-5"]) }),
+    );
+    expect(paths(plan)).toEqual([record(4), targetUnitDir(4)]);
+  });
+
+  it("tells a reused job directory's chk-N from the previous run's: same name, other completion time", () => {
+    // The target holds the old run's chk-2 and chk-3; the new run (ids from 1 again) has completed chk-1..chk-3.
+    const oldRun = [2, 3].map((id) => chk(TARGET_ROOT, id));
+    const newer = { ...chk(TARGET_ROOT, 1), metadata: file("_metadata", { length: 100, mtime: 50_000 }) };
+    const source = [1, 2, 3].map((id) => ({ ...chk(SOURCE_ROOT, id), metadata: file("_metadata", { length: 100, mtime: 49_000 + id * 1000 }) }));
+    const plan = planReap(
+      input({
+        sourceJob: job(SOURCE_ROOT, source),
+        sourceCompleted: new Map(source.map((u) => [u.name, u.metadata.mtime])),
+        targetJob: job(TARGET_ROOT, [...oldRun, newer]),
+        published: [...oldRun, newer].map((u) => published(u)),
+      }),
+    );
+    // Newest by completion is the new run's chk-1 (kept); the old run's checkpoints are not on the source.
+    expect(plan.kept.map((u) => u.name)).toEqual(["chk-1"]);
+    expect(new Set(plan.deletions.map((d) => d.unit))).toEqual(new Set(["chk-2", "chk-3"]));
+    expect(plan.deletions.every((d) => d.reason === "subsumed on the source")).toBe(true);
   });
 
   it("never deletes an unpublished directory that holds a file a kept checkpoint references", () => {
