@@ -4,27 +4,37 @@
 
 import type { ClusterSide, RootPair } from "../config/load.js";
 
-const URI = /^([a-zA-Z][a-zA-Z0-9+.-]*):(?:\/\/([^/?#]*))?(\/[^?#]*)?$/;
-
 export interface ParsedLocation {
   scheme: string | null;
   authority: string;
   path: string;
 }
 
+/**
+ * Splits a location the way Flink's Path(String) does (flink-core org.apache.flink.core.fs.Path): a scheme
+ * before the first ':' that comes before any '/', an authority after '//' up to the next '/', and the rest
+ * is the path, taken as it is written. Flink writes Path.toString() into _metadata, which carries the
+ * decoded path: '#', '?', '%' and spaces are literal characters of the name, never query, fragment or
+ * percent-escapes. Decoding them would look up another file.
+ */
 export function parseLocation(location: string): ParsedLocation | null {
   if (location.startsWith("/")) return { scheme: null, authority: "", path: normalizePath(location) };
-  const m = URI.exec(location);
-  if (!m || m[3] === undefined) return null;
-  return { scheme: (m[1] as string).toLowerCase(), authority: (m[2] ?? "").toLowerCase(), path: normalizePath(decodeURIComponentSafe(m[3])) };
-}
-
-function decodeURIComponentSafe(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
+  const colon = location.indexOf(":");
+  const slash = location.indexOf("/");
+  if (colon <= 0 || (slash !== -1 && slash < colon)) return null; // relative: no scheme
+  const scheme = location.slice(0, colon);
+  if (!/^[a-zA-Z][a-zA-Z0-9+.-]*$/.test(scheme)) return null;
+  let start = colon + 1;
+  let authority = "";
+  if (location.startsWith("//", start) && location.length - start > 2) {
+    const next = location.indexOf("/", start + 2);
+    const end = next > 0 ? next : location.length;
+    authority = location.slice(start + 2, end);
+    start = end;
   }
+  const path = location.slice(start);
+  if (!path.startsWith("/")) return null;
+  return { scheme: scheme.toLowerCase(), authority: authority.toLowerCase(), path: normalizePath(path) };
 }
 
 function normalizePath(p: string): string {

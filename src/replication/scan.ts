@@ -176,7 +176,7 @@ export class TreeScanner {
       }
       await Promise.all((children ?? []).filter((c) => c.type === "dir" && classifyUnitDir(c.name)?.kind === "savepoint").map((c) => this.addUnit(job, c, true, list)));
     } else {
-      await this.walkJob(job, list);
+      await this.walkJob(job, list, { missingIsEmpty: true });
     }
     job.listings = snapshot.listings;
     return job;
@@ -206,7 +206,7 @@ export class TreeScanner {
     };
   }
 
-  private async walkJob(job: TreeJob, list: ListFn): Promise<void> {
+  private async walkJob(job: TreeJob, list: ListFn, o: { missingIsEmpty?: boolean } = {}): Promise<void> {
     let children: Entry[] | null;
     try {
       // Job directories are always listed afresh: their entries' times vouch for the levels below.
@@ -217,6 +217,7 @@ export class TreeScanner {
       return;
     }
     if (children === null) {
+      if (o.missingIsEmpty) return; // nothing there yet (a job not replicated before): a complete, empty view
       job.complete = false;
       job.problems.push(`${job.dir} disappeared during the scan`);
       return;

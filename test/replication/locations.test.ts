@@ -31,7 +31,13 @@ describe("ClusterLocator.pathOf", () => {
     ["hdfs://nn1.example.com:8020/flink/cp/x", "/flink/cp/x"],
     ["HDFS://NS1/flink/cp/x", "/flink/cp/x"],
     ["/flink/cp/x", "/flink/cp/x"],
-    ["hdfs://ns1/flink/a%20b/c%2Bd%25e", "/flink/a b/c+d%e"],
+    // Flink writes Path.toString(), the decoded path: every character is literal (issue 7, bug 6).
+    ["hdfs://ns1/flink/a%20b/c%2Bd%25e", "/flink/a%20b/c%2Bd%25e"],
+    ["hdfs://ns1/flink/cp/fh#x.bin", "/flink/cp/fh#x.bin"],
+    ["hdfs://ns1/flink/cp/what?now=1", "/flink/cp/what?now=1"],
+    ["hdfs://ns1/flink/cp/%41", "/flink/cp/%41"],
+    ["hdfs://ns1/flink/a b/ü+&;=~[]", "/flink/a b/ü+&;=~[]"],
+    ["hdfs:///flink/#/x", "/flink/#/x"],
     ["hdfs://ns1//flink//cp/x/", "/flink/cp/x"],
   ])("resolves %s on the cluster to %s", (location, path) => {
     expect(hdfs.pathOf(location)).toBe(path);
