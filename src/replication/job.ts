@@ -523,6 +523,14 @@ function targetUnitOf(u: TreeUnit): TargetUnit {
   return { name: u.name, kind: u.kind, checkpointId: u.checkpointId, completedAt: u.metadata?.mtime ?? 0 };
 }
 
+/**
+ * How far the target is behind: 0 when its newest restorable checkpoint is the source's newest, otherwise
+ * the time since `behindSince` (the newest restorable checkpoint's completion) and never less than the
+ * distance between the two completion times, which both come from the source's clock: a daemon whose
+ * clock runs behind the NameNodes never reads 0 while the target is behind.
+ */
 export function lagSecondsOf(s: JobStatus, now = Date.now()): number {
-  return s.behindSince === null ? 0 : Math.max(0, (now - s.behindSince) / 1000);
+  if (s.behindSince === null) return 0;
+  const sourceGap = s.newestSourceCompletedAt === null ? 0 : s.newestSourceCompletedAt - s.behindSince;
+  return Math.max(0.001, now - s.behindSince, sourceGap) / 1000;
 }

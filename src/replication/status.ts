@@ -32,9 +32,9 @@ export interface JobStatus {
   lastPublishAt: number | null;
   /** Restorable checkpoints on the target. */
   publishedOnTarget: number;
-  /** Seconds since the oldest complete source checkpoint newer than the newest published one completed; 0 when caught up. */
+  /** How far the target is behind the source (lagSecondsOf); 0 only when the newest source checkpoint is restorable there. */
   lagSeconds: number;
-  /** Source completion time of the oldest checkpoint not yet published (null when caught up); lagSeconds derives from it. */
+  /** While behind: the source completion time of the newest restorable checkpoint (or of the oldest source one when none is); null when caught up. */
   behindSince: number | null;
   current: { unit: string; filesTotal: number; filesDone: number; bytesTotal: number; bytesDone: number } | null;
   lastError: string | null;

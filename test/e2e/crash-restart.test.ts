@@ -50,8 +50,8 @@ describe("daemon process", () => {
     await sim.run({ count: 3 });
     const configFile = join(pair.stateDir, "crash.yaml");
     // Slow copies so the kill lands mid-transfer; short lease and temp grace so the restart proceeds soon.
-    await writeFile(configFile, pair.configText("copy: {bandwidth: 4MiB, concurrency: 2}\nlease: {ttl: 6s}\nreap: {tempGrace: 1s}\n"));
-    const config = await pair.config("lease: {ttl: 6s}\n");
+    await writeFile(configFile, pair.configText("copy: {bandwidth: 4MiB, concurrency: 2}\nlease: {ttl: 10s}\nreap: {tempGrace: 1s}\n"));
+    const config = await pair.config("lease: {ttl: 10s}\n");
     const source = createStorage(config.source, silentLogger);
     const target = createStorage(config.target, silentLogger);
     try {
@@ -76,7 +76,7 @@ describe("daemon process", () => {
       expect(refused?.code, "a second daemon must refuse while the lease is held").toBe(1);
       expect(early.output()).toMatch(/another replicator holds the target lease/);
 
-      await new Promise((r) => setTimeout(r, 6200));
+      await new Promise((r) => setTimeout(r, 10_200));
       const second = spawnCli(["run", "--config", configFile], { CKPT_LOG_LEVEL: "info" });
       const newest = Math.max(...sim.retained().map((c) => c.id));
       await waitFor(async () => {

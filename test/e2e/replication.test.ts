@@ -68,7 +68,7 @@ describe("replication end to end", () => {
     expect(absolute.length).toBeGreaterThan(0);
     for (const r of absolute) expect(r.location.startsWith(`hdfs://hdfs2${TARGET_ROOT}/`)).toBe(true);
     await engine.stop();
-  });
+  }, 90_000);
 
   it("copes with files deleted mid-copy: subsumed checkpoints are dropped, published ones stay restorable", async () => {
     // Slow copies (bandwidth limit) and a fast job that keeps one checkpoint: the source deletes files under us.
