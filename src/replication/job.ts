@@ -108,6 +108,7 @@ export class JobReplicator {
       if (!o.dryRun) await this.repairRecords(view, published, candidates);
       this.updateNewest(candidates, published);
       if (view.targetProblem !== undefined) throw new TargetUnavailableError(`target unavailable: ${view.targetProblem}`);
+      this.status.restorableCheckedAt = Date.now();
 
       const publishedNames = new Set(published.map((p) => p.unit.name));
       const newestPublished = Math.max(-1, ...published.filter((p) => p.unit.kind === "checkpoint").map((p) => p.unit.checkpointId));
@@ -298,6 +299,7 @@ export class JobReplicator {
     o: SyncOptions,
   ): Promise<"published" | "skipped" | "subsumed" | NonNullable<SyncOutcome["wouldCopy"]>> {
     const unit = c.unit;
+    const startedAt = Date.now();
     const plan = await this.plan(c, view, o.signal);
     if (plan.unpublishable.length > 0) {
       if (this.reportOnce(`unpublishable:${unit.dir}`)) {
@@ -368,6 +370,7 @@ export class JobReplicator {
       bytes,
       bytesCopied: bytesTotal,
       lagMs,
+      durationMs: Date.now() - startedAt,
       targetDir: this.targetUnitDir(unit),
     });
     return "published";

@@ -28,8 +28,10 @@ export interface JobStatus {
   /** Source completion time (its _metadata modification time) of the newest published checkpoint. */
   newestPublishedCompletedAt: number | null;
   lastPublishAt: number | null;
-  /** Restorable checkpoints on the target. */
+  /** Restorable checkpoints on the target (as of the last sync; 0 while the target cannot be listed). */
   publishedOnTarget: number;
+  /** When publishedOnTarget was last computed from a successful listing of the target (ms), or null. */
+  restorableCheckedAt?: number | null;
   /** Seconds since the oldest complete source checkpoint newer than the newest published one completed; 0 when caught up. */
   lagSeconds: number;
   /** Source completion time of the oldest checkpoint not yet published (null when caught up); lagSeconds derives from it. */
@@ -52,6 +54,8 @@ export interface PublishedEvent {
   bytesCopied: number;
   /** Source completion -> target publish, ms. */
   lagMs: number;
+  /** From planning the checkpoint's copy to its publication, ms. */
+  durationMs?: number;
   targetDir: string;
 }
 
@@ -94,6 +98,7 @@ export function newJobStatus(job: string, sourceDir: string, targetDir: string):
     newestPublishedCompletedAt: null,
     lastPublishAt: null,
     publishedOnTarget: 0,
+    restorableCheckedAt: null,
     lagSeconds: 0,
     behindSince: null,
     current: null,
