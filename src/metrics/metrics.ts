@@ -86,7 +86,13 @@ export function createMetrics(o: { defaultMetrics?: boolean } = {}): ReplicatorM
   const scanRequests = new Counter({ name: n("scan_list_requests_total"), help: "Listing requests made by scans", labelNames: ["side"], ...reg });
   const publishLag = new Histogram({ name: n("publish_lag_seconds"), help: "Source completion to target publication, per published checkpoint", labelNames: ["flink_job"], buckets: [1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600], ...reg });
   const publishDuration = new Histogram({ name: n("publish_duration_seconds"), help: "From planning a checkpoint's copy to its publication on the target", labelNames: ["flink_job"], buckets: [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600], ...reg });
-  const failovers = new Counter({ name: n("namenode_failovers_total"), help: "Changes of the active NameNode this daemon talks to, per cluster", labelNames: ["cluster"], ...reg });
+  const failovers: Counter = new Counter({
+    name: n("namenode_failovers_total"),
+    help: "Changes of the active NameNode this daemon talks to, per cluster",
+    labelNames: ["cluster"],
+    ...reg,
+    collect: () => checkNamenodes(),
+  });
   const reloads = new Counter({ name: n("config_reloads_total"), help: "Config reloads attempted (SIGHUP or a change of the file)", ...reg });
   const reloadFailures = new Counter({ name: n("config_reload_failures_total"), help: "Config reloads rejected (the running config stays)", ...reg });
   const lastReloadOk = new Gauge({ name: n("config_last_reload_successful"), help: "0 when the last config reload was rejected, 1 otherwise", ...reg });
@@ -116,14 +122,9 @@ export function createMetrics(o: { defaultMetrics?: boolean } = {}): ReplicatorM
     if (s) view.observe(s);
     checkNamenodes();
   };
-  // The first collect of a scrape folds the status in; the rest read the same view.
-  let refreshedAt = -1;
+  // Every collect folds the status in (cheap and idempotent), so each gauge reads the status of this scrape.
   const fresh = () => {
-    const now = Date.now();
-    if (now - refreshedAt > 50) {
-      refresh();
-      refreshedAt = now;
-    }
+    refresh();
     return view.list();
   };
 
