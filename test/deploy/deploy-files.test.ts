@@ -55,8 +55,11 @@ describe("deploy/ YAML files", () => {
 
 describe("deploy/prometheus/alerts.yaml", () => {
   const required = [
+    "CkptRpoObjectiveMissed",
+    "CkptRpoObjectiveAtRisk",
     "CkptReplicationLagHigh",
     "CkptNoRestorableCheckpoint",
+    "CkptTargetUnreachable",
     "CkptJobFailing",
     "CkptCorruptMetadata",
     "CkptUnpublishableCheckpoints",
@@ -66,6 +69,8 @@ describe("deploy/prometheus/alerts.yaml", () => {
     "CkptLeaseNotHeld",
     "CkptReplicatorDown",
     "CkptScanStale",
+    "CkptConfigReloadFailed",
+    "CkptNamenodeFailoversFrequent",
   ];
 
   it("defines every alert with a for:, a severity and annotations", () => {
@@ -78,17 +83,31 @@ describe("deploy/prometheus/alerts.yaml", () => {
     }
   });
 
-  it("warns on 10 minutes of lag and pages on 30", () => {
-    const lag = alerts().filter((a) => a.alert === "CkptReplicationLagHigh");
-    const bySeverity = Object.fromEntries(lag.map((a) => [a.labels?.severity, a.expr.replace(/\s+/g, " ").trim()]));
-    expect(bySeverity).toEqual({ warning: "ckpt_replication_lag_seconds > 600", critical: "ckpt_replication_lag_seconds > 1800" });
+  it("every alert's runbook_url points at its own section of docs/operations.md", () => {
+    const guide = readProjectFile("docs/operations.md");
+    const anchors = new Set([...guide.matchAll(/^#{2,4} (.+)$/gm)].map((m) => githubAnchor(m[1] ?? "")));
+    for (const a of alerts()) {
+      expect(a.annotations?.runbook_url, a.alert).toBe(`docs/operations.md#${a.alert.toLowerCase()}`);
+      expect(anchors, `docs/operations.md has no section "${a.alert}"`).toContain(a.alert.toLowerCase());
+    }
+  });
+
+  it("pages on the RPO objective the daemon exports per job, and warns on 10 minutes of lag", () => {
+    const byName = (name: string) => alerts().find((a) => a.alert === name);
+    const missed = byName("CkptRpoObjectiveMissed");
+    expect(missed?.labels?.severity).toBe("critical");
+    expect(missed?.expr).toMatch(/time\(\) - ckpt_replicator_newest_restorable_checkpoint_completed_timestamp_seconds\)\s*> ckpt_replicator_rpo_objective_seconds/);
+    expect(byName("CkptRpoObjectiveAtRisk")?.labels?.severity).toBe("warning");
+    expect(byName("CkptReplicationLagHigh")?.expr.trim()).toBe("ckpt_replicator_replication_lag_seconds > 600");
+    // "Nothing restorable" reads the last verified count, never target reachability.
+    expect(byName("CkptNoRestorableCheckpoint")?.expr.trim()).toBe("ckpt_replicator_restorable_checkpoints == 0");
   });
 
   it("reads only metrics the daemon exports (besides up)", async () => {
     const { registry } = createMetrics();
     const exported = new Set((await registry.getMetricsAsJSON()).map((m) => m.name));
     const used = new Set(alerts().flatMap((a) => promqlMetricNames(a.expr)));
-    expect(used).toContain("ckpt_checkpoints_abandoned_total"); // the extraction sees names inside selectors
+    expect(used).toContain("ckpt_replicator_checkpoints_abandoned_total"); // the extraction sees names inside selectors
     expect(used).toContain("up");
     const unknown = [...used].filter((name) => name !== "up" && !exported.has(name.replace(/_(bucket|sum|count)$/, "")));
     expect(unknown).toEqual([]);
@@ -101,7 +120,7 @@ describe("deploy/prometheus/alerts.yaml", () => {
     const json = await metrics.registry.getMetricsAsJSON();
     const matchers = alerts()
       .flatMap((a) => promqlMatchers(a.expr))
-      .filter((m) => m.metric.startsWith("ckpt_"));
+      .filter((m) => m.metric.startsWith("ckpt_replicator_"));
     expect(matchers.length).toBeGreaterThan(0);
     for (const m of matchers) {
       const values = json.find((j) => j.name === m.metric)?.values ?? [];
@@ -334,6 +353,11 @@ describe("deploy/systemd/ckpt-replicator@.service", () => {
     expect(ownLines).toEqual([]);
   });
 });
+
+/** GitHub's anchor of a Markdown heading: lower case, punctuation dropped, spaces to dashes. */
+function githubAnchor(heading: string): string {
+  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, "").replace(/ /g, "-");
+}
 
 /** Bytes of a Kubernetes quantity such as 512Mi or 1Gi. */
 function kubeBytes(quantity: string): number {
