@@ -76,6 +76,16 @@ export interface ServiceMonitor {
   };
 }
 
+export interface NetworkPolicy {
+  metadata: Metadata;
+  spec: {
+    podSelector: { matchLabels: Record<string, string> };
+    policyTypes: string[];
+    ingress: Array<{ ports?: Array<{ protocol?: string; port: number | string }> }>;
+    egress: Array<{ ports?: Array<{ protocol?: string; port: number | string }> }>;
+  };
+}
+
 export interface AlertRule {
   alert: string;
   expr: string;
@@ -94,6 +104,8 @@ export const deployment = () => manifest<Deployment>("deployment.yaml", "Deploym
 export const service = () => manifest<Service>("service.yaml", "Service");
 export const serviceMonitor = () => manifest<ServiceMonitor>("servicemonitor.yaml", "ServiceMonitor");
 export const configMap = () => manifest<{ metadata: Metadata; data: Record<string, string> }>("configmap.yaml", "ConfigMap");
+export const namespace = () => manifest<{ metadata: Metadata }>("namespace.yaml", "Namespace");
+export const networkPolicy = () => manifest<NetworkPolicy>("networkpolicy.yaml", "NetworkPolicy");
 export const kustomization = () => manifest<{ resources: string[] }>("kustomization.yaml", "Kustomization");
 
 /** The replicator container (the Deployment's only one). */
