@@ -125,3 +125,42 @@ export function alerts(): AlertRule[] {
   const file = parse(readProjectFile("deploy/prometheus/alerts.yaml")) as { groups: Array<{ rules: AlertRule[] }> };
   return file.groups.flatMap((g) => g.rules);
 }
+
+export interface Dashboard {
+  uid: string;
+  title: string;
+  schemaVersion: number;
+  templating: { list: Array<{ name: string; type: string; query?: string | { query: string } }> };
+  panels: Array<{
+    id: number;
+    type: string;
+    title: string;
+    datasource?: unknown;
+    gridPos: { x: number; y: number; w: number; h: number };
+    targets?: Array<{ expr: string }>;
+    panels?: Dashboard["panels"];
+  }>;
+}
+
+export function dashboard(): Dashboard {
+  return JSON.parse(readProjectFile("deploy/grafana/ckpt-replicator.json")) as Dashboard;
+}
+
+/** Every PromQL expression of the dashboard: panel targets (rows included) and query variables' label_values(). */
+export function dashboardQueries(d: Dashboard): string[] {
+  const out: string[] = [];
+  const walk = (panels: Dashboard["panels"]) => {
+    for (const p of panels) {
+      for (const t of p.targets ?? []) out.push(t.expr);
+      walk(p.panels ?? []);
+    }
+  };
+  walk(d.panels);
+  for (const v of d.templating.list) {
+    if (v.type !== "query") continue;
+    const q = typeof v.query === "string" ? v.query : (v.query?.query ?? "");
+    const m = /^label_values\((.*),\s*[A-Za-z_][A-Za-z0-9_]*\)$/.exec(q);
+    out.push(m ? (m[1] ?? "") : q);
+  }
+  return out;
+}
