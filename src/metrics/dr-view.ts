@@ -65,11 +65,22 @@ export class DrView {
     return e;
   }
 
-  private offerRestorable(e: JobDrState, p: CheckpointPoint & { publishedAt: number | null }): void {
+  /** Inexact completion times (derived from a publish event's lag) are replaced by an exact one for the same checkpoint. */
+  private readonly inexact = new Set<JobDrState>();
+
+  private offerRestorable(e: JobDrState, p: CheckpointPoint & { publishedAt: number | null }, exact = true): void {
     if (!Number.isFinite(p.checkpointId) || !Number.isFinite(p.completedAt) || p.completedAt <= 0) return;
     const cur = e.restorable;
-    if (cur === null || p.checkpointId > cur.checkpointId || (p.checkpointId === cur.checkpointId && cur.publishedAt === null)) {
-      e.restorable = { checkpointId: p.checkpointId, completedAt: p.completedAt, publishedAt: p.publishedAt ?? cur?.publishedAt ?? null };
+    if (cur === null || p.checkpointId > cur.checkpointId) {
+      e.restorable = { checkpointId: p.checkpointId, completedAt: p.completedAt, publishedAt: p.publishedAt };
+      if (exact) this.inexact.delete(e);
+      else this.inexact.add(e);
+    } else if (p.checkpointId === cur.checkpointId) {
+      if (exact && this.inexact.has(e)) {
+        cur.completedAt = p.completedAt;
+        this.inexact.delete(e);
+      }
+      cur.publishedAt ??= p.publishedAt;
     }
   }
 
@@ -121,7 +132,8 @@ export class DrView {
   onPublished(e: PublishedEvent, now = Date.now()): void {
     if (e.kind !== "checkpoint") return;
     const entry = this.entry(parentDir(e.targetDir), e.job);
-    this.offerRestorable(entry, { checkpointId: e.checkpointId, completedAt: now - e.lagMs, publishedAt: now });
+    const exact = e.completedAt !== undefined;
+    this.offerRestorable(entry, { checkpointId: e.checkpointId, completedAt: e.completedAt ?? now - e.lagMs, publishedAt: now }, exact);
   }
 
   /** Folds in the engine's current status (called at every scrape and after every cycle). */
@@ -139,8 +151,6 @@ export class DrView {
     }
     if (j.newestPublishedCheckpoint !== null && j.newestPublishedCompletedAt !== null) {
       this.offerRestorable(e, { checkpointId: j.newestPublishedCheckpoint, completedAt: j.newestPublishedCompletedAt, publishedAt: j.lastPublishAt });
-    } else if (j.newestPublishedCheckpoint !== null && e.restorable?.checkpointId === j.newestPublishedCheckpoint && j.lastPublishAt !== null) {
-      e.restorable = { ...e.restorable, publishedAt: e.restorable.publishedAt ?? j.lastPublishAt };
     }
     // The count is trusted only when it comes from a sync that listed the target: a sync that could not
     // list it reports 0, which says nothing about what is restorable there.

@@ -371,6 +371,7 @@ export class JobReplicator {
       bytesCopied: bytesTotal,
       lagMs,
       durationMs: Date.now() - startedAt,
+      completedAt: c.completedAt,
       targetDir: this.targetUnitDir(unit),
     });
     return "published";

@@ -56,6 +56,8 @@ export interface PublishedEvent {
   lagMs: number;
   /** From planning the checkpoint's copy to its publication, ms. */
   durationMs?: number;
+  /** Source completion time (the source _metadata's modification time), ms. */
+  completedAt?: number;
   targetDir: string;
 }
 
