@@ -122,14 +122,10 @@ export function createMetrics(o: { defaultMetrics?: boolean } = {}): ReplicatorM
     if (s) view.observe(s);
     checkNamenodes();
   };
-  // Every collect folds the status in (cheap and idempotent), so each gauge reads the status of this scrape.
-  const fresh = () => {
-    refresh();
-    return view.list();
-  };
-
   type Job = ReturnType<DrView["list"]>[number];
-  const jobGauge = (name: string, help: string, pick: (j: Job, now: number) => number | null) =>
+  type Status = EngineStatus["jobs"][number];
+  // Every collect reads the status once and folds it in (idempotent), so each gauge shows this scrape's state.
+  const jobGauge = (name: string, help: string, pick: (j: Job, now: number, status: Status | null) => number | null) =>
     new Gauge({
       name: n(name),
       help,
@@ -137,14 +133,16 @@ export function createMetrics(o: { defaultMetrics?: boolean } = {}): ReplicatorM
       ...reg,
       collect() {
         this.reset();
+        const s = readStatus?.();
+        if (s) view.observe(s);
+        const byDir = new Map((s?.jobs ?? []).map((j) => [j.targetDir, j]));
         const now = Date.now();
-        for (const j of fresh()) {
-          const v = pick(j, now);
+        for (const j of view.list()) {
+          const v = pick(j, now, byDir.get(j.targetDir) ?? null);
           if (v !== null) this.set({ flink_job: j.job }, v);
         }
       },
     });
-  const statusOf = (j: Job) => readStatus?.().jobs.find((s) => s.targetDir === j.targetDir) ?? null;
   jobGauge(
     "newest_restorable_checkpoint_completed_timestamp_seconds",
     "Source completion time of the newest checkpoint restorable on the target (last known; RPO = time() - this)",
@@ -167,20 +165,18 @@ export function createMetrics(o: { defaultMetrics?: boolean } = {}): ReplicatorM
   jobGauge("last_publish_timestamp_seconds", "When the newest restorable checkpoint was published on the target", (j) =>
     j.restorable?.publishedAt == null ? null : j.restorable.publishedAt / 1000,
   );
-  jobGauge("pending_files", "Files of the checkpoint being copied that are not on the target yet (0 when idle)", (j) => {
-    const c = statusOf(j)?.current;
+  jobGauge("pending_files", "Files of the checkpoint being copied that are not on the target yet (0 when idle)", (_j, _now, s) => {
+    const c = s?.current;
     return c ? Math.max(0, c.filesTotal - c.filesDone) : 0;
   });
-  jobGauge("pending_bytes", "Bytes of the checkpoint being copied that are not on the target yet (0 when idle)", (j) => {
-    const c = statusOf(j)?.current;
+  jobGauge("pending_bytes", "Bytes of the checkpoint being copied that are not on the target yet (0 when idle)", (_j, _now, s) => {
+    const c = s?.current;
     return c ? Math.max(0, c.bytesTotal - c.bytesDone) : 0;
   });
-  jobGauge("job_failing", "1 while the job's last sync failed", (j) => {
-    const s = statusOf(j);
+  jobGauge("job_failing", "1 while the job's last sync failed", (_j, _now, s) => {
     return s === null ? null : s.lastError === null ? 0 : 1;
   });
-  jobGauge("reap_held", "1 while deletions are held back because the source view looks unhealthy", (j) => {
-    const s = statusOf(j);
+  jobGauge("reap_held", "1 while deletions are held back because the source view looks unhealthy", (_j, _now, s) => {
     return s === null ? null : s.reapHeld === null ? 0 : 1;
   });
   const globalGauge = (name: string, help: string, pick: (s: EngineStatus) => number) =>
