@@ -139,6 +139,8 @@ describe("live Prometheus against a running daemon", () => {
       const firing = await until("the RPO alert fires", 20_000, async () => (await rpoAlert()).find((a) => a.state === "firing"));
       expect(Number(firing.value)).toBeGreaterThan(6 + 3 - 1);
       expect(Date.now() - cutAt).toBeGreaterThan(6_000); // not before the objective was actually missed
+      // The daemon's own RPO gauge grows with the outage (it does not fall back to 0 or vanish).
+      expect(await scalar(`ckpt_replicator_rpo_seconds${sel}`)).toBeGreaterThanOrEqual((Date.now() - cutAt) / 1000 - 2);
 
       // During the outage: the target is reported unreachable, the restorable checkpoint and count are the last
       // verified ones (present, not 0), so the "no restorable checkpoint" page stays quiet.

@@ -174,6 +174,17 @@ describe("/metrics", () => {
     expect(sample(after, 'ckpt_replicator_replication_lag_seconds{flink_job="job-a"}')).toBe(0);
   });
 
+  it("measures lag between NameNode times, so a daemon clock 5 minutes behind the NameNodes does not hide it", async () => {
+    const ahead = Date.now() + 5 * 60_000; // the NameNodes' "now"
+    const current = status({
+      jobs: [jobA({ newestSourceCompletedAt: ahead - 2_000, newestPublishedCompletedAt: ahead - 14_000, behindSince: ahead - 12_000, lastError: null })],
+    });
+    const { lines } = await serve({ status: () => current });
+    const got = await lines();
+    expect(sample(got, 'ckpt_replicator_replication_lag_seconds{flink_job="job-a"}')).toBe(12);
+    expect(sample(got, 'ckpt_replicator_rpo_seconds{flink_job="job-a"}')).toBe(0); // by the daemon's own clock; the alerts use Prometheus' time()
+  });
+
   it("a published checkpoint moves the restorable timestamp at once, from the event's lag", async () => {
     const { metrics, lines } = await serve({ status: () => status({ jobs: [] }) });
     const before = Date.now();
