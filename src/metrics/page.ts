@@ -40,7 +40,7 @@ function jobRow(j: JobReport): string {
     cell("job", `<code>${e(j.job || "(root)")}</code>`),
     cell("source", chk(j.newestSourceCheckpoint)),
     cell("restorable", chk(j.newestRestorableCheckpoint)),
-    cell("rpo", `${e(humanDuration(j.rpoSeconds))}<br><small>objective ${e(humanDuration(j.rpoObjectiveSeconds))}</small>`),
+    cell("rpo", `<span class="${j.rpoMet === false ? "bad" : "ok"}">${e(humanDuration(j.rpoSeconds))}</span><br><small>objective ${e(humanDuration(j.rpoObjectiveSeconds))}</small>`),
     cell("lag", e(humanDuration(j.lagSeconds))),
     cell("restorable-count", j.restorableCheckpoints === null ? "–" : e(j.restorableCheckpoints)),
     cell("pending", j.pending === null ? "–" : `${e(j.pending.files)} files, ${e(iec(j.pending.bytes))}`),
@@ -72,7 +72,7 @@ th{background:#f4f4f4}
 tr.cmd td{border-bottom:2px solid #bbb;background:#fafafa}
 code{font:12px ui-monospace,monospace;word-break:break-all}
 small{color:#666}
-.ok{color:#116611}.bad{color:#b00020;font-weight:600}.warn{color:#9a6700}
+span.ok{color:#116611}span.bad{color:#b00020;font-weight:600}span.warn{color:#9a6700}
 tr.bad td:first-child{border-left:4px solid #b00020}tr.warn td:first-child{border-left:4px solid #d4a72c}tr.ok td:first-child{border-left:4px solid #2da44e}
 .err{color:#b00020}
 </style>
