@@ -7,7 +7,7 @@
 
 import { watch, type FSWatcher } from "chokidar";
 import { loadConfigFile, type Config } from "../config/load.js";
-import { errorMessage } from "../util/errors.js";
+import { CkptError, errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
 import { combineHooks, createMetrics } from "../metrics/metrics.js";
 import { buildReport } from "../metrics/report.js";
@@ -18,6 +18,11 @@ import { createEngine } from "./runtime.js";
 
 /** Settings a running daemon cannot change: a reload keeps the old values and says so. */
 const RESTART_ONLY = ["source", "target", "paths", "rewrite", "lease", "metrics"] as const;
+
+/** The metrics endpoint could not be started (address in use, not local...); the lease was released. */
+export class MetricsListenError extends CkptError {
+  readonly kind = "metrics-listen";
+}
 
 /** How long a stop waits for in-flight copies to abort and clean up. */
 export const STOP_DEADLINE_MS = 10_000;
@@ -103,8 +108,21 @@ export class Daemon {
     await this.engine.start(signal);
     await this.loadRecords();
     if (this.config.metrics !== false) {
-      this.server = await startStatusServer({
-        listen: this.config.metrics.listen,
+      this.server = await this.serve(this.config.metrics.listen);
+      this.logger.info({ url: this.server.url }, "serving / (status page), /metrics, /healthz, /readyz, /status");
+    }
+    if (this.o.watchConfig) this.watchConfigFile();
+    if (this.config.source.kind === "local") this.watchLocalSource();
+    this.engine.stopSignal.addEventListener("abort", () => void this.stop("the target lease was lost"));
+    this.loopDone = this.loop();
+    this.logger.info({ source: this.config.source.name, target: this.config.target.name, roots: this.config.paths }, "replicator started");
+  }
+
+  /** Starts the HTTP endpoint; if that fails (port in use...), the lease just taken is released first. */
+  private async serve(listen: string): Promise<{ url: string; close(): Promise<void> }> {
+    try {
+      return await startStatusServer({
+        listen,
         registry: this.metrics.registry,
         status: () => this.engine.status(),
         report: () => {
@@ -113,13 +131,10 @@ export class Daemon {
         },
         ready: () => this.readiness(),
       });
-      this.logger.info({ url: this.server.url }, "serving / (status page), /metrics, /healthz, /readyz, /status");
+    } catch (err) {
+      await this.engine.stop(this.o.stopDeadlineMs ?? STOP_DEADLINE_MS);
+      throw new MetricsListenError(`cannot serve metrics on ${listen} (metrics.listen): ${errorMessage(err)}`, { cause: err });
     }
-    if (this.o.watchConfig) this.watchConfigFile();
-    if (this.config.source.kind === "local") this.watchLocalSource();
-    this.engine.stopSignal.addEventListener("abort", () => void this.stop("the target lease was lost"));
-    this.loopDone = this.loop();
-    this.logger.info({ source: this.config.source.name, target: this.config.target.name, roots: this.config.paths }, "replicator started");
   }
 
   private readiness(): { ok: boolean; reason: string } {

@@ -1,15 +1,16 @@
 // The daemon's monitoring as Prometheus scrapes it, on local storage with a
 // simulated Flink job: the newest restorable checkpoint survives a restart (read
 // from the replication records on the target, before any sync and with the source
-// gone), the page at / and /status show it, and config reloads are counted with
-// their failures.
+// gone), the page at / and /status show it, config reloads are counted with
+// their failures, and a metrics port in use fails the start without keeping the lease.
 
 import { mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfigFile } from "../../src/config/load.js";
-import { Daemon } from "../../src/daemon/daemon.js";
+import { createServer } from "node:net";
+import { Daemon, MetricsListenError } from "../../src/daemon/daemon.js";
 import { FlinkJobSimulator } from "../../src/sandbox/simulator/index.js";
 import { LocalStorage } from "../../src/storage/local.js";
 import { silentLogger } from "../../src/util/log.js";
@@ -125,5 +126,23 @@ describe("daemon monitoring", () => {
     expect(sample(lines, "ckpt_replicator_config_last_reload_successful")).toBe(1);
     expect(daemon.statusReport().jobs.every((j) => j.rpoObjectiveSeconds === 120)).toBe(true);
     expect(lines.find((l) => l.startsWith("ckpt_replicator_build_info{"))).toMatch(/version="0\.1\.0"/);
+  });
+
+  it("a metrics port already in use fails the start with a clear error and releases the lease", async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", () => resolve()));
+    try {
+      const port = (blocker.address() as { port: number }).port;
+      await writeFile(configPath, (await readFile(configPath, "utf8")).replace('metrics: {listen: "127.0.0.1:0"}', `metrics: {listen: "127.0.0.1:${port}"}`));
+      const daemon = new Daemon({ config: await loadConfigFile(configPath, {}), logger: silentLogger, stopDeadlineMs: 1000 });
+      const err = await daemon.start().then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(MetricsListenError);
+      expect((err as Error).message).toBe(`cannot serve metrics on 127.0.0.1:${port} (metrics.listen): listen EADDRINUSE: address already in use 127.0.0.1:${port}`);
+      await expect(readFile(join(tmp, "dr", ".ckpt-replicator", "lease"))).rejects.toMatchObject({ code: "ENOENT" });
+      await writeConfig(); // a free port: the next start is not refused by a leftover lease
+      await startDaemon();
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
   });
 });
