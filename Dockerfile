@@ -1,19 +1,34 @@
 # syntax=docker/dockerfile:1
 # Container image of ckpt-replicator: one daemon per source/target cluster pair.
-# Stage "build" compiles the TypeScript to dist/; stage "runtime" holds only the
-# production dependencies, dist/ and the example config, and runs as uid 10001.
+# Stage "build" compiles the TypeScript to dist/; stage "deps" installs the production
+# dependencies only; stage "runtime" holds those, dist/ and the example config, has no
+# npm, npx, corepack or yarn, and runs as uid 10001.
 #
-#   docker build -t ckpt-replicator:0.1.0 .
+# The base image is pinned by digest and has no default: resolve the digest of the tag you
+# choose once, record it (e.g. in your CI variables), and pass it in:
+#
+#   docker pull node:22-bookworm-slim
+#   NODE_IMAGE=$(docker inspect --format '{{index .RepoDigests 0}}' node:22-bookworm-slim)   # node@sha256:<64 hex>
+#   docker build --build-arg NODE_IMAGE="$NODE_IMAGE" \
+#     --build-arg REVISION="$(git rev-parse HEAD)" --build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+#     -t ckpt-replicator:0.1.0 .
 #   docker run --rm -v /etc/ckpt-replicator/prod-dr.yaml:/etc/ckpt-replicator/config.yaml:ro \
 #     -p 9464:9464 ckpt-replicator:0.1.0
 #
-# The config must set metrics.listen: 0.0.0.0:9464 (or [::]:9464) for the port to be
-# reachable from outside the container; the default 127.0.0.1:9464 is container-local.
+# A NODE_IMAGE without @sha256:<digest> fails the build. The config must set
+# metrics.listen: 0.0.0.0:9464 (or [::]:9464) for the port to be reachable from outside the
+# container; the default 127.0.0.1:9464 is container-local.
 
-ARG NODE_IMAGE=node:22-bookworm-slim
+# Form: <name>[:<tag>]@sha256:<64 hex digits>, e.g. node:22-bookworm-slim@sha256:<digest>.
+ARG NODE_IMAGE
 
 # ---------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS build
+ARG NODE_IMAGE
+RUN case "${NODE_IMAGE}" in \
+      *@sha256:????????????????????????????????????????????????????????????????) ;; \
+      *) echo "NODE_IMAGE must be pinned by digest (<name>:<tag>@sha256:<digest>), got: ${NODE_IMAGE}" >&2; exit 1 ;; \
+    esac
 WORKDIR /src
 # Dependencies first so this layer is cached until the lockfile changes. No dependency
 # needs an install script (@node-rs/crc32 ships prebuilt per-platform packages).
@@ -24,23 +39,43 @@ COPY src ./src
 RUN npm run build
 
 # ---------------------------------------------------------------------------
-FROM ${NODE_IMAGE} AS runtime
-ENV NODE_ENV=production
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts \
- && npm cache clean --force
-COPY --from=build /src/dist ./dist
-COPY config ./config
+# --ignore-scripts: a production install never builds (dist/ comes from the build stage).
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts
 
-# A dedicated unprivileged user; the k8s manifests run as the same uid/gid.
-RUN groupadd --system --gid 10001 ckpt \
+# ---------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+ARG NODE_IMAGE
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+ARG CREATED=unknown
+LABEL org.opencontainers.image.title="ckpt-replicator" \
+      org.opencontainers.image.description="Keeps a restorable disaster-recovery copy of Apache Flink checkpoints on a second HDFS cluster" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.base.name="${NODE_IMAGE}"
+ENV NODE_ENV=production \
+    CKPT_REPLICATOR_REVISION=${REVISION}
+WORKDIR /app
+# The runtime needs node only: no package manager is left in the image.
+RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
+      /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
+      /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-* \
+ && groupadd --system --gid 10001 ckpt \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin ckpt \
  && mkdir -p /etc/ckpt-replicator
+COPY package.json ./
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+COPY config ./config
 USER 10001:10001
 
-# /metrics, /healthz, /readyz, /status (metrics.listen in the config).
+# / (status page), /metrics, /healthz, /readyz, /status (metrics.listen in the config).
 EXPOSE 9464
 
 # No HEALTHCHECK: the port depends on metrics.listen; on Kubernetes use the probes in

@@ -135,6 +135,15 @@ export const configSchema = z.strictObject({
       }),
     ])
     .default({ listen: "127.0.0.1:9464" }),
+  /** Recovery point objectives: how old the newest restorable checkpoint on the target may be. */
+  rpo: z
+    .strictObject({
+      /** For every job without its own entry in jobs. */
+      objective: duration("15m"),
+      /** Per Flink job id: its own objective. */
+      jobs: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, "must be a Flink job id (the job directory name)"), duration("15m")).default({}),
+    })
+    .prefault({}),
   log: z.strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") }).prefault({}),
 });
 

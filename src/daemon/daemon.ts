@@ -7,15 +7,22 @@
 
 import { watch, type FSWatcher } from "chokidar";
 import { loadConfigFile, type Config } from "../config/load.js";
-import { errorMessage } from "../util/errors.js";
+import { CkptError, errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
 import { combineHooks, createMetrics } from "../metrics/metrics.js";
+import { buildReport } from "../metrics/report.js";
 import { startStatusServer } from "../metrics/server.js";
 import type { Engine, EngineHooks } from "../replication/index.js";
+import { ClusterLocator } from "../replication/locations.js";
 import { createEngine } from "./runtime.js";
 
 /** Settings a running daemon cannot change: a reload keeps the old values and says so. */
 const RESTART_ONLY = ["source", "target", "paths", "rewrite", "lease", "metrics"] as const;
+
+/** The metrics endpoint could not be started (address in use, not local...); the lease was released. */
+export class MetricsListenError extends CkptError {
+  readonly kind = "metrics-listen";
+}
 
 /** How long a stop waits for in-flight copies to abort and clean up. */
 export const STOP_DEADLINE_MS = 10_000;
@@ -55,6 +62,36 @@ export class Daemon {
     this.logger = o.logger;
     this.engine = createEngine(o.config, o.logger, combineHooks(this.metrics.hooks, o.hooks ?? {}));
     this.metrics.bindStatus(() => this.engine.status(), () => this.leaseHeld());
+    this.metrics.setRpo(o.config.rpo);
+    this.metrics.watchNamenodes([
+      { cluster: o.config.source.name, active: () => activeNamenodeOf(this.engine.source) },
+      { cluster: o.config.target.name, active: () => activeNamenodeOf(this.engine.target) },
+    ]);
+  }
+
+  /** Reads the replication records once, so the newest restorable checkpoint is known before the first sync. */
+  private async loadRecords(): Promise<void> {
+    if (this.metrics.view.recordsLoaded) return;
+    try {
+      await this.metrics.view.seedFromRecords(this.engine.target, this.config.paths.map((p) => p.target), this.engine.stopSignal);
+    } catch (err) {
+      this.logger.warn({ err: errorMessage(err) }, "cannot read the replication records yet; retrying next cycle");
+    }
+  }
+
+  /** What /status and the status page show. */
+  statusReport() {
+    const locator = new ClusterLocator(this.config.target);
+    return buildReport({
+      status: this.engine.status(),
+      view: this.metrics.view,
+      rpo: this.metrics.rpo(),
+      leaseHeld: this.leaseHeld(),
+      sourceName: this.config.source.name,
+      targetName: this.config.target.name,
+      targetUri: (path) => locator.uriOf(path, this.config.target),
+      configFile: this.config.file,
+    });
   }
 
   get metricsUrl(): string | null {
@@ -78,20 +115,35 @@ export class Daemon {
   async start(signal?: AbortSignal): Promise<void> {
     if (this.o.crashGuard) this.installCrashGuard();
     await this.engine.start(signal);
+    await this.loadRecords();
     if (this.config.metrics !== false) {
-      this.server = await startStatusServer({
-        listen: this.config.metrics.listen,
-        registry: this.metrics.registry,
-        status: () => this.engine.status(),
-        ready: () => this.readiness(),
-      });
-      this.logger.info({ url: this.server.url }, "serving /metrics, /healthz, /readyz, /status");
+      this.server = await this.serve(this.config.metrics.listen);
+      this.logger.info({ url: this.server.url }, "serving / (status page), /metrics, /healthz, /readyz, /status");
     }
     if (this.o.watchConfig) this.watchConfigFile();
     if (this.config.source.kind === "local") this.watchLocalSource();
     this.engine.stopSignal.addEventListener("abort", () => void this.stop("the target lease was lost"));
     this.loopDone = this.loop();
     this.logger.info({ source: this.config.source.name, target: this.config.target.name, roots: this.config.paths }, "replicator started");
+  }
+
+  /** Starts the HTTP endpoint; if that fails (port in use...), the lease just taken is released first. */
+  private async serve(listen: string): Promise<{ url: string; close(): Promise<void> }> {
+    try {
+      return await startStatusServer({
+        listen,
+        registry: this.metrics.registry,
+        status: () => this.engine.status(),
+        report: () => {
+          this.metrics.refresh();
+          return this.statusReport();
+        },
+        ready: () => this.readiness(),
+      });
+    } catch (err) {
+      await this.engine.stop(this.o.stopDeadlineMs ?? STOP_DEADLINE_MS);
+      throw new MetricsListenError(`cannot serve metrics on ${listen} (metrics.listen): ${errorMessage(err)}`, { cause: err });
+    }
   }
 
   private readiness(): { ok: boolean; reason: string } {
@@ -106,11 +158,13 @@ export class Daemon {
   private async loop(): Promise<void> {
     while (!this.stopping) {
       try {
+        await this.loadRecords();
         await this.engine.cycle({ wait: false });
       } catch (err) {
         if (this.stopping) break;
         this.logger.error({ err: errorMessage(err) }, "cycle failed; retrying after scan.interval");
       }
+      this.metrics.refresh();
       this.cycles++;
       if (this.stopping) break;
       await new Promise<void>((resolve) => {
@@ -134,6 +188,7 @@ export class Daemon {
     try {
       next = await loadConfigFile(this.config.file);
     } catch (err) {
+      this.metrics.configReloaded(false);
       this.logger.error({ err: errorMessage(err) }, "config reload rejected; keeping the running config");
       return false;
     }
@@ -144,6 +199,8 @@ export class Daemon {
     this.logger.level = applied.log.level;
     this.config = applied;
     this.engine.applyConfig(applied);
+    this.metrics.setRpo(applied.rpo);
+    this.metrics.configReloaded(true);
     this.logger.info({ concurrency: applied.copy.concurrency, bandwidth: applied.copy.bandwidth, interval: applied.scan.interval }, "config reloaded");
     return true;
   }
@@ -202,4 +259,10 @@ export class Daemon {
     this.removeCrashGuard?.();
     this.logger.info("replicator stopped");
   }
+}
+
+/** The NameNode a WebHDFS storage currently talks to (null for a local side). */
+function activeNamenodeOf(storage: unknown): string | null {
+  const client = (storage as { client?: { activeNamenode?: () => string } }).client;
+  return typeof client?.activeNamenode === "function" ? client.activeNamenode() : null;
 }

@@ -1,62 +1,187 @@
-// Prometheus metrics of the replicator: counters fed by the engine's hooks,
-// gauges read from the engine's status at scrape time. Per-job series carry
-// the label flink_job (not "job", which Prometheus reserves for the scrape job). One registry per
-// process (not prom-client's global one) so tests can create several.
+// Prometheus metrics of the replicator, all named ckpt_replicator_*: counters
+// fed by the engine's hooks, gauges read at scrape time from the engine's
+// status folded into the DR view (last known restorable checkpoint, source
+// checkpoint and verified restorable count, which survive outages). Per-job
+// series carry the label flink_job (not "job", which Prometheus reserves for the
+// scrape job). prom-client's default metrics keep their standard names
+// (process_*, nodejs_*) so stock dashboards work. One registry per process (not
+// prom-client's global one) so tests can create several.
 
+import { readFileSync } from "node:fs";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { EngineHooks, EngineStatus } from "../replication/index.js";
+import { DrView, lagSeconds, rpoSeconds } from "./dr-view.js";
+
+export const METRIC_PREFIX = "ckpt_replicator_";
+
+/** Recovery point objectives (config key rpo), in ms. */
+export interface RpoObjectives {
+  objective: number;
+  jobs: Record<string, number>;
+}
+
+export const DEFAULT_RPO: RpoObjectives = { objective: 15 * 60_000, jobs: {} };
+
+export function rpoObjectiveMs(rpo: RpoObjectives, job: string): number {
+  return rpo.jobs[job] ?? rpo.objective;
+}
+
+/** A cluster whose active NameNode is watched, to count failovers. */
+export interface NamenodeWatch {
+  cluster: string;
+  active(): string | null;
+}
 
 export interface ReplicatorMetrics {
   registry: Registry;
   hooks: EngineHooks;
+  /** Last known DR state per job (the status page reads it too). */
+  view: DrView;
   /** Gauges read this at every scrape. */
   bindStatus(read: () => EngineStatus, leaseHeld: () => boolean): void;
+  setRpo(rpo: RpoObjectives): void;
+  rpo(): RpoObjectives;
+  watchNamenodes(watches: NamenodeWatch[]): void;
+  /** Compares every watched cluster's active NameNode with the last one seen (also done at every scrape). */
+  checkNamenodes(): void;
+  /** Folds the bound status into the view now (the daemon calls it after every cycle). */
+  refresh(): void;
+  configReloaded(ok: boolean): void;
+}
+
+export interface BuildInfo {
+  version: string;
+  node: string;
+  revision: string;
+}
+
+export function buildInfo(): BuildInfo {
+  let version = "unknown";
+  try {
+    version = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string }).version ?? version;
+  } catch {
+    // a bundled or relocated build: the version stays unknown
+  }
+  return { version, node: process.version, revision: process.env.CKPT_REPLICATOR_REVISION ?? "unknown" };
 }
 
 export function createMetrics(o: { defaultMetrics?: boolean } = {}): ReplicatorMetrics {
   const registry = new Registry();
-  if (o.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: "ckpt_" });
+  if (o.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const reg = { registers: [registry] };
+  const n = (name: string) => `${METRIC_PREFIX}${name}`;
+  const view = new DrView();
 
-  const published = new Counter({ name: "ckpt_checkpoints_published_total", help: "Checkpoints and savepoints published on the target", labelNames: ["flink_job", "kind"], ...reg });
-  const filesCopied = new Counter({ name: "ckpt_files_copied_total", help: "Files copied to the target", labelNames: ["flink_job"], ...reg });
-  const bytesCopied = new Counter({ name: "ckpt_bytes_copied_total", help: "Bytes of files copied to the target", labelNames: ["flink_job"], ...reg });
-  const bytesTransferred = new Counter({ name: "ckpt_bytes_transferred_total", help: "Bytes streamed to the target (including failed attempts)", ...reg });
-  const abandoned = new Counter({ name: "ckpt_checkpoints_abandoned_total", help: "Checkpoints given up during the copy (reason: subsumed | missing-file)", labelNames: ["flink_job", "reason"], ...reg });
-  const unpublishable = new Counter({ name: "ckpt_checkpoints_unpublishable_total", help: "Checkpoints that reference files outside the replicated roots", labelNames: ["flink_job"], ...reg });
-  const corrupt = new Counter({ name: "ckpt_corrupt_metadata_total", help: "Source _metadata files that do not parse", labelNames: ["flink_job"], ...reg });
-  const deletes = new Counter({ name: "ckpt_target_deletes_total", help: "Paths deleted on the target by the reaper", labelNames: ["flink_job"], ...reg });
-  const jobErrors = new Counter({ name: "ckpt_job_errors_total", help: "Failed job syncs (retried next cycle)", labelNames: ["flink_job"], ...reg });
-  const scanDuration = new Histogram({ name: "ckpt_scan_duration_seconds", help: "Duration of a scan of one side", labelNames: ["side"], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], ...reg });
-  const scanRequests = new Counter({ name: "ckpt_scan_list_requests_total", help: "Listing requests made by scans", labelNames: ["side"], ...reg });
-  const publishLag = new Histogram({ name: "ckpt_publish_lag_seconds", help: "Source completion to target publication, per published checkpoint", labelNames: ["flink_job"], buckets: [1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600], ...reg });
+  const published = new Counter({ name: n("checkpoints_published_total"), help: "Checkpoints and savepoints published on the target", labelNames: ["flink_job", "kind"], ...reg });
+  const filesCopied = new Counter({ name: n("files_copied_total"), help: "Files copied to the target", labelNames: ["flink_job"], ...reg });
+  const bytesCopied = new Counter({ name: n("bytes_copied_total"), help: "Bytes of files copied to the target", labelNames: ["flink_job"], ...reg });
+  const bytesTransferred = new Counter({ name: n("bytes_transferred_total"), help: "Bytes streamed to the target (including failed attempts)", ...reg });
+  const abandoned = new Counter({ name: n("checkpoints_abandoned_total"), help: "Checkpoints given up during the copy (reason: subsumed | missing-file)", labelNames: ["flink_job", "reason"], ...reg });
+  const vanished = new Counter({ name: n("source_files_vanished_total"), help: "Source files found gone while their checkpoint was being copied (each abandons the checkpoint)", labelNames: ["flink_job"], ...reg });
+  const unpublishable = new Counter({ name: n("checkpoints_unpublishable_total"), help: "Checkpoints that reference files outside the replicated roots", labelNames: ["flink_job"], ...reg });
+  const corrupt = new Counter({ name: n("corrupt_metadata_total"), help: "Source _metadata files that do not parse", labelNames: ["flink_job"], ...reg });
+  const deletes = new Counter({ name: n("target_deletes_total"), help: "Paths deleted on the target by the reaper", labelNames: ["flink_job"], ...reg });
+  const jobErrors = new Counter({ name: n("job_errors_total"), help: "Failed job syncs (retried next cycle)", labelNames: ["flink_job"], ...reg });
+  const scanDuration = new Histogram({ name: n("scan_duration_seconds"), help: "Duration of a scan of one side", labelNames: ["side"], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], ...reg });
+  const scanRequests = new Counter({ name: n("scan_list_requests_total"), help: "Listing requests made by scans", labelNames: ["side"], ...reg });
+  const publishLag = new Histogram({ name: n("publish_lag_seconds"), help: "Source completion to target publication, per published checkpoint", labelNames: ["flink_job"], buckets: [1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600], ...reg });
+  const publishDuration = new Histogram({ name: n("publish_duration_seconds"), help: "From planning a checkpoint's copy to its publication on the target", labelNames: ["flink_job"], buckets: [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600], ...reg });
+  const failovers: Counter = new Counter({
+    name: n("namenode_failovers_total"),
+    help: "Changes of the active NameNode this daemon talks to, per cluster",
+    labelNames: ["cluster"],
+    ...reg,
+    collect: () => checkNamenodes(),
+  });
+  const reloads = new Counter({ name: n("config_reloads_total"), help: "Config reloads attempted (SIGHUP or a change of the file)", ...reg });
+  const reloadFailures = new Counter({ name: n("config_reload_failures_total"), help: "Config reloads rejected (the running config stays)", ...reg });
+  const lastReloadOk = new Gauge({ name: n("config_last_reload_successful"), help: "0 when the last config reload was rejected, 1 otherwise", ...reg });
+  lastReloadOk.set(1);
+  const info = buildInfo();
+  new Gauge({ name: n("build_info"), help: "Always 1; the labels say which build runs", labelNames: ["version", "node_version", "revision"], ...reg }).set(
+    { version: info.version, node_version: info.node, revision: info.revision },
+    1,
+  );
 
   let readStatus: (() => EngineStatus) | null = null;
   let readLease: () => boolean = () => false;
-  const jobGauge = (name: string, help: string, pick: (j: EngineStatus["jobs"][number]) => number | null) =>
+  let rpo: RpoObjectives = DEFAULT_RPO;
+  let watches: NamenodeWatch[] = [];
+  const lastActive = new Map<string, string>();
+  const checkNamenodes = () => {
+    for (const w of watches) {
+      const active = w.active();
+      if (active === null) continue;
+      const before = lastActive.get(w.cluster);
+      if (before !== undefined && before !== active) failovers.inc({ cluster: w.cluster });
+      lastActive.set(w.cluster, active);
+    }
+  };
+  const refresh = () => {
+    const s = readStatus?.();
+    if (s) view.observe(s);
+    checkNamenodes();
+  };
+  type Job = ReturnType<DrView["list"]>[number];
+  type Status = EngineStatus["jobs"][number];
+  // Every collect reads the status once and folds it in (idempotent), so each gauge shows this scrape's state.
+  const jobGauge = (name: string, help: string, pick: (j: Job, now: number, status: Status | null) => number | null) =>
     new Gauge({
-      name,
+      name: n(name),
       help,
       labelNames: ["flink_job"],
       ...reg,
       collect() {
         this.reset();
-        for (const j of readStatus?.().jobs ?? []) {
-          const v = pick(j);
+        const s = readStatus?.();
+        if (s) view.observe(s);
+        const byDir = new Map((s?.jobs ?? []).map((j) => [j.targetDir, j]));
+        const now = Date.now();
+        for (const j of view.list()) {
+          const v = pick(j, now, byDir.get(j.targetDir) ?? null);
           if (v !== null) this.set({ flink_job: j.job }, v);
         }
       },
     });
-  jobGauge("ckpt_replication_lag_seconds", "Seconds since the oldest source checkpoint newer than the newest published one completed (0 = caught up)", (j) => j.lagSeconds);
-  jobGauge("ckpt_newest_source_checkpoint_id", "Newest complete checkpoint id on the source", (j) => j.newestSourceCheckpoint);
-  jobGauge("ckpt_newest_published_checkpoint_id", "Newest checkpoint id published on the target", (j) => j.newestPublishedCheckpoint);
-  jobGauge("ckpt_last_publish_timestamp_seconds", "When this daemon last published a checkpoint of the job", (j) => (j.lastPublishAt === null ? null : j.lastPublishAt / 1000));
-  jobGauge("ckpt_restorable_checkpoints", "Restorable checkpoints on the target", (j) => j.publishedOnTarget);
-  jobGauge("ckpt_job_failing", "1 while the job's last sync failed", (j) => (j.lastError === null ? 0 : 1));
-  jobGauge("ckpt_reap_held", "1 while deletions are held back because the source view looks unhealthy", (j) => (j.reapHeld === null ? 0 : 1));
+  jobGauge(
+    "newest_restorable_checkpoint_completed_timestamp_seconds",
+    "Source completion time of the newest checkpoint restorable on the target (last known; RPO = time() - this)",
+    (j) => (j.restorable === null ? null : j.restorable.completedAt / 1000),
+  );
+  jobGauge("newest_restorable_checkpoint_id", "Newest checkpoint id restorable on the target (last known)", (j) => j.restorable?.checkpointId ?? null);
+  jobGauge("rpo_seconds", "Age of the newest restorable checkpoint by this daemon's clock: what a restore from the target would lose now", (j, now) => rpoSeconds(j, now));
+  jobGauge("rpo_objective_seconds", "The job's recovery point objective (config rpo.objective or rpo.jobs.<job>)", (j) => rpoObjectiveMs(rpo, j.job) / 1000);
+  jobGauge("newest_source_checkpoint_id", "Newest complete checkpoint id on the source (last known)", (j) => j.source?.checkpointId ?? null);
+  jobGauge(
+    "newest_source_checkpoint_completed_timestamp_seconds",
+    "Completion time of the newest complete checkpoint on the source (last known)",
+    (j) => (j.source === null ? null : j.source.completedAt / 1000),
+  );
+  jobGauge("replication_lag_seconds", "Newest source checkpoint's completion minus the newest restorable one's (both NameNode times; 0 = caught up)", (j) => lagSeconds(j));
+  jobGauge("restorable_checkpoints", "Restorable checkpoints on the target, as last verified (kept while the target cannot be listed)", (j) => j.restorableCount);
+  jobGauge("restorable_checkpoints_verified_timestamp_seconds", "When the restorable count was last verified by listing the target", (j) =>
+    j.restorableVerifiedAt === null ? null : j.restorableVerifiedAt / 1000,
+  );
+  jobGauge("last_publish_timestamp_seconds", "When the newest restorable checkpoint was published on the target", (j) =>
+    j.restorable?.publishedAt == null ? null : j.restorable.publishedAt / 1000,
+  );
+  jobGauge("pending_files", "Files of the checkpoint being copied that are not on the target yet (0 when idle)", (_j, _now, s) => {
+    const c = s?.current;
+    return c ? Math.max(0, c.filesTotal - c.filesDone) : 0;
+  });
+  jobGauge("pending_bytes", "Bytes of the checkpoint being copied that are not on the target yet (0 when idle)", (_j, _now, s) => {
+    const c = s?.current;
+    return c ? Math.max(0, c.bytesTotal - c.bytesDone) : 0;
+  });
+  jobGauge("job_failing", "1 while the job's last sync failed", (_j, _now, s) => {
+    return s === null ? null : s.lastError === null ? 0 : 1;
+  });
+  jobGauge("reap_held", "1 while deletions are held back because the source view looks unhealthy", (_j, _now, s) => {
+    return s === null ? null : s.reapHeld === null ? 0 : 1;
+  });
   const globalGauge = (name: string, help: string, pick: (s: EngineStatus) => number) =>
     new Gauge({
-      name,
+      name: n(name),
       help,
       ...reg,
       collect() {
@@ -64,13 +189,14 @@ export function createMetrics(o: { defaultMetrics?: boolean } = {}): ReplicatorM
         if (s) this.set(pick(s));
       },
     });
-  globalGauge("ckpt_copy_queue_files", "Files queued or being copied", (s) => s.copyQueue);
-  globalGauge("ckpt_bytes_in_flight", "Bytes of files being copied", (s) => s.bytesInFlight);
-  globalGauge("ckpt_bandwidth_limit_bytes_per_second", "Configured bandwidth limit (0 = unlimited)", (s) => s.bandwidth);
-  globalGauge("ckpt_source_healthy", "1 when every source root could be listed and looked sane in the last scan", (s) => (s.sourceRootsHealthy ? 1 : 0));
-  globalGauge("ckpt_last_scan_timestamp_seconds", "When the last scan finished", (s) => (s.lastScanAt ?? 0) / 1000);
+  globalGauge("copy_queue_files", "Files queued or being copied", (s) => s.copyQueue);
+  globalGauge("bytes_in_flight", "Bytes of files being copied", (s) => s.bytesInFlight);
+  globalGauge("bandwidth_limit_bytes_per_second", "Configured bandwidth limit (0 = unlimited)", (s) => s.bandwidth);
+  globalGauge("source_healthy", "1 when every source root could be listed and looked sane in the last scan", (s) => (s.sourceRootsHealthy ? 1 : 0));
+  globalGauge("target_reachable", "1 when every target root could be listed in the last scan", (s) => (s.targetRootsHealthy === false ? 0 : 1));
+  globalGauge("last_scan_timestamp_seconds", "When the last scan finished", (s) => (s.lastScanAt ?? 0) / 1000);
   new Gauge({
-    name: "ckpt_lease_held",
+    name: n("lease_held"),
     help: "1 while this daemon holds the target's single-writer lease",
     ...reg,
     collect() {
@@ -79,7 +205,7 @@ export function createMetrics(o: { defaultMetrics?: boolean } = {}): ReplicatorM
   });
 
   const hooks: EngineHooks = {
-    onBytes: (_job, n) => bytesTransferred.inc(n),
+    onBytes: (_job, bytes) => bytesTransferred.inc(bytes),
     onFileCopied: (job, bytes) => {
       filesCopied.inc({ flink_job: job });
       bytesCopied.inc({ flink_job: job }, bytes);
@@ -87,8 +213,13 @@ export function createMetrics(o: { defaultMetrics?: boolean } = {}): ReplicatorM
     onPublished: (e) => {
       published.inc({ flink_job: e.job, kind: e.kind });
       publishLag.observe({ flink_job: e.job }, e.lagMs / 1000);
+      if (e.durationMs !== undefined) publishDuration.observe({ flink_job: e.job }, e.durationMs / 1000);
+      view.onPublished(e);
     },
-    onAbandoned: (job, _unit, reason) => abandoned.inc({ flink_job: job, reason }),
+    onAbandoned: (job, _unit, reason) => {
+      abandoned.inc({ flink_job: job, reason });
+      vanished.inc({ flink_job: job });
+    },
     onUnpublishable: (job) => unpublishable.inc({ flink_job: job }),
     onCorruptMetadata: (job) => corrupt.inc({ flink_job: job }),
     onDeleted: (job) => deletes.inc({ flink_job: job }),
@@ -101,9 +232,25 @@ export function createMetrics(o: { defaultMetrics?: boolean } = {}): ReplicatorM
   return {
     registry,
     hooks,
+    view,
     bindStatus(read, leaseHeld) {
       readStatus = read;
       readLease = leaseHeld;
+    },
+    setRpo(next) {
+      rpo = next;
+    },
+    rpo: () => rpo,
+    watchNamenodes(next) {
+      watches = next;
+      checkNamenodes();
+    },
+    checkNamenodes,
+    refresh,
+    configReloaded(ok) {
+      reloads.inc();
+      if (!ok) reloadFailures.inc();
+      lastReloadOk.set(ok ? 1 : 0);
     },
   };
 }

@@ -1,15 +1,20 @@
 // The daemon's HTTP endpoint: /metrics (Prometheus), /healthz (process alive),
 // /readyz (lease held and the last scan succeeded recently), /status (JSON of
-// every job's status). Bound to the configured metrics.listen address.
+// every job's DR state, times as ISO-8601 and seconds) and / (the same as a
+// self-contained HTML page). Bound to the configured metrics.listen address.
 
 import { createServer, type Server } from "node:http";
 import type { Registry } from "prom-client";
 import type { EngineStatus } from "../replication/index.js";
+import { renderStatusPage } from "./page.js";
+import { buildReport, type StatusReport } from "./report.js";
 
 export interface StatusServerOptions {
   listen: string;
   registry: Registry;
   status: () => EngineStatus;
+  /** What /status and / show; default: built from status() alone. */
+  report?: () => StatusReport;
   ready: () => { ok: boolean; reason: string };
 }
 
@@ -19,10 +24,11 @@ export async function startStatusServer(o: StatusServerOptions): Promise<{ serve
   const port = Number(o.listen.slice(sep + 1));
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
-    const send = (status: number, type: string, body: string) => {
-      res.writeHead(status, { "content-type": type, "cache-control": "no-store" });
+    const send = (status: number, type: string, body: string, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { "content-type": type, "cache-control": "no-store", ...headers });
       res.end(body);
     };
+    const report = () => (o.report ? o.report() : buildReport({ status: o.status() }));
     if (req.method !== "GET" && req.method !== "HEAD") return send(405, "text/plain", "method not allowed\n");
     if (path === "/metrics") {
       o.registry.metrics().then(
@@ -36,8 +42,19 @@ export async function startStatusServer(o: StatusServerOptions): Promise<{ serve
       const r = o.ready();
       return send(r.ok ? 200 : 503, "text/plain", `${r.reason}\n`);
     }
-    if (path === "/status") return send(200, "application/json", `${JSON.stringify(o.status(), null, 2)}\n`);
-    send(404, "text/plain", "not found: try /metrics, /healthz, /readyz or /status\n");
+    try {
+      if (path === "/status") return send(200, "application/json", `${JSON.stringify(report(), null, 2)}\n`);
+      if (path === "/") {
+        // No script, no external asset: the page works offline and a value can never run as code.
+        return send(200, "text/html; charset=utf-8", renderStatusPage(report()), {
+          "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'",
+          "x-content-type-options": "nosniff",
+        });
+      }
+    } catch (err) {
+      return send(500, "text/plain", `status failed: ${String(err)}\n`);
+    }
+    send(404, "text/plain", "not found: try /, /metrics, /healthz, /readyz or /status\n");
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -52,6 +52,8 @@ export interface EngineStatus {
   lastScanAt: number | null;
   lastScanOk: boolean;
   sourceRootsHealthy: boolean;
+  /** False when a target root could not be listed in the last scan (unreachable, listing failed); a missing root is fine. */
+  targetRootsHealthy?: boolean;
   copyQueue: number;
   bytesInFlight: number;
   bandwidth: number;
@@ -81,6 +83,7 @@ export class Engine {
   private lastScanAt: number | null = null;
   private lastScanOk = true;
   private sourceRootsHealthy = true;
+  private targetRootsHealthy = true;
 
   constructor(o: EngineOptions) {
     this.config = o.config;
@@ -189,6 +192,7 @@ export class Engine {
       lastScanAt: this.lastScanAt,
       lastScanOk: this.lastScanOk,
       sourceRootsHealthy: this.sourceRootsHealthy,
+      targetRootsHealthy: this.targetRootsHealthy,
       copyQueue: this.copier.pending,
       bytesInFlight: this.budget.inFlight,
       bandwidth: this.limiter.rate,
@@ -204,9 +208,10 @@ export class Engine {
     this.lastScanAt = Date.now();
     this.distrustEmptySourceRoots(source, target);
     this.sourceRootsHealthy = source.roots.every((r) => r.healthy);
-    this.lastScanOk = this.sourceRootsHealthy && target.roots.every((r) => r.healthy || r.reason === "missing");
+    this.targetRootsHealthy = target.roots.every((r) => r.healthy || r.reason === "missing");
+    this.lastScanOk = this.sourceRootsHealthy && this.targetRootsHealthy;
     this.hooks.onScan?.("source", scanMs, source.requests, this.sourceRootsHealthy);
-    this.hooks.onScan?.("target", scanMs, target.requests, true);
+    this.hooks.onScan?.("target", scanMs, target.requests, this.targetRootsHealthy);
     for (const r of source.roots) if (!r.healthy) this.logger.warn({ root: r.root, problem: r.problem }, "source root unhealthy: nothing is deleted on the target for it");
     this.sourceCatalog.retainOnly(unitDirs(source));
     this.targetCatalog.retainOnly(unitDirs(target));

@@ -122,6 +122,7 @@ export class JobReplicator {
       if (!fresh.complete) throw new TargetUnavailableError(`target listing of ${this.targetDir} incomplete: ${fresh.problems.slice(0, 3).join("; ")}`);
       const records = await listRecordNames(this.deps.target, view.targetRoot, this.key);
       const target = await this.assessTarget(fresh, records, view, o);
+      this.status.restorableCheckedAt = Date.now(); // the restorable count below comes from a listing taken now
       if (!o.dryRun) await this.repairRecords(view, target.restorable, candidates, records);
       this.updateNewest(candidates, target.restorable);
 
@@ -376,6 +377,7 @@ export class JobReplicator {
     o: SyncOptions,
   ): Promise<"published" | "skipped" | "subsumed" | NonNullable<SyncOutcome["wouldCopy"]>> {
     const unit = c.unit;
+    const startedAt = Date.now();
     const plan = await this.plan(c, view, targetListings, o.signal);
     if (plan.unpublishable.length > 0) {
       if (this.reportOnce(`unpublishable:${unit.dir}`)) {
@@ -447,6 +449,8 @@ export class JobReplicator {
       bytes,
       bytesCopied: bytesTotal,
       lagMs,
+      durationMs: Date.now() - startedAt,
+      completedAt: c.completedAt,
       targetDir: this.targetUnitDir(unit),
     });
     return "published";

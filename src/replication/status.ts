@@ -30,8 +30,10 @@ export interface JobStatus {
   /** Source completion time (its _metadata modification time) of the newest published checkpoint. */
   newestPublishedCompletedAt: number | null;
   lastPublishAt: number | null;
-  /** Restorable checkpoints on the target. */
+  /** Restorable checkpoints on the target (as of the last sync; 0 while the target cannot be listed). */
   publishedOnTarget: number;
+  /** When publishedOnTarget was last computed from a successful listing of the target (ms), or null. */
+  restorableCheckedAt?: number | null;
   /** How far the target is behind the source (lagSecondsOf); 0 only when the newest source checkpoint is restorable there. */
   lagSeconds: number;
   /** While behind: the source completion time of the newest restorable checkpoint (or of the oldest source one when none is); null when caught up. */
@@ -56,6 +58,10 @@ export interface PublishedEvent {
   bytesCopied: number;
   /** Source completion -> target publish, ms. */
   lagMs: number;
+  /** From planning the checkpoint's copy to its publication, ms. */
+  durationMs?: number;
+  /** Source completion time (the source _metadata's modification time), ms. */
+  completedAt?: number;
   targetDir: string;
 }
 
@@ -101,6 +107,7 @@ export function newJobStatus(job: string, sourceDir: string, targetDir: string):
     newestPublishedCompletedAt: null,
     lastPublishAt: null,
     publishedOnTarget: 0,
+    restorableCheckedAt: null,
     lagSeconds: 0,
     behindSince: null,
     current: null,

@@ -98,13 +98,13 @@ describe("daemon on local storage", () => {
 
     const url = daemon.metricsUrl!;
     const metrics = await (await fetch(`${url}/metrics`)).text();
-    expect(metrics).toMatch(new RegExp(`^ckpt_checkpoints_published_total\\{flink_job="${sim.jobId}",kind="checkpoint"\\} [1-9]`, "m"));
-    expect(metrics.split("\n")).toContain(`ckpt_newest_published_checkpoint_id{flink_job="${sim.jobId}"} 4`);
-    expect(metrics.split("\n")).toContain("ckpt_lease_held 1");
+    expect(metrics).toMatch(new RegExp(`^ckpt_replicator_checkpoints_published_total\\{flink_job="${sim.jobId}",kind="checkpoint"\\} [1-9]`, "m"));
+    expect(metrics.split("\n")).toContain(`ckpt_replicator_newest_restorable_checkpoint_id{flink_job="${sim.jobId}"} 4`);
+    expect(metrics.split("\n")).toContain("ckpt_replicator_lease_held 1");
     const ready = await fetch(`${url}/readyz`);
     expect([ready.status, await ready.text()]).toEqual([200, "ok\n"]);
-    const status = (await (await fetch(`${url}/status`)).json()) as { jobs: Array<{ job: string; newestPublishedCheckpoint: number }> };
-    expect(status.jobs).toMatchObject([{ job: sim.jobId, newestPublishedCheckpoint: 4 }]);
+    const status = (await (await fetch(`${url}/status`)).json()) as { jobs: Array<{ job: string; newestRestorableCheckpoint: { id: number } }> };
+    expect(status.jobs).toMatchObject([{ job: sim.jobId, newestRestorableCheckpoint: { id: 4 } }]);
   });
 
   it("applies a valid config edit on reload and keeps the settings that need a restart", async () => {

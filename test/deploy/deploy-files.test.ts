@@ -24,7 +24,7 @@ import {
   runtimePackageImports,
   unitValue,
 } from "./deploy-parsers.js";
-import { alerts, configMap, container, containerPortOf, deployment, kustomization, service, serviceMonitor } from "./manifests.js";
+import { alerts, configMap, container, containerPortOf, deployment, kustomization, namespace, networkPolicy, service, serviceMonitor } from "./manifests.js";
 import { STOP_DEADLINE_MS } from "../../src/daemon/daemon.js";
 
 /** The daemon's stop deadline (Daemon.stop: in-flight copies are aborted within it). */
@@ -55,8 +55,11 @@ describe("deploy/ YAML files", () => {
 
 describe("deploy/prometheus/alerts.yaml", () => {
   const required = [
+    "CkptRpoObjectiveMissed",
+    "CkptRpoObjectiveAtRisk",
     "CkptReplicationLagHigh",
     "CkptNoRestorableCheckpoint",
+    "CkptTargetUnreachable",
     "CkptJobFailing",
     "CkptCorruptMetadata",
     "CkptUnpublishableCheckpoints",
@@ -66,6 +69,8 @@ describe("deploy/prometheus/alerts.yaml", () => {
     "CkptLeaseNotHeld",
     "CkptReplicatorDown",
     "CkptScanStale",
+    "CkptConfigReloadFailed",
+    "CkptNamenodeFailoversFrequent",
   ];
 
   it("defines every alert with a for:, a severity and annotations", () => {
@@ -78,17 +83,31 @@ describe("deploy/prometheus/alerts.yaml", () => {
     }
   });
 
-  it("warns on 10 minutes of lag and pages on 30", () => {
-    const lag = alerts().filter((a) => a.alert === "CkptReplicationLagHigh");
-    const bySeverity = Object.fromEntries(lag.map((a) => [a.labels?.severity, a.expr.replace(/\s+/g, " ").trim()]));
-    expect(bySeverity).toEqual({ warning: "ckpt_replication_lag_seconds > 600", critical: "ckpt_replication_lag_seconds > 1800" });
+  it("every alert's runbook_url points at its own section of docs/operations.md", () => {
+    const guide = readProjectFile("docs/operations.md");
+    const anchors = new Set([...guide.matchAll(/^#{2,4} (.+)$/gm)].map((m) => githubAnchor(m[1] ?? "")));
+    for (const a of alerts()) {
+      expect(a.annotations?.runbook_url, a.alert).toBe(`docs/operations.md#${a.alert.toLowerCase()}`);
+      expect(anchors, `docs/operations.md has no section "${a.alert}"`).toContain(a.alert.toLowerCase());
+    }
+  });
+
+  it("pages on the RPO objective the daemon exports per job, and warns on 10 minutes of lag", () => {
+    const byName = (name: string) => alerts().find((a) => a.alert === name);
+    const missed = byName("CkptRpoObjectiveMissed");
+    expect(missed?.labels?.severity).toBe("critical");
+    expect(missed?.expr).toMatch(/time\(\) - ckpt_replicator_newest_restorable_checkpoint_completed_timestamp_seconds\)\s*> ckpt_replicator_rpo_objective_seconds/);
+    expect(byName("CkptRpoObjectiveAtRisk")?.labels?.severity).toBe("warning");
+    expect(byName("CkptReplicationLagHigh")?.expr.trim()).toBe("ckpt_replicator_replication_lag_seconds > 600");
+    // "Nothing restorable" reads the last verified count, never target reachability.
+    expect(byName("CkptNoRestorableCheckpoint")?.expr.trim()).toBe("ckpt_replicator_restorable_checkpoints == 0");
   });
 
   it("reads only metrics the daemon exports (besides up)", async () => {
     const { registry } = createMetrics();
     const exported = new Set((await registry.getMetricsAsJSON()).map((m) => m.name));
     const used = new Set(alerts().flatMap((a) => promqlMetricNames(a.expr)));
-    expect(used).toContain("ckpt_checkpoints_abandoned_total"); // the extraction sees names inside selectors
+    expect(used).toContain("ckpt_replicator_checkpoints_abandoned_total"); // the extraction sees names inside selectors
     expect(used).toContain("up");
     const unknown = [...used].filter((name) => name !== "up" && !exported.has(name.replace(/_(bucket|sum|count)$/, "")));
     expect(unknown).toEqual([]);
@@ -101,7 +120,7 @@ describe("deploy/prometheus/alerts.yaml", () => {
     const json = await metrics.registry.getMetricsAsJSON();
     const matchers = alerts()
       .flatMap((a) => promqlMatchers(a.expr))
-      .filter((m) => m.metric.startsWith("ckpt_"));
+      .filter((m) => m.metric.startsWith("ckpt_replicator_"));
     expect(matchers.length).toBeGreaterThan(0);
     for (const m of matchers) {
       const values = json.find((j) => j.name === m.metric)?.values ?? [];
@@ -136,6 +155,30 @@ describe("deploy/kubernetes", () => {
       .map((f) => posix.basename(f))
       .filter((f) => f !== "kustomization.yaml");
     expect([...kustomization().resources].sort()).toEqual(manifests);
+  });
+
+  it("everything lands in the namespace the kustomization sets, which namespace.yaml creates", () => {
+    const k = kustomization() as { namespace?: string; resources: string[] };
+    expect(k.namespace).toBe(namespace().metadata.name);
+    for (const file of k.resources) {
+      const doc = parse(readProjectFile(`deploy/kubernetes/${file}`)) as { metadata: { namespace?: string } };
+      expect(doc.metadata.namespace, `${file} sets its own namespace`).toBeUndefined();
+    }
+  });
+
+  it("the NetworkPolicy example admits scrapes on the metrics port and lets the pod reach DNS and both clusters", async () => {
+    const np = networkPolicy();
+    expect(deployment().spec.template.metadata.labels).toEqual(expect.objectContaining(np.spec.podSelector.matchLabels));
+    expect([...np.spec.policyTypes].sort()).toEqual(["Egress", "Ingress"]);
+    const ingressPorts = np.spec.ingress.flatMap((r) => r.ports ?? []).map((p) => containerPortOf(p.port));
+    expect(ingressPorts).toContain(9464);
+    const egress = np.spec.egress.flatMap((r) => r.ports ?? []);
+    expect(egress).toContainEqual({ protocol: "UDP", port: 53 });
+    const config = await parseConfigText(configMap().data["config.yaml"] ?? "", "configmap.yaml", {});
+    const nnPorts = [config.source, config.target].flatMap((side) => (side.kind === "webhdfs" ? side.namenodes : [])).map((u) => Number(new URL(u).port || 80));
+    expect(nnPorts.length).toBeGreaterThan(0);
+    for (const port of nnPorts) expect(egress.map((p) => p.port), `NameNode port ${port}`).toContain(port);
+    expect(egress.map((p) => p.port)).toContain(9864); // DataNode HTTP: OPEN and CREATE are redirected there
   });
 
   it("the ConfigMap's config passes the config loader without any Secret", async () => {
@@ -241,17 +284,62 @@ describe("Dockerfile", () => {
   const runtime = stages.at(-1);
   if (!runtime) throw new Error("Dockerfile has no FROM");
 
-  it("builds in one stage and runs production dependencies only in another", () => {
-    expect(stages.length).toBeGreaterThanOrEqual(2);
+  it("builds in one stage, installs production dependencies in another, and the runtime takes only their output", () => {
+    expect(stages.length).toBeGreaterThanOrEqual(3);
     const build = stages.find((s) => s.name !== null && instructionArgs(s, "RUN").some((r) => r.includes("npm run build")));
     expect(build?.name).toBeTruthy();
     expect(instructionArgs(build!, "RUN").some((r) => /\bnpm ci\b/.test(r))).toBe(true);
-    const installs = instructionArgs(runtime, "RUN").filter((r) => /\bnpm ci\b/.test(r));
-    expect(installs.length).toBe(1);
-    expect(installs[0]).toContain("--omit=dev");
-    expect(instructionArgs(runtime, "COPY")).toContainEqual(expect.stringMatching(new RegExp(`^--from=${build!.name}\\s+\\S*dist\\s+\\./dist$`)));
+    const deps = stages.find((s) => s !== build && instructionArgs(s, "RUN").some((r) => /\bnpm ci\b/.test(r)));
+    expect(deps?.name).toBeTruthy();
+    const install = instructionArgs(deps!, "RUN").find((r) => /\bnpm ci\b/.test(r)) ?? "";
+    expect(install).toContain("--omit=dev");
+    expect(install).toContain("--ignore-scripts"); // a production install never builds
+    const copies = instructionArgs(runtime, "COPY");
+    expect(copies).toContainEqual(expect.stringMatching(new RegExp(`^--from=${build!.name}\\s+\\S*dist\\s+\\./dist$`)));
+    expect(copies).toContainEqual(expect.stringMatching(new RegExp(`^--from=${deps!.name}\\s+\\S*node_modules\\s+\\./node_modules$`)));
     expect(instructionArgs(runtime, "WORKDIR").at(-1)).toBe("/app");
-    expect(instructionArgs(runtime, "ENV")).toContainEqual("NODE_ENV=production");
+    expect(instructionArgs(runtime, "ENV").join(" ").split(/\s+/)).toContain("NODE_ENV=production");
+  });
+
+  it("the runtime image has no package manager: npm, npx, corepack and yarn are removed and never run there", () => {
+    const runs = instructionArgs(runtime, "RUN");
+    expect(runs.filter((r) => /\b(npm|npx|yarn|corepack)\s/.test(r.replace(/\/usr\/local\/\S+/g, "")))).toEqual([]);
+    const removed = runs.join(" ");
+    for (const path of ["/usr/local/lib/node_modules/npm", "/usr/local/bin/npm", "/usr/local/bin/npx", "/usr/local/lib/node_modules/corepack", "/usr/local/bin/corepack", "/usr/local/bin/yarn"]) {
+      expect(removed, path).toMatch(new RegExp(`rm -rf [^&]*${path.replace(/\//g, "\\/")}(\\s|$)`));
+    }
+  });
+
+  it("pins every stage's base image by digest: NODE_IMAGE has no default and the build refuses one without @sha256", () => {
+    const text = readProjectFile("Dockerfile");
+    const globalArg = /^ARG NODE_IMAGE(=.*)?$/m.exec(text);
+    expect(globalArg, "ARG NODE_IMAGE before the first FROM").not.toBeNull();
+    const fallback = globalArg?.[1]?.slice(1);
+    if (fallback !== undefined) expect(fallback).toMatch(/@sha256:[0-9a-f]{64}$/);
+    for (const stage of stages) expect(stage.image, `stage ${stage.name}`).toMatch(/^\$\{NODE_IMAGE\}$|@sha256:[0-9a-f]{64}$/);
+    // The first stage checks the form <name>[:<tag>]@sha256:<64 hex>, so an unpinned build fails early.
+    const guard = instructionArgs(stages[0]!, "RUN")[0] ?? "";
+    const pattern = /\*@sha256:(\?+)\)/.exec(guard);
+    expect(pattern?.[1]?.length, "the guard's digest pattern has 64 characters").toBe(64);
+    expect(guard).toMatch(/exit 1/);
+    expect(text).toContain("docker inspect --format '{{index .RepoDigests 0}}'"); // documented way to get the digest
+  });
+
+  it("carries the OCI labels, the version matching package.json", () => {
+    const labels = instructionArgs(runtime, "LABEL").join(" ");
+    const keys = [...labels.matchAll(/(org\.opencontainers\.image\.[a-z.]+)=/g)].map((m) => m[1]);
+    expect(keys).toEqual(
+      expect.arrayContaining(["title", "description", "version", "revision", "created", "licenses", "base.name"].map((k) => `org.opencontainers.image.${k}`)),
+    );
+    const version = (JSON.parse(readProjectFile("package.json")) as { version: string }).version;
+    expect(instructionArgs(runtime, "ARG")).toContain(`VERSION=${version}`);
+    expect(labels).toContain('org.opencontainers.image.licenses="Apache-2.0"');
+  });
+
+  it("the README states the image's real entrypoint", () => {
+    const readme = readProjectFile("README.md").replace(/\s+/g, " ");
+    const entry = JSON.parse(instructionArgs(runtime, "ENTRYPOINT").at(-1) ?? "null") as string[];
+    expect(readme).toContain(`entrypoint \`${entry.join(" ")}\``);
   });
 
   it("runs the package's bin as a non-root user, the uid the Deployment expects", () => {
@@ -334,6 +422,11 @@ describe("deploy/systemd/ckpt-replicator@.service", () => {
     expect(ownLines).toEqual([]);
   });
 });
+
+/** GitHub's anchor of a Markdown heading: lower case, punctuation dropped, spaces to dashes. */
+function githubAnchor(heading: string): string {
+  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, "").replace(/ /g, "-");
+}
 
 /** Bytes of a Kubernetes quantity such as 512Mi or 1Gi. */
 function kubeBytes(quantity: string): number {

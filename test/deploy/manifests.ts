@@ -76,6 +76,16 @@ export interface ServiceMonitor {
   };
 }
 
+export interface NetworkPolicy {
+  metadata: Metadata;
+  spec: {
+    podSelector: { matchLabels: Record<string, string> };
+    policyTypes: string[];
+    ingress: Array<{ ports?: Array<{ protocol?: string; port: number | string }> }>;
+    egress: Array<{ ports?: Array<{ protocol?: string; port: number | string }> }>;
+  };
+}
+
 export interface AlertRule {
   alert: string;
   expr: string;
@@ -94,6 +104,8 @@ export const deployment = () => manifest<Deployment>("deployment.yaml", "Deploym
 export const service = () => manifest<Service>("service.yaml", "Service");
 export const serviceMonitor = () => manifest<ServiceMonitor>("servicemonitor.yaml", "ServiceMonitor");
 export const configMap = () => manifest<{ metadata: Metadata; data: Record<string, string> }>("configmap.yaml", "ConfigMap");
+export const namespace = () => manifest<{ metadata: Metadata }>("namespace.yaml", "Namespace");
+export const networkPolicy = () => manifest<NetworkPolicy>("networkpolicy.yaml", "NetworkPolicy");
 export const kustomization = () => manifest<{ resources: string[] }>("kustomization.yaml", "Kustomization");
 
 /** The replicator container (the Deployment's only one). */
@@ -112,4 +124,43 @@ export function containerPortOf(port: number | string): number | undefined {
 export function alerts(): AlertRule[] {
   const file = parse(readProjectFile("deploy/prometheus/alerts.yaml")) as { groups: Array<{ rules: AlertRule[] }> };
   return file.groups.flatMap((g) => g.rules);
+}
+
+export interface Dashboard {
+  uid: string;
+  title: string;
+  schemaVersion: number;
+  templating: { list: Array<{ name: string; type: string; query?: string | { query: string } }> };
+  panels: Array<{
+    id: number;
+    type: string;
+    title: string;
+    datasource?: unknown;
+    gridPos: { x: number; y: number; w: number; h: number };
+    targets?: Array<{ expr: string }>;
+    panels?: Dashboard["panels"];
+  }>;
+}
+
+export function dashboard(): Dashboard {
+  return JSON.parse(readProjectFile("deploy/grafana/ckpt-replicator.json")) as Dashboard;
+}
+
+/** Every PromQL expression of the dashboard: panel targets (rows included) and query variables' label_values(). */
+export function dashboardQueries(d: Dashboard): string[] {
+  const out: string[] = [];
+  const walk = (panels: Dashboard["panels"]) => {
+    for (const p of panels) {
+      for (const t of p.targets ?? []) out.push(t.expr);
+      walk(p.panels ?? []);
+    }
+  };
+  walk(d.panels);
+  for (const v of d.templating.list) {
+    if (v.type !== "query") continue;
+    const q = typeof v.query === "string" ? v.query : (v.query?.query ?? "");
+    const m = /^label_values\((.*),\s*[A-Za-z_][A-Za-z0-9_]*\)$/.exec(q);
+    out.push(m ? (m[1] ?? "") : q);
+  }
+  return out;
 }
