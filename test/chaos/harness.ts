@@ -271,7 +271,7 @@ export async function runChaos(world: World, cliBin: string): Promise<ChaosResul
         pending.push(sleep(1000).then(() => (stopping ? undefined : startDaemon(`restart after daemon #${index + 1} was refused the lease`))));
         return;
       }
-      checker.violate("daemon", `daemon #${index + 1} died by itself (code ${code}, signal ${signal}); its last log lines:\n${lastLines(d.tail, 12)}`);
+      checker.violate("daemon", `daemon #${index + 1} died by itself (code ${code}, signal ${signal}); its output:\n${crashExcerpt(d.tail)}`);
       pending.push(sleep(500).then(() => (stopping ? undefined : startDaemon(`restart after daemon #${index + 1} died`))));
     });
     return d;
@@ -383,6 +383,12 @@ export async function runChaos(world: World, cliBin: string): Promise<ChaosResul
       }
       case "tamper":
         await tamper(a.what, a.pick);
+        return;
+      case "clear-faults":
+        await admin(adminUrl, "DELETE", "/faults");
+        return;
+      case "stop-jobs":
+        for (const j of jobs) await j.stop();
         return;
       case "restart-job": {
         const job = jobs[a.job];
@@ -517,6 +523,13 @@ export async function runChaos(world: World, cliBin: string): Promise<ChaosResul
     await rm(stateDir, { recursive: true, force: true }).catch(() => undefined);
   }
   return result;
+}
+
+/** From the first line that is not a pino JSON line (a crash's message and stack), else the last warnings. */
+function crashExcerpt(lines: string[]): string {
+  const first = lines.findIndex((l) => l !== "" && !l.startsWith("{"));
+  if (first < 0) return lastLines(lines, 8);
+  return lastLines([...lines.slice(Math.max(0, first - 2), first), ...lines.slice(first, first + 14)], 16);
 }
 
 function lastLines(lines: string[], n: number): string {

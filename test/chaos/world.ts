@@ -38,7 +38,11 @@ export type ChaosAction =
   | { kind: "takeover"; pauseMs: number }
   | { kind: "tamper"; what: TamperKind; pick: number }
   /** The job is cancelled (its checkpoints deleted) and started again under the same job id: ids restart at 1. */
-  | { kind: "restart-job"; job: number; seed: number };
+  | { kind: "restart-job"; job: number; seed: number }
+  /** Removes every fault rule (admin DELETE /faults). */
+  | { kind: "clear-faults" }
+  /** Every Flink job stops checkpointing (its retained checkpoints stay on the source). */
+  | { kind: "stop-jobs" };
 
 export interface ScheduledAction {
   /** Milliseconds after the start of the run. */
