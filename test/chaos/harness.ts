@@ -6,7 +6,8 @@
 // every violation with the timeline that led to it.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -245,6 +246,15 @@ export async function runChaos(world: World, cliBin: string): Promise<ChaosResul
       exitedYet: false,
       exited: new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal }))),
     };
+    const logDir = process.env.CHAOS_DAEMON_LOG_DIR;
+    if (logDir) {
+      // Full daemon logs for debugging a seed: CHAOS_DAEMON_LOG_DIR=/tmp/chaos-logs
+      await mkdir(logDir, { recursive: true });
+      const out = createWriteStream(join(logDir, `${world.name.replace(/[^A-Za-z0-9_-]+/g, "_")}-daemon-${index + 1}.log`));
+      child.stdout?.pipe(out, { end: false });
+      child.stderr?.pipe(out, { end: false });
+      child.once("exit", () => out.end());
+    }
     let partial = "";
     const onData = (c: Buffer) => {
       partial += c.toString("utf8");
