@@ -59,6 +59,8 @@ async function world(repairWindowMs = 60_000) {
     targetUri: "hdfs://hdfs2",
     truth,
     sourceRetained: () => sim.retained().length,
+    sourceRetains: (_job, _run, id) => sim.retained().some((c) => c.id === id),
+    retainMin: 1,
     repairWindowMs,
     sourceWriters: new Set(["flink"]),
     daemonUsers: () => daemons,
@@ -110,7 +112,7 @@ describe("chaos checker", () => {
       await checker.sample();
       await copier.delete(chk.metadataPath);
       await checker.sample();
-      expect(checker.violations.map((v) => v.invariant)).toEqual(["newest"]);
+      expect(checker.violations.map((v) => v.invariant).sort()).toEqual(["newest", "retain"]);
     } finally {
       unobserve();
     }

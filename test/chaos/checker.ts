@@ -10,9 +10,13 @@
 //                tampering must be repaired or unpublished within the repair window.
 //   newest       a job that had >= 1 restorable checkpoint on the target never has 0 while the source
 //                still has checkpoints (unless all of those were tampered with by us).
+//   retain       a restorable checkpoint that the source still retains is not deleted from the target while
+//                fewer than retain.min newer checkpoints are restorable there.
 //   source       nothing but the Flink simulator ever writes to the source cluster (emulator request log).
 //   writer       at most one writer: once a newer daemon instance has written to the target, no older
 //                instance writes again (emulator request log, daemons tagged by user.name).
+//   republish    a daemon instance never publishes the same `_metadata` twice while its first copy is still
+//                there (a sign that it does not see its own publications: stale listings, issue #7 bug 1).
 //   metrics      the daemon's ckpt_restorable_checkpoints never claims more checkpoints than the checker
 //                finds restorable for longer than the repair window.
 
@@ -38,7 +42,7 @@ export interface TruthCheckpoint {
 export interface Violation {
   /** Milliseconds since the harness started. */
   t: number;
-  invariant: "closure" | "newest" | "source" | "writer" | "metrics" | "daemon" | "converge";
+  invariant: "closure" | "newest" | "retain" | "source" | "writer" | "republish" | "metrics" | "daemon" | "converge";
   message: string;
 }
 
@@ -68,6 +72,10 @@ export interface CheckerOptions {
   truth: GroundTruth;
   /** Checkpoints each job's source currently retains (from the simulators). */
   sourceRetained: (jobId: string) => number;
+  /** Whether the source still retains this checkpoint of this run. */
+  sourceRetains: (jobId: string, run: number, checkpointId: number) => boolean;
+  /** The daemon's retain.min. */
+  retainMin: number;
   /** How long the daemon may take to repair or unpublish a checkpoint we tampered with. */
   repairWindowMs: number;
   /** Users whose writes to the source are Flink's own. */
@@ -106,12 +114,15 @@ export class Checker {
   failedSamples = 0;
   private readonly hashCache = new Map<string, string | null>();
   private prevRestorable = new Map<string, { count: number; touches: string[][] }>();
+  private prevRestorableVerdicts: CheckpointVerdict[] = [];
   /** When a verdict was first seen broken (key: metadata path + fileId). */
   private readonly brokenSince = new Map<string, number>();
   private readonly reported = new Set<string>();
   private readonly firstWrite = new Map<string, number>();
   private readonly metricsOverSince = new Map<string, number>();
   private readonly pendingWrites: ObservedRequest[] = [];
+  /** Target `_metadata` paths published (renamed into place) and not deleted since, with the instance that did it. */
+  private readonly publishedBy = new Map<string, string>();
   last: SampleResult | null = null;
 
   constructor(private readonly o: CheckerOptions) {}
@@ -151,10 +162,24 @@ export class Checker {
       }
       return;
     }
+    if (r.completed && r.status < 400) this.trackPublications(r, user);
     if (this.o.harnessUsers.has(user) || !effective) return;
     // MKDIRS is idempotent (a daemon refused at start still creates .ckpt-replicator/): not a write that competes.
     if (r.op === "MKDIRS") return;
     this.pendingWrites.push(r);
+  }
+
+  private trackPublications(r: ObservedRequest, user: string): void {
+    if (r.op === "DELETE") {
+      for (const path of [...this.publishedBy.keys()]) if (path === r.path || path.startsWith(`${r.path}/`)) this.publishedBy.delete(path);
+      return;
+    }
+    if (r.op !== "RENAME" || r.destination === null || !r.destination.endsWith("/_metadata") || this.o.harnessUsers.has(user)) return;
+    const before = this.publishedBy.get(r.destination);
+    if (before === user) {
+      this.violate("republish", `${user} published ${r.destination} again (t=${r.endedAt - this.o.startedAt} ms) although its earlier publication is still in place: it does not see its own published checkpoint`, `republish:${user}:${r.destination}`);
+    }
+    this.publishedBy.set(r.destination, user);
   }
 
   /** Evaluates the writes seen so far: a write by an instance after a newer instance first wrote is a violation. */
@@ -317,6 +342,23 @@ export class Checker {
       if (allTampered) continue;
       this.violate("newest", `job ${job}: the target went from ${prev.count} restorable checkpoint(s) to none while the source retains ${this.o.sourceRetained(job)}`, `newest:${job}:${s.t}`);
     }
+    // retain.min: a restorable checkpoint the source still has vanished while fewer than retain.min newer ones are restorable.
+    const visible = new Set(s.verdicts.map((v) => v.dir));
+    for (const p of this.prevRestorableVerdicts) {
+      if (visible.has(p.dir) || p.checkpointId === null || p.run === null) continue;
+      if (this.tamperedAt(p.touches) !== null) continue;
+      if (!this.o.sourceRetains(p.jobId, p.run, p.checkpointId)) continue;
+      const newer = s.verdicts.filter((v) => v.restorable && v.jobId === p.jobId && v.run !== null && v.checkpointId !== null && (v.run > p.run! || (v.run === p.run && v.checkpointId > p.checkpointId!)));
+      if (newer.length < this.o.retainMin) {
+        this.violate(
+          "retain",
+          `${p.dir} (restorable, still retained by Flink on the source) was deleted from the target while only ${newer.length} newer checkpoint(s) are restorable there (retain.min ${this.o.retainMin})`,
+          `retain:${p.dir}`,
+        );
+      }
+    }
+    this.prevRestorableVerdicts = s.verdicts.filter((v) => v.restorable);
+
     // Keep the last non-empty view per job so a gap of unreadable samples does not hide a loss.
     for (const [job, e] of restorableNow) this.prevRestorable.set(job, e);
     for (const job of this.prevRestorable.keys()) if (!restorableNow.has(job)) this.prevRestorable.set(job, { count: 0, touches: [] });

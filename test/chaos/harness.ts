@@ -191,6 +191,11 @@ export async function runChaos(world: World, cliBin: string): Promise<ChaosResul
     targetUri: "hdfs://hdfs2",
     truth,
     sourceRetained: (job) => jobs.find((j) => j.shape.jobId === job)?.sim.retained().length ?? 0,
+    sourceRetains: (job, run, id) => {
+      const j = jobs.find((x) => x.shape.jobId === job);
+      return j !== undefined && j.run === run && j.sim.retained().some((c) => c.id === id);
+    },
+    retainMin: world.retain.min,
     repairWindowMs: world.repairWindowMs,
     sourceWriters: new Set([FLINK_USER]),
     daemonUsers: () => daemons.map((d) => d.user),
