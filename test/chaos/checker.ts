@@ -170,7 +170,8 @@ export class Checker {
   }
 
   private trackPublications(r: ObservedRequest, user: string): void {
-    if (r.op === "DELETE") {
+    // Anything that deletes or replaces a published _metadata (the reaper, our tampering) ends that publication.
+    if (r.op === "DELETE" || (r.op === "CREATE" && this.o.harnessUsers.has(user))) {
       for (const path of [...this.publishedBy.keys()]) if (path === r.path || path.startsWith(`${r.path}/`)) this.publishedBy.delete(path);
       return;
     }
