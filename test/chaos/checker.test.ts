@@ -134,6 +134,31 @@ describe("chaos checker", () => {
     }
   });
 
+  it("flags a daemon instance publishing the same _metadata twice while the first is in place (republish), not after a deletion", async () => {
+    const { chk, checker, copier, unobserve, nn } = await world();
+    try {
+      const d1 = new Probe("hdfs2", nn.hdfs2!.namenodes, "ckpt-d1");
+      const meta = (await copier.read(chk.metadataPath))!;
+      const publish = async () => {
+        const temp = `${chk.dir}/._metadata.ckpt-tmp.0001`;
+        await d1.overwrite(temp, meta);
+        await d1.rename(temp, chk.metadataPath);
+      };
+      await publish();
+      await copier.delete(chk.metadataPath); // someone removed it: publishing it again is right
+      await publish();
+      await checker.sample();
+      expect(checker.violations.filter((v) => v.invariant === "republish")).toEqual([]);
+      await publish();
+      await checker.sample();
+      expect(checker.violations.filter((v) => v.invariant === "republish").map((v) => v.message)).toEqual([
+        expect.stringMatching(/ckpt-d1 published .*chk-1\/_metadata again/),
+      ]);
+    } finally {
+      unobserve();
+    }
+  });
+
   it("flags a restorable gauge that claims more than the target holds for longer than the window (metrics)", async () => {
     const { checker, unobserve } = await world(300);
     try {

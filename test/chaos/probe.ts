@@ -127,6 +127,12 @@ export class Probe {
     return Probe.json<{ boolean: boolean }>(a, `${this.cluster}: DELETE ${path}`).boolean;
   }
 
+  /** rename2 with OVERWRITE (as a publisher moves a temporary into place). */
+  async rename(path: string, destination: string): Promise<void> {
+    const a = await this.nn("PUT", path, { op: "RENAME", destination, renameoptions: "OVERWRITE" });
+    if (a.status !== 200) throw new ProbeError(`${this.cluster}: RENAME ${path}: HTTP ${a.status} ${a.body.toString("utf8").slice(0, 200)}`);
+  }
+
   /** Replaces a file's content (CREATE overwrite=true, NameNode step then DataNode step). */
   async overwrite(path: string, content: Buffer): Promise<void> {
     const a = await this.nn("PUT", path, { op: "CREATE", overwrite: "true" });
