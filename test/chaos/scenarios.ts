@@ -56,7 +56,7 @@ export const SCENARIOS: Scenario[] = [
     bug: "issue #7 bug 1: the reaper deletes published restorable checkpoints when a checkpoint directory's listing comes from a stale cache; the target holds no checkpoint for seconds",
     world: world({
       name: "reaper-stale-listing",
-      durationMs: 45_000,
+      durationMs: 30_000,
       retain: { min: 1, max: 2 },
       bandwidth: 4 * MiB,
       scanIntervalMs: 1000,
@@ -68,7 +68,7 @@ export const SCENARIOS: Scenario[] = [
     bug: "issue #7 bug 1 with retain.min 2: checkpoints still on the source are deleted from the target, leaving fewer than retain.min",
     world: world({
       name: "reaper-stale-listing-min2",
-      durationMs: 45_000,
+      durationMs: 40_000,
       retain: { min: 2, max: 3 },
       bandwidth: 4 * MiB,
       scanIntervalMs: 1000,
@@ -84,7 +84,12 @@ export const SCENARIOS: Scenario[] = [
       jobs: [job({ jobId: "2".repeat(32), intervalMs: 1500, stateSizeBytes: 2 * MiB, seed: 12 })],
       schedule: [
         { at: 2000, action: { kind: "fault", rule: { cluster: "hdfs2", role: "namenode", op: "CREATE", times: "always", action: { kind: "latency", ms: 1500 } } } },
-        { at: 2000, action: { kind: "fault", rule: { cluster: "hdfs1", role: "datanode", op: "OPEN", times: 40, action: { kind: "cut-body", afterBytes: 20_000 } } } },
+        // The issue's 20,000 bytes, and a cut early in the body; a wave every second, so that some cut meets a copy
+        // whose CREATE is still held back.
+        ...[2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14].map((sec) => ({
+          at: sec * 1000,
+          action: { kind: "fault" as const, rule: { cluster: "hdfs1", role: "datanode" as const, op: "OPEN", times: 10, action: { kind: "cut-body" as const, afterBytes: sec % 2 === 0 ? 20_000 : 2000 } } },
+        })),
         { at: 16_000, action: { kind: "clear-faults" } },
       ],
     }),
@@ -94,7 +99,7 @@ export const SCENARIOS: Scenario[] = [
     bug: "issue #7 bug 4: a shared file deleted (then one truncated) on the target behind the daemon's back is never repaired and the checkpoint stays published; ckpt_restorable_checkpoints keeps counting it",
     world: world({
       name: "tampered-shared-file",
-      durationMs: 40_000,
+      durationMs: 28_000,
       jobs: [job({ jobId: "4".repeat(32), intervalMs: 1000, retained: 2, seed: 14 })],
       schedule: [
         { at: 7000, action: { kind: "stop-jobs" } },
@@ -108,7 +113,7 @@ export const SCENARIOS: Scenario[] = [
     bug: "issue #7 bug 4: a `_metadata` deleted on the target must be republished without a restart (and a truncated one repaired or unpublished)",
     world: world({
       name: "tampered-metadata",
-      durationMs: 40_000,
+      durationMs: 28_000,
       jobs: [job({ jobId: "5".repeat(32), intervalMs: 1000, retained: 2, seed: 15 })],
       schedule: [
         { at: 7000, action: { kind: "stop-jobs" } },
@@ -122,14 +127,13 @@ export const SCENARIOS: Scenario[] = [
     bug: "issue #7 bug 5: a daemon paused (SIGSTOP) past lease.ttl keeps writing after a second daemon took the lease over (SIGCONT)",
     world: world({
       name: "stale-lease-holder",
-      durationMs: 48_000,
+      durationMs: 36_000,
       leaseTtlMs: 3000,
       bandwidth: 2 * MiB,
       jobs: [job({ jobId: "6".repeat(32), intervalMs: 1000, stateSizeBytes: 3 * MiB, seed: 16 })],
       schedule: [
         { at: 5000, action: { kind: "takeover", pauseMs: 5000 } },
-        { at: 20_000, action: { kind: "takeover", pauseMs: 5000 } },
-        { at: 35_000, action: { kind: "takeover", pauseMs: 4500 } },
+        { at: 20_000, action: { kind: "takeover", pauseMs: 4500 } },
       ],
     }),
   },
