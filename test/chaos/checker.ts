@@ -14,7 +14,7 @@
 //                fewer than retain.min newer checkpoints are restorable there.
 //   source       nothing but the Flink simulator ever writes to the source cluster (emulator request log).
 //   writer       at most one writer: once a newer daemon instance has written to the target, no older
-//                instance writes again (emulator request log, daemons tagged by user.name).
+//                instance sends a write again (emulator request log, daemons tagged by user.name).
 //   republish    a daemon instance never publishes the same `_metadata` twice while its first copy is still
 //                there (a sign that it does not see its own publications: stale listings, issue #7 bug 1).
 //   metrics      the daemon's ckpt_restorable_checkpoints never claims more checkpoints than the checker
@@ -197,7 +197,10 @@ export class Checker {
       for (const [other, first] of this.firstWrite) {
         if (other === user) continue;
         const theirs = order.indexOf(other);
-        if (theirs > mine && first < w.endedAt) {
+        // A request the stale instance sent before the takeover may still end after it (an upload resumed by
+        // SIGCONT lands in its temporary): fencing cannot stop bytes already in flight. Any request it *sends*
+        // after the newer instance has written is a violation.
+        if (theirs > mine && first < w.startedAt) {
           this.violate(
             "writer",
             `${user} (daemon #${mine + 1}) wrote ${w.op} ${w.path} (HTTP ${w.completed ? w.status : "cut"}, t=${w.startedAt - this.o.startedAt}..${w.endedAt - this.o.startedAt} ms) after ${other} (daemon #${theirs + 1}) had taken over and written at t=${first - this.o.startedAt} ms`,
