@@ -139,6 +139,9 @@ export class Checker {
 
   recordTamper(kind: string, path: string): void {
     this.tampers.push({ t: this.now(), at: Date.now(), kind, path });
+    // A daemon that repairs a tampered checkpoint may rightly publish its _metadata again: forget the job's publications.
+    const job = path.slice(this.o.targetRoot.length + 1).split("/")[0];
+    if (job) for (const p of [...this.publishedBy.keys()]) if (p.startsWith(`${this.o.targetRoot}/${job}/`)) this.publishedBy.delete(p);
   }
 
   /** The newest tampering of any of these paths before `before`, if any. */
