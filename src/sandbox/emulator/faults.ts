@@ -4,7 +4,7 @@
 // delete the file being read; plus whole-cluster unreachability (connections
 // refused or reset) for a while. Used programmatically and by the admin API.
 
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { RemoteHdfsError, SandboxError } from "./errors.js";
 import type { Role } from "./http-wire.js";
@@ -62,6 +62,36 @@ export interface RequestFacts {
 
 export type UnreachableMode = "refuse" | "reset";
 
+/**
+ * One request as an observer sees it once its response is over (answered, reset or abandoned by the
+ * client). Tests use it to record who wrote what (e.g. that the source is never written, and that only
+ * one writer is active at a time).
+ */
+export interface ObservedRequest {
+  cluster: string;
+  role: Role;
+  /** Upper-case WebHDFS op. */
+  op: string;
+  method: string;
+  /** Decoded HDFS path. */
+  path: string;
+  /** `user.name` as sent (null without one). */
+  userName: string | null;
+  /** `doas` as sent (null without one). */
+  doAs: string | null;
+  /** `destination` of a RENAME (null otherwise). */
+  destination: string | null;
+  /** Date.now() when the request arrived and when its response ended. */
+  startedAt: number;
+  endedAt: number;
+  /** HTTP status of the answer (meaningless when `completed` is false). */
+  status: number;
+  /** True when the whole answer was sent; false when the connection was reset or closed first. */
+  completed: boolean;
+}
+
+export type RequestObserver = (r: ObservedRequest) => void;
+
 /** Per-cluster switch the injector drives; implemented by the cluster's servers. */
 export interface ReachabilityControl {
   setUnreachable(mode: UnreachableMode | null): Promise<void>;
@@ -74,6 +104,41 @@ export class FaultInjector {
   private nextId = 1;
   private readonly clusters = new Map<string, ReachabilityControl>();
   private readonly restoreTimers = new Map<string, NodeJS.Timeout>();
+  private readonly observers = new Set<RequestObserver>();
+
+  /** Calls `observer` for every NameNode and DataNode request once its response is over; returns an unsubscribe function. */
+  observe(observer: RequestObserver): () => void {
+    this.observers.add(observer);
+    return () => {
+      this.observers.delete(observer);
+    };
+  }
+
+  /** Called by the NameNode and DataNode handlers for each parsed request. Free when nobody observes. */
+  track(facts: Omit<RequestFacts, "streamsBody">, method: string, params: Map<string, string>, res: ServerResponse): void {
+    if (this.observers.size === 0) return;
+    const startedAt = Date.now();
+    res.once("close", () => {
+      const record: ObservedRequest = {
+        ...facts,
+        method,
+        userName: params.get("user.name") ?? null,
+        doAs: params.get("doas") ?? null,
+        destination: params.get("destination") ?? null,
+        startedAt,
+        endedAt: Date.now(),
+        status: res.statusCode,
+        completed: res.writableFinished,
+      };
+      for (const observer of this.observers) {
+        try {
+          observer(record);
+        } catch {
+          // an observer's bug must not break the emulator
+        }
+      }
+    });
+  }
 
   /** Adds a rule; returns its id (for remove()). */
   add(rule: FaultRule): string {

@@ -120,6 +120,7 @@ async function handle(cluster: EmulatedCluster, index: number, req: IncomingMess
   const spec = OPS[op];
   if (spec === undefined || spec.method !== req.method) throw invalidOp(op, req.method ?? "GET");
 
+  cluster.settings.faults.track({ cluster: cluster.name, role: "namenode", op, path: path.text }, req.method ?? "GET", params, res);
   const plan = cluster.settings.faults.take({ cluster: cluster.name, role: "namenode", op, path: path.text, streamsBody: false });
   if (!(await applyFaultPlan(plan, req))) return;
   const state = cluster.states[index] ?? "standby";

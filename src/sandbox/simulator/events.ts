@@ -16,6 +16,8 @@ export interface RetainedCheckpoint {
   dir: string;
   metadataPath: string;
   metadataSize: number;
+  /** SHA-256 (hex) of the `_metadata` bytes written: identifies the checkpoint's content independently of its id. */
+  metadataSha256: string;
   /** Every file the `_metadata` references, once each, sorted by path (inline state has no file). */
   files: StateFileRef[];
 }

@@ -5,7 +5,7 @@
 import type { Storage } from "../../storage/types.js";
 import { UsageError } from "../../util/errors.js";
 import { silentLogger, type Logger } from "../../util/log.js";
-import type { CheckpointEvent, SubsumedEvent } from "./events.js";
+import type { CheckpointEvent, RetainedCheckpoint, SubsumedEvent } from "./events.js";
 import { SeededRandom } from "./random.js";
 
 export type PathStyle = "relative" | "absolute";
@@ -58,6 +58,11 @@ export interface SimulatorOptions {
   logger?: Logger;
   onCheckpoint?: (e: CheckpointEvent) => void;
   onSubsumed?: (e: SubsumedEvent) => void;
+  /**
+   * Ground truth for independent checkers: called with every checkpoint (its `_metadata` hash and every file
+   * it references) before any of its files is written, so it is known even when writing it fails half-way.
+   */
+  onPlanned?: (c: RetainedCheckpoint & { jobId: string }) => void;
 }
 
 export interface ResolvedOptions {
@@ -86,6 +91,7 @@ export interface ResolvedOptions {
   logger: Logger;
   onCheckpoint: ((e: CheckpointEvent) => void) | undefined;
   onSubsumed: ((e: SubsumedEvent) => void) | undefined;
+  onPlanned: ((c: RetainedCheckpoint & { jobId: string }) => void) | undefined;
 }
 
 export const SUPPORTED_FORMAT_VERSIONS = [3, 4, 5, 6, 7] as const;
@@ -155,5 +161,6 @@ export function resolveOptions(o: SimulatorOptions): ResolvedOptions {
     logger: o.logger ?? silentLogger,
     onCheckpoint: o.onCheckpoint,
     onSubsumed: o.onSubsumed,
+    onPlanned: o.onPlanned,
   };
 }

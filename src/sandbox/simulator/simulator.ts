@@ -4,6 +4,7 @@
 // the retained count. A checkpoint that fails or is aborted is cleaned up and
 // never becomes retained; the next one gets the next id, as in Flink.
 
+import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import PQueue from "p-queue";
@@ -62,6 +63,15 @@ export class FlinkJobSimulator {
       const started = performance.now();
       const plan = planCheckpoint(this.#o, this.layout, id, this.#backends);
       const metadata = serializeMetadata(buildCheckpointMetadata(plan.spec));
+      const planned: RetainedCheckpoint = {
+        id,
+        dir: plan.dir,
+        metadataPath: plan.metadataPath,
+        metadataSize: metadata.length,
+        metadataSha256: createHash("sha256").update(metadata).digest("hex"),
+        files: plan.references,
+      };
+      this.#o.onPlanned?.({ jobId: this.jobId, ...planned, files: planned.files.map((f) => ({ ...f })) });
       try {
         await this.#writeCheckpoint(plan, metadata, signal);
       } catch (err) {
@@ -69,7 +79,7 @@ export class FlinkJobSimulator {
         throw signal?.aborted ? new CheckpointAbortedError(this.jobId, id, signal.reason) : err;
       }
       this.#backends = plan.backends;
-      this.#retained.push({ id, dir: plan.dir, metadataPath: plan.metadataPath, metadataSize: metadata.length, files: plan.references });
+      this.#retained.push(planned);
       const event: CheckpointEvent = {
         jobId: this.jobId,
         checkpointId: id,
