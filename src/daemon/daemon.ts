@@ -7,7 +7,7 @@
 
 import { watch, type FSWatcher } from "chokidar";
 import { loadConfigFile, type Config } from "../config/load.js";
-import { errorMessage } from "../util/errors.js";
+import { CkptError, errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
 import { combineHooks, createMetrics } from "../metrics/metrics.js";
 import { startStatusServer } from "../metrics/server.js";
@@ -16,6 +16,24 @@ import { createEngine } from "./runtime.js";
 
 /** Settings a running daemon cannot change: a reload keeps the old values and says so. */
 const RESTART_ONLY = ["source", "target", "paths", "rewrite", "lease", "metrics"] as const;
+
+/** The metrics address cannot be bound (in use, not local, no permission). */
+export class MetricsListenError extends CkptError {
+  readonly kind = "metrics-listen";
+  constructor(
+    readonly listen: string,
+    readonly code: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      code === "EADDRINUSE"
+        ? `metrics.listen ${listen}: the address is already in use (another replicator or program listens there); choose another port or stop it`
+        : `metrics.listen ${listen}: cannot listen there: ${detail}`,
+      options,
+    );
+  }
+}
 
 /** How long a stop waits for in-flight copies to abort and clean up. */
 export const STOP_DEADLINE_MS = 10_000;
@@ -68,15 +86,31 @@ export class Daemon {
 
   /** Takes the lease (throws LeaseHeldError if another daemon has it), starts serving and cycling. */
   async start(signal?: AbortSignal): Promise<void> {
-    await this.engine.start(signal);
-    if (this.config.metrics !== false) {
-      this.server = await startStatusServer({
-        listen: this.config.metrics.listen,
-        registry: this.metrics.registry,
-        status: () => this.engine.status(),
-        ready: () => this.readiness(),
-      });
-      this.logger.info({ url: this.server.url }, "serving /metrics, /healthz, /readyz, /status");
+    try {
+      await this.engine.start(signal);
+    } catch (err) {
+      this.engine.source.close();
+      this.engine.target.close();
+      throw err;
+    }
+    try {
+      if (this.config.metrics !== false) {
+        const listen = this.config.metrics.listen;
+        this.server = await startStatusServer({
+          listen,
+          registry: this.metrics.registry,
+          status: () => this.engine.status(),
+          ready: () => this.readiness(),
+        }).catch((err: unknown) => {
+          throw new MetricsListenError(listen, (err as NodeJS.ErrnoException).code ?? "", errorMessage(err), { cause: err });
+        });
+        this.logger.info({ url: this.server.url }, "serving /metrics, /healthz, /readyz, /status");
+      }
+    } catch (err) {
+      // Start-up failed after the lease was taken: release it, or the next start is refused for lease.ttl.
+      this.stopping = true;
+      await this.engine.stop(this.o.stopDeadlineMs ?? STOP_DEADLINE_MS);
+      throw err;
     }
     if (this.o.watchConfig) this.watchConfigFile();
     if (this.config.source.kind === "local") this.watchLocalSource();

@@ -196,7 +196,7 @@ export class Engine {
     this.lastScanAt = Date.now();
     this.distrustEmptySourceRoots(source, target);
     this.sourceRootsHealthy = source.roots.every((r) => r.healthy);
-    this.lastScanOk = this.sourceRootsHealthy && target.roots.every((r) => r.healthy || r.problem?.endsWith("does not exist"));
+    this.lastScanOk = this.sourceRootsHealthy && target.roots.every((r) => r.healthy || r.reason === "missing");
     this.hooks.onScan?.("source", scanMs, source.requests, this.sourceRootsHealthy);
     this.hooks.onScan?.("target", scanMs, target.requests, true);
     for (const r of source.roots) if (!r.healthy) this.logger.warn({ root: r.root, problem: r.problem }, "source root unhealthy: nothing is deleted on the target for it");
@@ -256,6 +256,7 @@ export class Engine {
       if (targetJobs > 0) {
         r.healthy = false;
         r.problem = `${r.root} holds no job while the target holds ${targetJobs}`;
+        r.reason = "emptied";
       }
     }
   }
@@ -345,7 +346,7 @@ function referencesOfOthers(all: Map<string, { referenced: Set<string>; known: b
 /** Why a target root cannot be used this cycle (unreachable, listing failed), or undefined. A missing root is fine: it is created. */
 function targetProblem(target: TreeSnapshot, root: string): string | undefined {
   const r = target.roots.find((x) => x.root === root);
-  if (!r || r.healthy || r.problem?.endsWith("does not exist")) return undefined;
+  if (!r || r.healthy || r.reason === "missing") return undefined;
   return r.problem;
 }
 

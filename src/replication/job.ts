@@ -65,9 +65,26 @@ export interface SyncOutcome {
   /** Complete source checkpoints seen, and which of them are restorable on the target now. */
   sourceComplete: string[];
   publishedNow: string[];
-  /** For --dry-run: what would be copied. */
-  wouldCopy: { unit: string; files: number; bytes: number } | null;
+  /** For --dry-run: what the first (newest) planned unit would copy. */
+  wouldCopy: PlannedUnit | null;
+  /**
+   * For --dry-run: every unit the real run would publish, in the order it would, each with the files and
+   * bytes it would copy (a file an earlier unit of the list copies is counted once, as the real run does).
+   */
+  planned: PlannedUnit[];
   upToDate: boolean;
+}
+
+export interface PlannedUnit {
+  unit: string;
+  kind: UnitKind;
+  checkpointId: number;
+  /** Files and bytes still to copy. */
+  files: number;
+  bytes: number;
+  /** The whole closure: files and bytes the published unit consists of. */
+  filesTotal: number;
+  bytesTotal: number;
 }
 
 class TargetUnavailableError extends CkptError {
@@ -99,7 +116,7 @@ export class JobReplicator {
   }
 
   async sync(view: JobView, o: SyncOptions = {}): Promise<SyncOutcome> {
-    const outcome: SyncOutcome = { sourceComplete: [], publishedNow: [], wouldCopy: null, upToDate: false };
+    const outcome: SyncOutcome = { sourceComplete: [], publishedNow: [], wouldCopy: null, planned: [], upToDate: false };
     try {
       this.status.phase = "planning";
       const candidates = await this.completeSourceUnits(view.sourceJob, o.signal);
@@ -120,12 +137,16 @@ export class JobReplicator {
       });
       let checkpointDone = false;
       const subsumedNow = new Set<string>(); // gone from the source while we worked: nothing left to publish
+      const plannedTargets = new Set<string>(); // dry run: target paths an earlier planned unit already copies
       for (const candidate of todo) {
         if (candidate.unit.kind === "checkpoint" && checkpointDone && !o.complete) continue; // older ones are skipped
-        const result = await this.replicateUnit(candidate, view, o);
+        const result = await this.replicateUnit(candidate, view, o, plannedTargets);
         if (typeof result === "object") {
-          outcome.wouldCopy = result; // dry run: what the newest publishable checkpoint would copy
-          break;
+          // Dry run: the same selection as the real run, which goes on to the next unit after this one.
+          outcome.wouldCopy ??= result;
+          outcome.planned.push(result);
+          if (candidate.unit.kind === "checkpoint") checkpointDone = true;
+          continue;
         }
         if (result === "subsumed") subsumedNow.add(candidate.unit.name);
         if (result === "published") {
@@ -296,7 +317,8 @@ export class JobReplicator {
     c: Candidate,
     view: JobView,
     o: SyncOptions,
-  ): Promise<"published" | "skipped" | "subsumed" | NonNullable<SyncOutcome["wouldCopy"]>> {
+    plannedTargets: Set<string> = new Set(),
+  ): Promise<"published" | "skipped" | "subsumed" | PlannedUnit> {
     const unit = c.unit;
     const plan = await this.plan(c, view, o.signal);
     if (plan.unpublishable.length > 0) {
@@ -310,12 +332,22 @@ export class JobReplicator {
     if (plan.vanished.length > 0) {
       return this.abandon(unit, plan.vanished[0] as string);
     }
-    if (o.dryRun) {
-      const missing = plan.files.filter((f) => !f.present);
-      return { unit: unit.name, files: missing.length, bytes: missing.reduce((n, f) => n + (f.sourceEntry?.length ?? 0), 0) };
-    }
     if (this.deps.config.copy.checksum) {
       await confirmPresentByChecksum(plan.files, this.deps.source, this.deps.target, this.checksumConfirmed, o.signal);
+    }
+    if (o.dryRun) {
+      const missing = plan.files.filter((f) => !f.present && !plannedTargets.has(f.target));
+      for (const f of missing) plannedTargets.add(f.target);
+      const length = (f: (typeof plan.files)[number]) => f.sourceEntry?.length ?? 0;
+      return {
+        unit: unit.name,
+        kind: unit.kind,
+        checkpointId: unit.checkpointId,
+        files: missing.length,
+        bytes: missing.reduce((n, f) => n + length(f), 0),
+        filesTotal: plan.files.length,
+        bytesTotal: plan.files.reduce((n, f) => n + length(f), 0),
+      };
     }
 
     const toCopy = plan.files.filter((f) => !f.present);

@@ -41,8 +41,15 @@ export interface TreeRoot {
   /** False when the root is missing, unreachable or suspiciously empty: never delete on its basis. */
   healthy: boolean;
   problem?: string;
+  /** Why the root is unhealthy, typed (callers branch on this, never on `problem`'s text). */
+  reason?: TreeRootProblem;
+  /** The listing error when reason is "unreadable". */
+  error?: unknown;
   jobCount: number;
 }
+
+/** missing: the root does not exist; unreadable: listing it failed; emptied: it lost every job (see problem). */
+export type TreeRootProblem = "missing" | "unreadable" | "emptied";
 
 export interface TreeSnapshot {
   takenAt: number;
@@ -127,11 +134,14 @@ export class TreeScanner {
         } catch (err) {
           result.healthy = false;
           result.problem = `cannot list ${root}: ${errorMessage(err)}`;
+          result.reason = "unreadable";
+          result.error = err;
           return;
         }
         if (children === null) {
           result.healthy = false;
           result.problem = `${root} does not exist`;
+          result.reason = "missing";
           return;
         }
         snapshot.listings.set(root, new Map(children.map((e) => [e.name, e])));
@@ -155,6 +165,7 @@ export class TreeScanner {
         if (result.jobCount === 0 && rootSavepoints.units.length === 0 && before > 0) {
           result.healthy = false;
           result.problem = `${root} is empty but held ${before} job(s) in the previous scan`;
+          result.reason = "emptied";
         }
         this.jobsSeen.set(root, result.jobCount + rootSavepoints.units.length);
       }),

@@ -2,6 +2,7 @@
 // output on stdout stays machine-readable. Secrets are redacted by key.
 
 import { pino, type Logger, type LevelWithSilent } from "pino";
+import { EnvironmentError } from "./errors.js";
 
 export type { Logger };
 
@@ -27,8 +28,22 @@ export interface LoggerOptions {
   fd?: number;
 }
 
+export const LOG_LEVELS: readonly LevelWithSilent[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+/**
+ * The level CKPT_LOG_LEVEL asks for, or `fallback` when it is unset or empty. An unknown value is an
+ * EnvironmentError (a clear one-line message), never pino's stack trace.
+ */
+export function logLevelFromEnv(fallback: LevelWithSilent, env: NodeJS.ProcessEnv = process.env): LevelWithSilent {
+  const value = env.CKPT_LOG_LEVEL?.trim();
+  if (value === undefined || value === "") return fallback;
+  const level = value.toLowerCase() as LevelWithSilent;
+  if (!LOG_LEVELS.includes(level)) throw new EnvironmentError("CKPT_LOG_LEVEL", value, `one of ${LOG_LEVELS.join(", ")}`);
+  return level;
+}
+
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const level = options.level ?? (process.env.CKPT_LOG_LEVEL as LevelWithSilent | undefined) ?? "info";
+  const level = options.level ?? logLevelFromEnv("info");
   return pino(
     {
       level,
