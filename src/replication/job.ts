@@ -137,10 +137,12 @@ export class JobReplicator {
       });
       let checkpointDone = false;
       const subsumedNow = new Set<string>(); // gone from the source while we worked: nothing left to publish
-      const plannedTargets = new Set<string>(); // dry run: target paths an earlier planned unit already copies
+      // Target files an earlier unit of this sync copied (or, in a dry run, would copy), with their lengths:
+      // the scan predates those copies, so without this a later unit would copy its shared files again.
+      const onTargetNow = new Map<string, number>();
       for (const candidate of todo) {
         if (candidate.unit.kind === "checkpoint" && checkpointDone && !o.complete) continue; // older ones are skipped
-        const result = await this.replicateUnit(candidate, view, o, plannedTargets);
+        const result = await this.replicateUnit(candidate, view, o, onTargetNow);
         if (typeof result === "object") {
           // Dry run: the same selection as the real run, which goes on to the next unit after this one.
           outcome.wouldCopy ??= result;
@@ -317,7 +319,7 @@ export class JobReplicator {
     c: Candidate,
     view: JobView,
     o: SyncOptions,
-    plannedTargets: Set<string> = new Set(),
+    onTargetNow: Map<string, number> = new Map(),
   ): Promise<"published" | "skipped" | "subsumed" | PlannedUnit> {
     const unit = c.unit;
     const plan = await this.plan(c, view, o.signal);
@@ -332,12 +334,18 @@ export class JobReplicator {
     if (plan.vanished.length > 0) {
       return this.abandon(unit, plan.vanished[0] as string);
     }
+    for (const f of plan.files) {
+      if (!f.present && f.sourceEntry !== null && onTargetNow.get(f.target) === f.sourceEntry.length) f.present = true;
+    }
     if (this.deps.config.copy.checksum) {
       await confirmPresentByChecksum(plan.files, this.deps.source, this.deps.target, this.checksumConfirmed, o.signal);
     }
+    const remember = () => {
+      for (const f of plan.files) if (f.sourceEntry !== null) onTargetNow.set(f.target, f.sourceEntry.length);
+    };
     if (o.dryRun) {
-      const missing = plan.files.filter((f) => !f.present && !plannedTargets.has(f.target));
-      for (const f of missing) plannedTargets.add(f.target);
+      remember();
+      const missing = plan.files.filter((f) => !f.present);
       const length = (f: (typeof plan.files)[number]) => f.sourceEntry?.length ?? 0;
       return {
         unit: unit.name,
@@ -383,6 +391,7 @@ export class JobReplicator {
       assertWritable: () => this.assertLease(),
       signal: o.signal,
     });
+    remember(); // published: its whole closure is on the target, verified
     this.status.totals.published++;
     this.status.lastPublishAt = Date.now();
     const lagMs = Date.now() - c.completedAt;

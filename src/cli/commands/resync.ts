@@ -156,7 +156,7 @@ function summarize(job: string, o: import("../../replication/index.js").SyncOutc
 
 /** `<job>: target chk-10 (restorable), source chk-12: 2 behind, would copy 37 files (2.7 MiB) for chk-12, chk-11` */
 export function summaryLine(j: Omit<ResyncJobSummary, "line">, dryRun: boolean): string {
-  const target = j.newestPublished === null ? "target none restorable" : `target chk-${j.newestPublished} (restorable)`;
+  const target = j.newestPublished === null ? "target no restorable checkpoint" : `target chk-${j.newestPublished} (restorable)`;
   const source = j.newestSource === null ? "source no complete checkpoint" : `source chk-${j.newestSource}`;
   const head = `${displayJob(j.job)}: ${target}, ${source}`;
   if (j.state === "failed") return `${head}: FAILED: ${j.error}`;
