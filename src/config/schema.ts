@@ -169,7 +169,7 @@ export const configSchema = z.strictObject({
             return v;
           }),
       }),
-    ])
+    ], { error: 'must be false (no metrics endpoint) or a mapping such as {listen: "127.0.0.1:9464"}' })
     .default({ listen: "127.0.0.1:9464" }),
   log: z.strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") }).prefault({}),
 });

@@ -3,7 +3,7 @@
 
 import { rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { localFileError } from "./errors.js";
+import { LocalFileError, localFileError } from "./errors.js";
 
 export async function writeLocalFileAtomically(file: string, bytes: Uint8Array | string): Promise<void> {
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${Date.now()}.tmp`);
@@ -13,6 +13,7 @@ export async function writeLocalFileAtomically(file: string, bytes: Uint8Array |
   } catch (err) {
     await rm(tmp, { force: true }).catch(() => undefined);
     const code = (err as NodeJS.ErrnoException).code;
-    throw localFileError("write", file, err, code === "ENOENT" ? `its directory ${dirname(file)} does not exist` : undefined);
+    if (code === "ENOENT") throw new LocalFileError("write", file, code, `its directory ${dirname(file)} does not exist`, { cause: err });
+    throw localFileError("write", file, err);
   }
 }
