@@ -46,6 +46,11 @@ export interface DaemonOptions {
   /** Watch the config file for changes (off in tests that pass a Config directly). */
   watchConfig?: boolean;
   stopDeadlineMs?: number;
+  /**
+   * Command-line overrides (--transfers, --bwlimit) applied to the config at start and to every reloaded
+   * one; refreshOverrides() re-applies them (a --bwlimit timetable changes with the time of day).
+   */
+  transform?: (config: Config) => Config;
 }
 
 export class Daemon {
@@ -61,9 +66,9 @@ export class Daemon {
   private cycles = 0;
 
   constructor(private readonly o: DaemonOptions) {
-    this.config = o.config;
+    this.config = o.transform ? o.transform(o.config) : o.config;
     this.logger = o.logger;
-    this.engine = createEngine(o.config, o.logger, combineHooks(this.metrics.hooks, o.hooks ?? {}));
+    this.engine = createEngine(this.config, o.logger, combineHooks(this.metrics.hooks, o.hooks ?? {}));
     this.metrics.bindStatus(() => this.engine.status(), () => this.leaseHeld());
   }
 
@@ -158,6 +163,7 @@ export class Daemon {
     let next: Config;
     try {
       next = await loadConfigFile(this.config.file);
+      if (this.o.transform) next = this.o.transform(next);
     } catch (err) {
       this.logger.error({ err: errorMessage(err) }, "config reload rejected; keeping the running config");
       return false;
@@ -171,6 +177,16 @@ export class Daemon {
     this.engine.applyConfig(applied);
     this.logger.info({ concurrency: applied.copy.concurrency, bandwidth: applied.copy.bandwidth, interval: applied.scan.interval }, "config reloaded");
     return true;
+  }
+
+  /** Re-applies the command-line overrides to the running config (the --bwlimit timetable moved on). */
+  refreshOverrides(): void {
+    if (!this.o.transform || this.stopping) return;
+    const next = this.o.transform(this.config);
+    if (next.copy.bandwidth === this.config.copy.bandwidth && next.copy.concurrency === this.config.copy.concurrency) return;
+    this.config = next;
+    this.engine.applyConfig(next);
+    this.logger.info({ bandwidth: next.copy.bandwidth, concurrency: next.copy.concurrency }, "command-line bandwidth timetable: new limit in force");
   }
 
   private watchConfigFile(): void {

@@ -21,7 +21,7 @@ import { configOption, loadCommandConfig } from "../context.js";
 import { ProgressLine } from "../progress.js";
 import { displayJob, mostSevere, NothingRestorableError, PartialFailureError, RootNotFoundError, SideUnreachableError, type Side } from "../exit-codes.js";
 import { assertProbes, explainUnreadable, jobsOf, probeSide, resolveJob } from "../probe.js";
-import { applyOverrides, overrideOptions, type OverrideArgs } from "../overrides.js";
+import { overrideOptions, overridesOf, type OverrideArgs } from "../overrides.js";
 
 /** Kept for callers that matched on it: a resync whose jobs are not all up to date. */
 export class ResyncIncompleteError extends PartialFailureError {}
@@ -57,8 +57,9 @@ export interface ResyncJobSummary {
 }
 
 export async function runResync(args: ResyncArgs, out: Writable & { isTTY?: boolean } = process.stdout): Promise<ResyncJobSummary[]> {
+  const overrides = overridesOf(args); // usage errors before anything is read
   const loaded = await loadCommandConfig(args.config);
-  const config = applyOverrides(loaded.config, args);
+  const config = overrides.apply(loaded.config);
   const { logger } = loaded;
   const job = await preflight(config, logger, args.job);
 
@@ -175,13 +176,14 @@ export function summaryLine(j: Omit<ResyncJobSummary, "line">, dryRun: boolean):
   return `${head}: ${j.state === "behind" ? `BEHIND (${position})` : position}${now}`;
 }
 
-interface ResyncArgv extends OverrideArgv {
+interface ResyncArgv {
   config: string;
   job?: string;
   "dry-run": boolean;
   json: boolean;
+  transfers?: number;
+  bwlimit?: string;
 }
-type OverrideArgv = Record<string, unknown>;
 
 export const resyncCommand: CommandModule<object, ResyncArgv> = {
   command: "resync",
@@ -193,15 +195,8 @@ export const resyncCommand: CommandModule<object, ResyncArgv> = {
       "dry-run": { type: "boolean", default: false, describe: "Plan only: every checkpoint the real run would publish, with files and bytes; write nothing" },
       json: { type: "boolean", default: false, describe: "Print the summary as JSON" },
       ...overrideOptions,
-    }) as never,
+    }),
   handler: async (argv) => {
-    await runResync({ config: argv.config, job: argv.job, dryRun: argv["dry-run"], json: argv.json, ...overridesFromArgv(argv) });
+    await runResync({ config: argv.config, job: argv.job, dryRun: argv["dry-run"], json: argv.json, transfers: argv.transfers, bwlimit: argv.bwlimit });
   },
 };
-
-function overridesFromArgv(argv: Record<string, unknown>): OverrideArgs {
-  const out: OverrideArgs = {};
-  if (typeof argv.transfers === "number") out.transfers = argv.transfers;
-  if (typeof argv.bwlimit === "string") out.bwlimit = argv.bwlimit;
-  return out;
-}
