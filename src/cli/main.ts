@@ -8,6 +8,7 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { commands } from "./commands/index.js";
 import { UsageError } from "../util/errors.js";
+import { setLogFormat, type LogFormat } from "../util/log.js";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
 
 export { exitCodeFor };
@@ -17,6 +18,12 @@ export async function main(argv: string[]): Promise<void> {
     .scriptName("ckpt-replicator")
     .usage("$0 <command> [options]")
     .command(commands)
+    .option("log-format", {
+      choices: ["text", "json"] as const,
+      global: true,
+      describe: "Log lines on stderr as readable text or pino JSON (default: text on a terminal, JSON otherwise)",
+    })
+    .middleware((argv) => setLogFormat(argv["log-format"] as LogFormat | undefined))
     .demandCommand(1, "Name a command; see --help for the list.")
     .strict()
     .recommendCommands()
