@@ -38,6 +38,7 @@ export const DURATION_MINIMUMS = {
   "retry.baseDelay": { ms: 1, why: "" },
   "retry.maxDelay": { ms: 1, why: "" },
   "reap.tempGrace": { ms: 1000, why: "a younger temporary may still be being written" },
+  "log.statsInterval": { ms: 1000, why: "" },
 } as const;
 
 const size = (fallback: string | number) =>
@@ -171,7 +172,13 @@ export const configSchema = z.strictObject({
       }),
     ], { error: 'must be false (no metrics endpoint) or a mapping such as {listen: "127.0.0.1:9464"}' })
     .default({ listen: "127.0.0.1:9464" }),
-  log: z.strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") }).prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+      /** The daemon logs a one-line summary (copied, pending, per-job RPO) this often. */
+      statsInterval: duration("1m", DURATION_MINIMUMS["log.statsInterval"]),
+    })
+    .prefault({}),
 });
 
 export type RawConfig = z.input<typeof configSchema>;

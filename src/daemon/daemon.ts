@@ -13,6 +13,7 @@ import { combineHooks, createMetrics } from "../metrics/metrics.js";
 import { startStatusServer } from "../metrics/server.js";
 import type { Engine, EngineHooks } from "../replication/index.js";
 import { createEngine } from "./runtime.js";
+import { snapshotOf, statsLine } from "./stats.js";
 
 /** Settings a running daemon cannot change: a reload keeps the old values and says so. */
 const RESTART_ONLY = ["source", "target", "paths", "rewrite", "lease", "metrics"] as const;
@@ -120,6 +121,7 @@ export class Daemon {
     if (this.o.watchConfig) this.watchConfigFile();
     if (this.config.source.kind === "local") this.watchLocalSource();
     this.engine.stopSignal.addEventListener("abort", () => void this.stop("the target lease was lost"));
+    this.startStats();
     this.loopDone = this.loop();
     this.logger.info({ source: this.config.source.name, target: this.config.target.name, roots: this.config.paths }, "replicator started");
   }
@@ -173,10 +175,26 @@ export class Daemon {
     const applied: Config = { ...next };
     for (const k of RESTART_ONLY) (applied as Record<string, unknown>)[k] = this.config[k];
     this.logger.level = applied.log.level;
+    const statsChanged = applied.log.statsInterval !== this.config.log.statsInterval;
     this.config = applied;
+    if (statsChanged && !this.stopping) this.startStats();
     this.engine.applyConfig(applied);
     this.logger.info({ concurrency: applied.copy.concurrency, bandwidth: applied.copy.bandwidth, interval: applied.scan.interval }, "config reloaded");
     return true;
+  }
+
+  private statsTimer: NodeJS.Timeout | null = null;
+
+  /** The periodic one-line stats log; re-armed when a reload changes log.statsInterval. */
+  private startStats(): void {
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    let prev = snapshotOf(this.engine.status());
+    this.statsTimer = setInterval(() => {
+      const { line, next } = statsLine(prev, this.engine.status());
+      prev = next;
+      this.logger.info(line.fields, line.message);
+    }, this.config.log.statsInterval);
+    this.statsTimer.unref();
   }
 
   /** Re-applies the command-line overrides to the running config (the --bwlimit timetable moved on). */
@@ -216,6 +234,7 @@ export class Daemon {
   async stop(reason = "stop requested"): Promise<void> {
     if (this.stopping) return this.loopDone;
     this.stopping = true;
+    if (this.statsTimer) clearInterval(this.statsTimer);
     this.logger.info({ reason }, "replicator stopping");
     this.wake?.();
     await Promise.all(this.watchers.map((w) => w.close()));

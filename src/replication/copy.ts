@@ -135,7 +135,7 @@ export class Copier {
       } catch (err) {
         if (!isRetriableCopyError(err) || attempt >= this.o.retries || signal?.aborted) throw err;
         const delay = Math.min(10_000, (this.o.retryBaseMs ?? 200) * 2 ** attempt) * (0.5 + Math.random() / 2);
-        this.o.logger.warn({ job: task.job, checkpoint: task.unit, path: task.source, attempt: attempt + 1, err: errorMessage(err) }, "copy failed, retrying");
+        this.o.logger.debug({ job: task.job, checkpoint: task.unit, path: task.source, attempt: attempt + 1, err: errorMessage(err) }, "copy failed, retrying");
         await sleep(delay, undefined, signal ? { signal } : {});
       }
     }

@@ -179,6 +179,11 @@ export class JobReplicator {
         this.status.lastError = null;
       }
     } catch (err) {
+      if (o.signal?.aborted) {
+        // Stopping (SIGTERM): the aborted copy is expected, not an error of the job.
+        this.log.info({ checkpoint: this.status.current?.unit }, "job sync interrupted by the stop");
+        return outcome;
+      }
       this.status.totals.errors++;
       this.status.lastError = errorMessage(err);
       this.status.lastErrorAt = Date.now();
@@ -443,18 +448,21 @@ export class JobReplicator {
       now: Date.now(),
     });
     this.status.reapHeld = plan.held;
+    let deleted = 0;
     await executeReap(plan, {
       target: this.deps.target,
       budget: this.deps.deleteBudget,
       assertWritable: () => this.assertLease(),
       onDeleted: (d) => {
         this.status.totals.deleted++;
-        this.log.info({ checkpoint: d.unit, path: d.path, reason: d.reason }, "deleted on the target");
+        deleted++;
+        this.log.debug({ checkpoint: d.unit, path: d.path, reason: d.reason }, "deleted on the target");
         this.deps.hooks.onDeleted?.(this.key, d.path, d.reason);
       },
       onFailed: (d, err) => this.log.warn({ path: d.path, err: errorMessage(err) }, "delete failed; retrying next cycle"),
       onBudgetExhausted: (left) => this.log.warn({ left }, "reap.maxDeletesPerCycle reached; continuing next cycle"),
     });
+    if (deleted > 0) this.log.info({ deleted }, "reaped on the target (each path at debug level)");
   }
 
   private countCopied(length: number): void {
