@@ -108,3 +108,28 @@ export function overridesOf(args: OverrideArgs): { apply(config: Config, now?: D
 export function applyOverrides(config: Config, args: OverrideArgs): Config {
   return overridesOf(args).apply(config);
 }
+
+/** --include-job / --exclude-job: shell-style patterns (`*`, `?`) matched against whole job ids. */
+export interface JobPatternArgs {
+  includeJob?: string[] | undefined;
+  excludeJob?: string[] | undefined;
+}
+
+export const jobPatternOptions = {
+  "include-job": { type: "string", array: true, describe: "Only jobs whose id matches this pattern (* and ?; repeatable)" },
+  "exclude-job": { type: "string", array: true, describe: "Leave out jobs whose id matches this pattern (* and ?; repeatable; wins over --include-job)" },
+} as const;
+
+function globRegExp(pattern: string): RegExp {
+  if (pattern.trim() === "") throw new UsageError("a job pattern must not be empty");
+  const body = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  return new RegExp(`^${body}$`);
+}
+
+/** The filter for the patterns, or undefined when none was given. A job is kept if it matches an include (or none is given) and no exclude. */
+export function jobFilterOf(args: JobPatternArgs): ((job: string) => boolean) | undefined {
+  const include = (args.includeJob ?? []).map(globRegExp);
+  const exclude = (args.excludeJob ?? []).map(globRegExp);
+  if (include.length === 0 && exclude.length === 0) return undefined;
+  return (job) => (include.length === 0 || include.some((r) => r.test(job))) && !exclude.some((r) => r.test(job));
+}

@@ -52,6 +52,8 @@ export interface DaemonOptions {
    * one; refreshOverrides() re-applies them (a --bwlimit timetable changes with the time of day).
    */
   transform?: (config: Config) => Config;
+  /** Only jobs this accepts are replicated (--include-job / --exclude-job). */
+  jobFilter?: (job: string) => boolean;
 }
 
 export class Daemon {
@@ -138,7 +140,7 @@ export class Daemon {
   private async loop(): Promise<void> {
     while (!this.stopping) {
       try {
-        await this.engine.cycle({ wait: false });
+        await this.engine.cycle({ wait: false, ...(this.o.jobFilter ? { jobFilter: this.o.jobFilter } : {}) });
       } catch (err) {
         if (this.stopping) break;
         this.logger.error({ err: errorMessage(err) }, "cycle failed; retrying after scan.interval");

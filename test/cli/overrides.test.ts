@@ -90,3 +90,34 @@ describe("overrides on the command line", () => {
     }
   });
 });
+
+describe("--include-job / --exclude-job", () => {
+  it("keeps jobs matching an include and no exclude", async () => {
+    const { jobFilterOf } = await import("../../src/cli/overrides.js");
+    const f = jobFilterOf({ includeJob: ["ab*", "cd??"], excludeJob: ["abc*"] })!;
+    expect(["ab12", "abc1", "cd12", "cd123", "x"].filter(f)).toEqual(["ab12", "cd12"]);
+    expect(jobFilterOf({})).toBeUndefined();
+    expect(jobFilterOf({ excludeJob: ["a.b"] })!("axb")).toBe(true); // "." is literal
+  });
+
+  it("resync replicates only the selected jobs; a pattern matching none exits 3", async () => {
+    const tmp = await mkdtemp(join(tmpdir(), "jobpat-"));
+    try {
+      const { FlinkJobSimulator } = await import("../../src/sandbox/simulator/index.js");
+      const { LocalStorage } = await import("../../src/storage/local.js");
+      for (const [jobId, seed] of [["e1".repeat(16), 1], ["f2".repeat(16), 2]] as const) {
+        await new FlinkJobSimulator({ storage: new LocalStorage("s"), fsUri: "file:", root: `${tmp}/src`, intervalMs: 0, stateSizeBytes: 32 * 1024, retained: 1, seed, jobId }).run({ count: 1 });
+      }
+      const config = join(tmp, "r.yaml");
+      await writeFile(config, `source: {name: src}\ntarget: {name: dr}\npaths: [{source: "file://${tmp}/src", target: "file://${tmp}/dr"}]\nlease: {ttl: 5s}\nmetrics: false\nlog: {level: silent}\n`);
+      const r = await runCli(["resync", "--config", config, "--exclude-job", "e1*"]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(`${"f2".repeat(16)}: target chk-1 (restorable), source chk-1: up to date, published chk-1 (${/\((\d+) files/.exec(r.stdout)![1]} files copied, ${/copied, (.+)\)/.exec(r.stdout)![1]})\n`);
+      const none = await runCli(["resync", "--config", config, "--include-job", "zz*"]);
+      expect(none.code).toBe(3);
+      expect(oneLineError(none)).toContain("no job matching --include-job/--exclude-job under the configured roots");
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+});

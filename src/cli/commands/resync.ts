@@ -19,14 +19,14 @@ import { formatBytes } from "../../config/units.js";
 import type { Config } from "../../config/load.js";
 import { configOption, loadCommandConfig } from "../context.js";
 import { ProgressLine } from "../progress.js";
-import { displayJob, mostSevere, NothingRestorableError, PartialFailureError, RootNotFoundError, SideUnreachableError, type Side } from "../exit-codes.js";
+import { displayJob, JobNotFoundError, mostSevere, NothingRestorableError, PartialFailureError, RootNotFoundError, SideUnreachableError, type Side } from "../exit-codes.js";
 import { assertProbes, explainUnreadable, jobsOf, probeSide, resolveJob } from "../probe.js";
-import { overrideOptions, overridesOf, type OverrideArgs } from "../overrides.js";
+import { jobFilterOf, jobPatternOptions, overrideOptions, overridesOf, type JobPatternArgs, type OverrideArgs } from "../overrides.js";
 
 /** Kept for callers that matched on it: a resync whose jobs are not all up to date. */
 export class ResyncIncompleteError extends PartialFailureError {}
 
-export interface ResyncArgs extends OverrideArgs {
+export interface ResyncArgs extends OverrideArgs, JobPatternArgs {
   config: string;
   job?: string | undefined;
   dryRun?: boolean;
@@ -58,10 +58,11 @@ export interface ResyncJobSummary {
 
 export async function runResync(args: ResyncArgs, out: Writable & { isTTY?: boolean } = process.stdout): Promise<ResyncJobSummary[]> {
   const overrides = overridesOf(args); // usage errors before anything is read
+  const jobFilter = jobFilterOf(args);
   const loaded = await loadCommandConfig(args.config);
   const config = overrides.apply(loaded.config);
   const { logger } = loaded;
-  const job = await preflight(config, logger, args.job);
+  const job = await preflight(config, logger, args.job, jobFilter);
 
   let progress: ProgressLine | null = null;
   const engine = createEngine(config, logger, combineHooks({ onBytes: (_j, n) => progress?.addBytes(n) }), !args.dryRun);
@@ -70,7 +71,7 @@ export async function runResync(args: ResyncArgs, out: Writable & { isTTY?: bool
   try {
     await engine.start();
     progress.start();
-    report = await engine.cycle({ wait: true, complete: true, ...(args.dryRun ? { dryRun: true } : {}), ...(job !== undefined ? { job } : {}) });
+    report = await engine.cycle({ wait: true, complete: true, ...(args.dryRun ? { dryRun: true } : {}), ...(job !== undefined ? { job } : {}), ...(jobFilter ? { jobFilter } : {}) });
   } finally {
     progress.stop();
     await engine.stop();
@@ -101,14 +102,22 @@ export async function runResync(args: ResyncArgs, out: Writable & { isTTY?: bool
 }
 
 /** Probes both sides (a missing source root: 3, unreadable source: 4, unreadable target: 5) and resolves --job. */
-async function preflight(config: Config, logger: import("../../util/log.js").Logger, jobQuery: string | undefined): Promise<string | undefined> {
+async function preflight(
+  config: Config,
+  logger: import("../../util/log.js").Logger,
+  jobQuery: string | undefined,
+  jobFilter: ((job: string) => boolean) | undefined,
+): Promise<string | undefined> {
   const sides = openSides(config, logger);
   try {
     const [source, target] = await Promise.all([probeSide(config, "source", sides.source), probeSide(config, "target", sides.target)]);
     assertProbes(source);
     assertProbes(target, { missingOk: true }); // a target root that does not exist yet is created
+    const where = `the configured roots (${config.paths.map((p) => p.source).join(", ")})`;
+    const known = jobsOf(source, target);
+    if (jobFilter && known.length > 0 && !known.some(jobFilter)) throw new JobNotFoundError("matching --include-job/--exclude-job", where, known);
     if (jobQuery === undefined) return undefined;
-    return resolveJob(jobQuery, jobsOf(source, target), `the configured roots (${config.paths.map((p) => p.source).join(", ")})`);
+    return resolveJob(jobQuery, known, where);
   } finally {
     sides.close();
   }
@@ -183,6 +192,8 @@ interface ResyncArgv {
   json: boolean;
   transfers?: number;
   bwlimit?: string;
+  "include-job"?: string[];
+  "exclude-job"?: string[];
 }
 
 export const resyncCommand: CommandModule<object, ResyncArgv> = {
@@ -195,8 +206,9 @@ export const resyncCommand: CommandModule<object, ResyncArgv> = {
       "dry-run": { type: "boolean", default: false, describe: "Plan only: every checkpoint the real run would publish, with files and bytes; write nothing" },
       json: { type: "boolean", default: false, describe: "Print the summary as JSON" },
       ...overrideOptions,
+      ...jobPatternOptions,
     }),
   handler: async (argv) => {
-    await runResync({ config: argv.config, job: argv.job, dryRun: argv["dry-run"], json: argv.json, transfers: argv.transfers, bwlimit: argv.bwlimit });
+    await runResync({ config: argv.config, job: argv.job, dryRun: argv["dry-run"], json: argv.json, transfers: argv.transfers, bwlimit: argv.bwlimit, includeJob: argv["include-job"], excludeJob: argv["exclude-job"] });
   },
 };

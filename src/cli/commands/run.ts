@@ -6,16 +6,17 @@
 import type { CommandModule } from "yargs";
 import { Daemon } from "../../daemon/daemon.js";
 import { aborted, configOption, loadCommandConfig, withTermination } from "../context.js";
-import { overrideOptions, overridesOf, type OverrideArgs } from "../overrides.js";
+import { jobFilterOf, jobPatternOptions, overrideOptions, overridesOf, type JobPatternArgs, type OverrideArgs } from "../overrides.js";
 
 /** How often a --bwlimit timetable is looked at. */
 const TIMETABLE_TICK_MS = 15_000;
 
 /** Runs the daemon until `stop` aborts (SIGINT/SIGTERM from the CLI) or the target lease is lost. */
-export async function runDaemonCommand(args: { config: string } & OverrideArgs, stop: AbortSignal): Promise<void> {
+export async function runDaemonCommand(args: { config: string } & OverrideArgs & JobPatternArgs, stop: AbortSignal): Promise<void> {
   const overrides = overridesOf(args); // usage errors before anything starts
+  const jobFilter = jobFilterOf(args);
   const { config, logger } = await loadCommandConfig(args.config);
-  const daemon = new Daemon({ config, logger, watchConfig: true, transform: (c) => overrides.apply(c) });
+  const daemon = new Daemon({ config, logger, watchConfig: true, transform: (c) => overrides.apply(c), ...(jobFilter ? { jobFilter } : {}) });
   await daemon.start(stop);
   const onHup = () => void daemon.reload();
   process.on("SIGHUP", onHup);
@@ -29,9 +30,15 @@ export async function runDaemonCommand(args: { config: string } & OverrideArgs, 
   if (why === "lease lost") throw reason instanceof Error ? reason : new Error("target lease lost");
 }
 
-export const runCommand: CommandModule<object, { config: string; transfers?: number; bwlimit?: string }> = {
+export const runCommand: CommandModule<object, { config: string; transfers?: number; bwlimit?: string; "include-job"?: string[]; "exclude-job"?: string[] }> = {
   command: "run",
   describe: "Run the replication daemon (scan, copy, publish, reap) until SIGINT/SIGTERM; SIGHUP reloads the config",
-  builder: (y) => y.options({ ...configOption, ...overrideOptions }),
-  handler: (argv) => withTermination((signal) => runDaemonCommand({ config: argv.config, transfers: argv.transfers, bwlimit: argv.bwlimit }, signal)),
+  builder: (y) => y.options({ ...configOption, ...overrideOptions, ...jobPatternOptions }),
+  handler: (argv) =>
+    withTermination((signal) =>
+      runDaemonCommand(
+        { config: argv.config, transfers: argv.transfers, bwlimit: argv.bwlimit, includeJob: argv["include-job"], excludeJob: argv["exclude-job"] },
+        signal,
+      ),
+    ),
 };
