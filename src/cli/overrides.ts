@@ -8,15 +8,22 @@
 
 import type { Config } from "../config/load.js";
 import { parseSize } from "../config/units.js";
+import { parseMaxDelete } from "../config/schema.js";
 import { UsageError } from "../util/errors.js";
 
 export interface OverrideArgs {
   transfers?: number | undefined;
   bwlimit?: string | undefined;
+  /** "100" or "10%": abort threshold of deletions per job (reap.maxDelete). */
+  maxDelete?: string | undefined;
 }
 
 export const overrideOptions = {
   transfers: { type: "number", describe: "Files copied at once (overrides copy.concurrency)" },
+  "max-delete": {
+    type: "string",
+    describe: "Abort threshold: a job whose reap would delete more than N paths (or N% of its files on the target) deletes nothing and fails (overrides reap.maxDelete)",
+  },
   bwlimit: {
     type: "string",
     describe: 'Bandwidth limit for all copies, e.g. 10M (MiB/s) or off; or a timetable "08:00,10M 20:00,off" (overrides copy.bandwidth)',
@@ -90,6 +97,8 @@ export function overridesOf(args: OverrideArgs): { apply(config: Config, now?: D
     throw new UsageError(`--transfers ${args.transfers}: must be a whole number from 1 to 256`);
   }
   const timetable = args.bwlimit !== undefined ? parseBwlimit(args.bwlimit) : null;
+  const maxDelete = args.maxDelete !== undefined ? parseMaxDelete(args.maxDelete) : undefined;
+  if (maxDelete === null) throw new UsageError(`--max-delete ${args.maxDelete}: not a count or a percentage (examples: 100, 10%)`);
   return {
     timetable,
     apply(config, now = new Date()) {
@@ -100,6 +109,7 @@ export function overridesOf(args: OverrideArgs): { apply(config: Config, now?: D
           ...(args.transfers !== undefined ? { concurrency: args.transfers } : {}),
           ...(timetable !== null ? { bandwidth: rateAt(timetable, now) } : {}),
         },
+        ...(maxDelete !== undefined ? { reap: { ...config.reap, maxDelete } } : {}),
       };
     },
   };

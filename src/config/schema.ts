@@ -54,6 +54,26 @@ const size = (fallback: string | number) =>
       return parsed;
     });
 
+/** A count (>= 0) or a percentage "N%" (0-100); normalized to {count} or {percent}. */
+export const maxDelete = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const parsed = parseMaxDelete(v);
+  if (parsed === null) {
+    ctx.addIssue({ code: "custom", message: `${JSON.stringify(v)} is not a count or a percentage (examples: 100, 10%)` });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+export type MaxDelete = { count: number } | { percent: number };
+
+export function parseMaxDelete(v: string | number): MaxDelete | null {
+  if (typeof v === "number") return Number.isInteger(v) && v >= 0 ? { count: v } : null;
+  const t = v.trim();
+  const pct = /^(\d+(?:\.\d+)?)\s*%$/.exec(t);
+  if (pct) return Number(pct[1]) <= 100 ? { percent: Number(pct[1]) } : null;
+  return /^\d+$/.test(t) ? { count: Number(t) } : null;
+}
+
 const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL of a NameNode's HTTP port" });
 
 const filesystemUri = z
@@ -138,6 +158,11 @@ export const configSchema = z.strictObject({
       maxDeletesPerCycle: z.number().int().min(1).default(1000),
       /** Own temporary files older than this are removed (crash leftovers). */
       tempGrace: duration("10m", DURATION_MINIMUMS["reap.tempGrace"]),
+      /**
+       * Abort threshold (rclone's --max-delete): a job whose reap would delete more paths than this (a count,
+       * or a percentage of the job's files on the target such as "10%") deletes nothing and fails instead.
+       */
+      maxDelete: maxDelete.optional(),
     })
     .prefault({}),
   lease: z

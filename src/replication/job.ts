@@ -7,10 +7,10 @@
 import type { Config } from "../config/load.js";
 import { errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
-import { joinPath, type ReadOnlyStorage, type Storage } from "../storage/types.js";
+import { baseName, joinPath, type ReadOnlyStorage, type Storage } from "../storage/types.js";
 import type { MetadataCatalog } from "./catalog.js";
 import { copyCheckpointFiles, type Copier } from "./copy.js";
-import { METADATA_FILE, type UnitKind } from "./layout.js";
+import { isTempName, METADATA_FILE, type UnitKind } from "./layout.js";
 import type { ClusterLocator } from "./locations.js";
 import type { Lease } from "./lease.js";
 import { confirmPresentByChecksum, planUnit, type UnitPlan } from "./plan.js";
@@ -85,6 +85,11 @@ export interface PlannedUnit {
   /** The whole closure: files and bytes the published unit consists of. */
   filesTotal: number;
   bytesTotal: number;
+}
+
+/** The reap would delete more than reap.maxDelete / --max-delete allows: it deleted nothing. */
+export class ReapAbortedError extends CkptError {
+  readonly kind = "reap-aborted";
 }
 
 class TargetUnavailableError extends CkptError {
@@ -448,6 +453,17 @@ export class JobReplicator {
       now: Date.now(),
     });
     this.status.reapHeld = plan.held;
+    const limit = this.deps.config.reap.maxDelete;
+    if (limit !== undefined) {
+      // An abort threshold, not a cap: past it nothing is deleted (our stale temporaries do not count).
+      const destructive = plan.deletions.filter((d) => !isTempName(baseName(d.path))).length;
+      const files = targetJob.sharedFiles.size + targetJob.units.reduce((n, u) => n + u.entries.length, 0);
+      const max = "count" in limit ? limit.count : Math.floor((files * limit.percent) / 100);
+      if (destructive > max) {
+        const what = "count" in limit ? `${limit.count}` : `${limit.percent}% of ${files} files = ${max}`;
+        throw new ReapAbortedError(`reap would delete ${destructive} paths on the target, more than max-delete (${what}): nothing deleted`);
+      }
+    }
     let deleted = 0;
     await executeReap(plan, {
       target: this.deps.target,

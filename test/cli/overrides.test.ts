@@ -121,3 +121,35 @@ describe("--include-job / --exclude-job", () => {
     }
   });
 });
+
+describe("--max-delete (an abort threshold, like rclone's)", () => {
+  it("a reap above the threshold deletes nothing and fails; below it, it proceeds", async () => {
+    const tmp = await mkdtemp(join(tmpdir(), "maxdel-"));
+    try {
+      const { FlinkJobSimulator } = await import("../../src/sandbox/simulator/index.js");
+      const { LocalStorage } = await import("../../src/storage/local.js");
+      const { existsSync } = await import("node:fs");
+      const job = "9d".repeat(16);
+      const sim = new FlinkJobSimulator({ storage: new LocalStorage("s"), fsUri: "file:", root: `${tmp}/src`, intervalMs: 0, stateSizeBytes: 32 * 1024, retained: 1, seed: 9, jobId: job });
+      await sim.run({ count: 1 });
+      const config = join(tmp, "r.yaml");
+      await writeFile(config, `source: {name: src}\ntarget: {name: dr}\npaths: [{source: "file://${tmp}/src", target: "file://${tmp}/dr"}]\nretain: {min: 1, max: 1}\nlease: {ttl: 5s}\nmetrics: false\nlog: {level: silent}\n`);
+      expect((await runCli(["resync", "--config", config])).code).toBe(0);
+      await sim.run({ count: 1 }); // chk-2; Flink subsumes chk-1, so the target would drop it
+      expect(existsSync(`${tmp}/src/${job}/chk-1`)).toBe(false);
+
+      const r = await runCli(["resync", "--config", config, "--max-delete", "0"]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(new RegExp(`^${job}: target chk-2 \\(restorable\\), source chk-2: FAILED: reap would delete \\d+ paths on the target, more than max-delete \\(0\\): nothing deleted$`, "m"));
+      expect(existsSync(`${tmp}/dr/${job}/chk-1/_metadata`)).toBe(true);
+
+      const pct = await runCli(["resync", "--config", config, "--max-delete", "100%"]);
+      expect(pct.code, pct.stdout + pct.stderr).toBe(0);
+      expect(existsSync(`${tmp}/dr/${job}/chk-1`)).toBe(false);
+      const bad = await runCli(["resync", "--config", config, "--max-delete", "lots"]);
+      expect(bad.code).toBe(2);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+});

@@ -192,6 +192,7 @@ interface ResyncArgv {
   json: boolean;
   transfers?: number;
   bwlimit?: string;
+  "max-delete"?: string;
   "include-job"?: string[];
   "exclude-job"?: string[];
 }
@@ -209,6 +210,6 @@ export const resyncCommand: CommandModule<object, ResyncArgv> = {
       ...jobPatternOptions,
     }),
   handler: async (argv) => {
-    await runResync({ config: argv.config, job: argv.job, dryRun: argv["dry-run"], json: argv.json, transfers: argv.transfers, bwlimit: argv.bwlimit, includeJob: argv["include-job"], excludeJob: argv["exclude-job"] });
+    await runResync({ config: argv.config, job: argv.job, dryRun: argv["dry-run"], json: argv.json, transfers: argv.transfers, bwlimit: argv.bwlimit, maxDelete: argv["max-delete"], includeJob: argv["include-job"], excludeJob: argv["exclude-job"] });
   },
 };

@@ -30,14 +30,14 @@ export async function runDaemonCommand(args: { config: string } & OverrideArgs &
   if (why === "lease lost") throw reason instanceof Error ? reason : new Error("target lease lost");
 }
 
-export const runCommand: CommandModule<object, { config: string; transfers?: number; bwlimit?: string; "include-job"?: string[]; "exclude-job"?: string[] }> = {
+export const runCommand: CommandModule<object, { config: string; transfers?: number; bwlimit?: string; "max-delete"?: string; "include-job"?: string[]; "exclude-job"?: string[] }> = {
   command: "run",
   describe: "Run the replication daemon (scan, copy, publish, reap) until SIGINT/SIGTERM; SIGHUP reloads the config",
   builder: (y) => y.options({ ...configOption, ...overrideOptions, ...jobPatternOptions }),
   handler: (argv) =>
     withTermination((signal) =>
       runDaemonCommand(
-        { config: argv.config, transfers: argv.transfers, bwlimit: argv.bwlimit, includeJob: argv["include-job"], excludeJob: argv["exclude-job"] },
+        { config: argv.config, transfers: argv.transfers, bwlimit: argv.bwlimit, maxDelete: argv["max-delete"], includeJob: argv["include-job"], excludeJob: argv["exclude-job"] },
         signal,
       ),
     ),
