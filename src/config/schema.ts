@@ -143,6 +143,13 @@ export const configSchema = z.strictObject({
       /** Compare HDFS file checksums after each copy (both sides must be HDFS with equal block sizes). */
       checksum: z.boolean().default(false),
       retries: z.number().int().min(0).max(20).default(3),
+      /** Like distcp -p: give copied files the source file's permission and/or replication factor. */
+      preserve: z
+        .strictObject({
+          permission: z.boolean().default(false),
+          replication: z.boolean().default(false),
+        })
+        .prefault({}),
     })
     .prefault({}),
   retain: z

@@ -21,6 +21,9 @@ export interface CopyTask {
   /** Source length when planned; the copy must end up exactly this long. */
   length: number;
   blockSize?: number;
+  /** copy.preserve: the source file's permission and replication factor, given to the target's CREATE. */
+  permission?: string;
+  replication?: number;
   job: string;
   unit: string;
 }
@@ -172,7 +175,13 @@ export class Copier {
       input.pipe(throttled);
       wroteTemp = true;
       try {
-        await target.write(tmp, throttled, { overwrite: false, ...(task.blockSize ? { blockSize: task.blockSize } : {}), ...(signal ? { signal } : {}) });
+        await target.write(tmp, throttled, {
+          overwrite: false,
+          ...(task.blockSize ? { blockSize: task.blockSize } : {}),
+          ...(task.permission ? { permission: task.permission } : {}),
+          ...(task.replication ? { replication: task.replication } : {}),
+          ...(signal ? { signal } : {}),
+        });
       } catch (err) {
         input.destroy();
         if (isMissing(err)) this.knownDirs.delete(parentOf(task.target)); // the directory went away: recreate it on the retry

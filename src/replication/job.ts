@@ -378,6 +378,8 @@ export class JobReplicator {
       target: f.target,
       length: f.sourceEntry?.length ?? 0,
       ...(f.sourceEntry?.blockSize ? { blockSize: f.sourceEntry.blockSize } : {}),
+      ...(this.deps.config.copy.preserve.permission && f.sourceEntry?.permission ? { permission: f.sourceEntry.permission } : {}),
+      ...(this.deps.config.copy.preserve.replication && f.sourceEntry?.replication ? { replication: f.sourceEntry.replication } : {}),
       job: this.key,
       unit: unit.name,
     }));
