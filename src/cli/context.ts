@@ -2,11 +2,12 @@
 // process logger at the configured level, and waiting for SIGINT/SIGTERM.
 
 import { loadConfigFile, type Config } from "../config/load.js";
-import { createLogger, type Logger } from "../util/log.js";
+import { createLogger, logLevelFromEnv, type Logger } from "../util/log.js";
 
 export async function loadCommandConfig(file: string): Promise<{ config: Config; logger: Logger }> {
+  const level = logLevelFromEnv("info"); // checked before the config is read: a bad value fails fast
   const config = await loadConfigFile(file);
-  const logger = createLogger({ level: (process.env.CKPT_LOG_LEVEL as Config["log"]["level"] | undefined) ?? config.log.level });
+  const logger = createLogger({ level: process.env.CKPT_LOG_LEVEL?.trim() ? level : config.log.level });
   return { config, logger };
 }
 

@@ -3,7 +3,7 @@
 // same facts line by line).
 
 import type { Writable } from "node:stream";
-import { formatBytes, formatDuration } from "../config/units.js";
+import { formatBytes, formatDuration, formatRate } from "../config/units.js";
 import type { EngineStatus } from "../replication/index.js";
 
 export class ProgressLine {
@@ -49,7 +49,7 @@ export class ProgressLine {
     const rate = this.bytes / secs;
     const left = bytesTotal - bytesDone;
     const eta = rate > 0 && left > 0 ? formatDuration((left / rate) * 1000) : "-";
-    return `files ${filesDone}/${filesTotal}  bytes ${formatBytes(bytesDone)}/${formatBytes(bytesTotal)}  ${formatBytes(rate)}/s  ETA ${eta}`;
+    return `files ${filesDone}/${filesTotal}  bytes ${formatBytes(bytesDone)}/${formatBytes(bytesTotal)}  ${formatRate(rate)}  ETA ${eta}`;
   }
 
   private render(): void {

@@ -80,13 +80,19 @@ export async function parseConfigText(text: string, file: string, env: NodeJS.Pr
   return normalize(result.data, file, env);
 }
 
-function formatIssues(issues: z.core.$ZodIssue[]): string[] {
-  return issues.map((issue) => {
-    const key = issue.path.length > 0 ? issue.path.map(String).join(".") : "(top level)";
-    if (issue.code === "unrecognized_keys") {
-      return `${key === "(top level)" ? "" : `${key}: `}unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+function formatIssues(issues: z.core.$ZodIssue[], prefix: PropertyKey[] = []): string[] {
+  return issues.flatMap((issue) => {
+    if (issue.code === "invalid_union" && issue.errors.length > 0) {
+      // e.g. metrics: false | {listen}: report the branch that got furthest, not "Invalid input".
+      const branches = issue.errors.filter((b) => !b.every((i) => (i.code === "invalid_type" || i.code === "invalid_value") && i.path.length === 0));
+      if (branches.length === 1) return formatIssues(branches[0] as z.core.$ZodIssue[], [...prefix, ...issue.path]);
     }
-    return `${key}: ${issue.message}`;
+    const path = [...prefix, ...issue.path];
+    const key = path.length > 0 ? path.map(String).join(".") : "(top level)";
+    if (issue.code === "unrecognized_keys") {
+      return [`${key === "(top level)" ? "" : `${key}: `}unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`];
+    }
+    return [`${key}: ${issue.message}`];
   });
 }
 

@@ -3,20 +3,43 @@
 // form and normalized to milliseconds / bytes; every problem names its key.
 
 import { z } from "zod";
-import { parseDuration, parseSize } from "./units.js";
+import { formatDuration, parseDuration, parseSize } from "./units.js";
 
-const duration = (fallback: string) =>
+/**
+ * A duration with its unit ("500ms", "10s", "5m"). A bare number is rejected: whether `60` meant seconds or
+ * milliseconds cannot be told, and a ttl of 60 ms instead of 60 s is a config that fails all day.
+ */
+const duration = (fallback: string, min?: { ms: number; why: string }) =>
   z
     .union([z.string(), z.number()])
     .default(fallback)
     .transform((v, ctx) => {
+      if (typeof v === "number" || /^\s*\d+(\.\d+)?\s*$/.test(v)) {
+        ctx.addIssue({ code: "custom", message: `${String(v).trim()} has no unit; write a duration with its unit, e.g. ${String(v).trim()}ms or ${String(v).trim()}s` });
+        return z.NEVER;
+      }
       const parsed = parseDuration(v);
       if (parsed === null) {
         ctx.addIssue({ code: "custom", message: `"${v}" is not a duration (examples: 500ms, 10s, 5m)` });
         return z.NEVER;
       }
+      if (min !== undefined && parsed < min.ms) {
+        ctx.addIssue({ code: "custom", message: `${v} is below the minimum of ${formatDuration(min.ms)}${min.why ? ` (${min.why})` : ""}` });
+        return z.NEVER;
+      }
       return parsed;
     });
+
+/** Smallest accepted values of the durations that drive loops and deadlines (documented in the README). */
+export const DURATION_MINIMUMS = {
+  "scan.interval": { ms: 100, why: "a shorter interval only multiplies requests and failure logs" },
+  "lease.ttl": { ms: 500, why: "the lease is renewed every ttl/3" },
+  requestTimeout: { ms: 100, why: "" },
+  "retry.baseDelay": { ms: 1, why: "" },
+  "retry.maxDelay": { ms: 1, why: "" },
+  "reap.tempGrace": { ms: 1000, why: "a younger temporary may still be being written" },
+  "log.statsInterval": { ms: 1000, why: "" },
+} as const;
 
 const size = (fallback: string | number) =>
   z
@@ -30,6 +53,26 @@ const size = (fallback: string | number) =>
       }
       return parsed;
     });
+
+/** A count (>= 0) or a percentage "N%" (0-100); normalized to {count} or {percent}. */
+export const maxDelete = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const parsed = parseMaxDelete(v);
+  if (parsed === null) {
+    ctx.addIssue({ code: "custom", message: `${JSON.stringify(v)} is not a count or a percentage (examples: 100, 10%)` });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+export type MaxDelete = { count: number } | { percent: number };
+
+export function parseMaxDelete(v: string | number): MaxDelete | null {
+  if (typeof v === "number") return Number.isInteger(v) && v >= 0 ? { count: v } : null;
+  const t = v.trim();
+  const pct = /^(\d+(?:\.\d+)?)\s*%$/.exec(t);
+  if (pct) return Number(pct[1]) <= 100 ? { percent: Number(pct[1]) } : null;
+  return /^\d+$/.test(t) ? { count: Number(t) } : null;
+}
 
 const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL of a NameNode's HTTP port" });
 
@@ -57,13 +100,13 @@ const side = z.strictObject({
   user: z.string().regex(/^[A-Za-z_][A-Za-z0-9._-]*[$]?$/, "is not a valid HDFS user name").optional(),
   doAs: z.string().regex(/^[A-Za-z_][A-Za-z0-9._-]*[$]?$/, "is not a valid HDFS user name").optional(),
   delegationToken: tokenSource.optional(),
-  requestTimeout: duration("30s"),
+  requestTimeout: duration("30s", DURATION_MINIMUMS.requestTimeout),
   /** Retries of one request on transient failures (standby, safe mode, 5xx, network), across NameNodes. */
   retry: z
     .strictObject({
       attempts: z.number().int().min(1).max(50).default(6),
-      baseDelay: duration("100ms"),
-      maxDelay: duration("5s"),
+      baseDelay: duration("100ms", DURATION_MINIMUMS["retry.baseDelay"]),
+      maxDelay: duration("5s", DURATION_MINIMUMS["retry.maxDelay"]),
     })
     .prefault({}),
 });
@@ -81,7 +124,7 @@ export const configSchema = z.strictObject({
   rewrite: z.array(z.strictObject({ from: z.string().min(1), to: z.string().min(1) })).optional(),
   scan: z
     .strictObject({
-      interval: duration("10s"),
+      interval: duration("10s", DURATION_MINIMUMS["scan.interval"]),
       /** Every Nth scan ignores the listing cache and lists everything. */
       fullRescanEvery: z.number().int().min(1).default(30),
       listConcurrency: z.number().int().min(1).max(64).default(8),
@@ -100,6 +143,13 @@ export const configSchema = z.strictObject({
       /** Compare HDFS file checksums after each copy (both sides must be HDFS with equal block sizes). */
       checksum: z.boolean().default(false),
       retries: z.number().int().min(0).max(20).default(3),
+      /** Like distcp -p: give copied files the source file's permission and/or replication factor. */
+      preserve: z
+        .strictObject({
+          permission: z.boolean().default(false),
+          replication: z.boolean().default(false),
+        })
+        .prefault({}),
     })
     .prefault({}),
   retain: z
@@ -114,12 +164,17 @@ export const configSchema = z.strictObject({
       enabled: z.boolean().default(true),
       maxDeletesPerCycle: z.number().int().min(1).default(1000),
       /** Own temporary files older than this are removed (crash leftovers). */
-      tempGrace: duration("10m"),
+      tempGrace: duration("10m", DURATION_MINIMUMS["reap.tempGrace"]),
+      /**
+       * Abort threshold (rclone's --max-delete): a job whose reap would delete more paths than this (a count,
+       * or a percentage of the job's files on the target such as "10%") deletes nothing and fails instead.
+       */
+      maxDelete: maxDelete.optional(),
     })
     .prefault({}),
   lease: z
     .strictObject({
-      ttl: duration("60s"),
+      ttl: duration("60s", DURATION_MINIMUMS["lease.ttl"]),
       /** Where the single-writer lease lives; default <first target root>/.ckpt-replicator/lease. */
       path: absolutePath.optional(),
     })
@@ -129,11 +184,25 @@ export const configSchema = z.strictObject({
       z.literal(false),
       z.strictObject({
         listen: z
-          .string()
-          .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, "must be host:port, e.g. 0.0.0.0:9464")
-          .default("127.0.0.1:9464"),
+          .union([z.string(), z.number()])
+          .default("127.0.0.1:9464")
+          .transform((v, ctx) => {
+            if (typeof v === "number" || /^\d+$/.test(v)) {
+              ctx.addIssue({
+                code: "custom",
+                message: `${v} is a bare port; write host:port as a string, e.g. "127.0.0.1:${v}" (this host only) or "0.0.0.0:${v}" (every interface)`,
+              });
+              return z.NEVER;
+            }
+            const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/.exec(v);
+            if (m === null || Number(m[2]) > 65535) {
+              ctx.addIssue({ code: "custom", message: `"${v}" must be host:port with a port from 0 to 65535, e.g. 127.0.0.1:9464` });
+              return z.NEVER;
+            }
+            return v;
+          }),
       }),
-    ])
+    ], { error: 'must be false (no metrics endpoint) or a mapping such as {listen: "127.0.0.1:9464"}' })
     .default({ listen: "127.0.0.1:9464" }),
   /** Recovery point objectives: how old the newest restorable checkpoint on the target may be. */
   rpo: z
@@ -144,7 +213,13 @@ export const configSchema = z.strictObject({
       jobs: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, "must be a Flink job id (the job directory name)"), duration("15m")).default({}),
     })
     .prefault({}),
-  log: z.strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") }).prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+      /** The daemon logs a one-line summary (copied, pending, per-job RPO) this often. */
+      statsInterval: duration("1m", DURATION_MINIMUMS["log.statsInterval"]),
+    })
+    .prefault({}),
 });
 
 export type RawConfig = z.input<typeof configSchema>;

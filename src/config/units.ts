@@ -23,8 +23,24 @@ export function parseSize(value: string | number): number | null {
   return typeof parsed === "number" && Number.isFinite(parsed) && parsed >= 0 ? parsed : null;
 }
 
+const IEC_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"] as const;
+
+/** Bytes in IEC units, labelled as such: "512 B", "2.7 MiB", "1.0 GiB" (powers of 1024). */
 export function formatBytes(n: number): string {
-  return bytes.format(n, { unitSeparator: " ", decimalPlaces: 1 }) ?? `${n} B`;
+  if (!Number.isFinite(n)) return `${n} B`;
+  let value = Math.abs(n);
+  let unit = 0;
+  while (value >= 1024 && unit < IEC_UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  const text = unit === 0 ? String(Math.round(value)) : value.toFixed(1);
+  return `${n < 0 ? "-" : ""}${text} ${IEC_UNITS[unit]}`;
+}
+
+/** A rate in IEC units per second: "12.5 MiB/s". */
+export function formatRate(bytesPerSecond: number): string {
+  return `${formatBytes(bytesPerSecond)}/s`;
 }
 
 export function formatDuration(msValue: number): string {

@@ -15,13 +15,27 @@ import { startStatusServer } from "../metrics/server.js";
 import type { Engine, EngineHooks } from "../replication/index.js";
 import { ClusterLocator } from "../replication/locations.js";
 import { createEngine } from "./runtime.js";
+import { snapshotOf, statsLine } from "./stats.js";
 
 /** Settings a running daemon cannot change: a reload keeps the old values and says so. */
 const RESTART_ONLY = ["source", "target", "paths", "rewrite", "lease", "metrics"] as const;
 
-/** The metrics endpoint could not be started (address in use, not local...); the lease was released. */
+/** The metrics address cannot be bound (in use, not local, no permission). */
 export class MetricsListenError extends CkptError {
   readonly kind = "metrics-listen";
+  constructor(
+    readonly listen: string,
+    readonly code: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      code === "EADDRINUSE"
+        ? `metrics.listen ${listen}: the address is already in use (another replicator or program listens there); choose another port or stop it`
+        : `metrics.listen ${listen}: cannot listen there: ${detail}`,
+      options,
+    );
+  }
 }
 
 /** How long a stop waits for in-flight copies to abort and clean up. */
@@ -41,6 +55,13 @@ export interface DaemonOptions {
    * released; the engine's stop signal then carries the error (the run command exits 70 with it).
    */
   crashGuard?: boolean;
+  /**
+   * Command-line overrides (--transfers, --bwlimit) applied to the config at start and to every reloaded
+   * one; refreshOverrides() re-applies them (a --bwlimit timetable changes with the time of day).
+   */
+  transform?: (config: Config) => Config;
+  /** Only jobs this accepts are replicated (--include-job / --exclude-job). */
+  jobFilter?: (job: string) => boolean;
 }
 
 export class Daemon {
@@ -58,9 +79,9 @@ export class Daemon {
   private stopped: Promise<void> | null = null;
 
   constructor(private readonly o: DaemonOptions) {
-    this.config = o.config;
+    this.config = o.transform ? o.transform(o.config) : o.config;
     this.logger = o.logger;
-    this.engine = createEngine(o.config, o.logger, combineHooks(this.metrics.hooks, o.hooks ?? {}));
+    this.engine = createEngine(this.config, o.logger, combineHooks(this.metrics.hooks, o.hooks ?? {}));
     this.metrics.bindStatus(() => this.engine.status(), () => this.leaseHeld());
     this.metrics.setRpo(o.config.rpo);
     this.metrics.watchNamenodes([
@@ -114,15 +135,31 @@ export class Daemon {
   /** Takes the lease (throws LeaseHeldError if another daemon has it), starts serving and cycling. */
   async start(signal?: AbortSignal): Promise<void> {
     if (this.o.crashGuard) this.installCrashGuard();
-    await this.engine.start(signal);
-    await this.loadRecords();
-    if (this.config.metrics !== false) {
-      this.server = await this.serve(this.config.metrics.listen);
-      this.logger.info({ url: this.server.url }, "serving / (status page), /metrics, /healthz, /readyz, /status");
+    try {
+      await this.engine.start(signal);
+    } catch (err) {
+      this.removeCrashGuard?.();
+      this.engine.source.close();
+      this.engine.target.close();
+      throw err;
+    }
+    try {
+      await this.loadRecords();
+      if (this.config.metrics !== false) {
+        this.server = await this.serve(this.config.metrics.listen);
+        this.logger.info({ url: this.server.url }, "serving / (status page), /metrics, /healthz, /readyz, /status");
+      }
+    } catch (err) {
+      // Start-up failed after the lease was taken: release it, or the next start is refused for lease.ttl.
+      this.stopping = true;
+      this.removeCrashGuard?.();
+      await this.engine.stop(this.o.stopDeadlineMs ?? STOP_DEADLINE_MS);
+      throw err;
     }
     if (this.o.watchConfig) this.watchConfigFile();
     if (this.config.source.kind === "local") this.watchLocalSource();
     this.engine.stopSignal.addEventListener("abort", () => void this.stop("the target lease was lost"));
+    this.startStats();
     this.loopDone = this.loop();
     this.logger.info({ source: this.config.source.name, target: this.config.target.name, roots: this.config.paths }, "replicator started");
   }
@@ -141,8 +178,7 @@ export class Daemon {
         ready: () => this.readiness(),
       });
     } catch (err) {
-      await this.engine.stop(this.o.stopDeadlineMs ?? STOP_DEADLINE_MS);
-      throw new MetricsListenError(`cannot serve metrics on ${listen} (metrics.listen): ${errorMessage(err)}`, { cause: err });
+      throw new MetricsListenError(listen, (err as NodeJS.ErrnoException).code ?? "", errorMessage(err), { cause: err });
     }
   }
 
@@ -159,7 +195,7 @@ export class Daemon {
     while (!this.stopping) {
       try {
         await this.loadRecords();
-        await this.engine.cycle({ wait: false });
+        await this.engine.cycle({ wait: false, ...(this.o.jobFilter ? { jobFilter: this.o.jobFilter } : {}) });
       } catch (err) {
         if (this.stopping) break;
         this.logger.error({ err: errorMessage(err) }, "cycle failed; retrying after scan.interval");
@@ -187,6 +223,7 @@ export class Daemon {
     let next: Config;
     try {
       next = await loadConfigFile(this.config.file);
+      if (this.o.transform) next = this.o.transform(next);
     } catch (err) {
       this.metrics.configReloaded(false);
       this.logger.error({ err: errorMessage(err) }, "config reload rejected; keeping the running config");
@@ -197,12 +234,38 @@ export class Daemon {
     const applied: Config = { ...next };
     for (const k of RESTART_ONLY) (applied as Record<string, unknown>)[k] = this.config[k];
     this.logger.level = applied.log.level;
+    const statsChanged = applied.log.statsInterval !== this.config.log.statsInterval;
     this.config = applied;
+    if (statsChanged && !this.stopping) this.startStats();
     this.engine.applyConfig(applied);
     this.metrics.setRpo(applied.rpo);
     this.metrics.configReloaded(true);
     this.logger.info({ concurrency: applied.copy.concurrency, bandwidth: applied.copy.bandwidth, interval: applied.scan.interval }, "config reloaded");
     return true;
+  }
+
+  private statsTimer: NodeJS.Timeout | null = null;
+
+  /** The periodic one-line stats log; re-armed when a reload changes log.statsInterval. */
+  private startStats(): void {
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    let prev = snapshotOf(this.engine.status());
+    this.statsTimer = setInterval(() => {
+      const { line, next } = statsLine(prev, this.engine.status());
+      prev = next;
+      this.logger.info(line.fields, line.message);
+    }, this.config.log.statsInterval);
+    this.statsTimer.unref();
+  }
+
+  /** Re-applies the command-line overrides to the running config (the --bwlimit timetable moved on). */
+  refreshOverrides(): void {
+    if (!this.o.transform || this.stopping) return;
+    const next = this.o.transform(this.config);
+    if (next.copy.bandwidth === this.config.copy.bandwidth && next.copy.concurrency === this.config.copy.concurrency) return;
+    this.config = next;
+    this.engine.applyConfig(next);
+    this.logger.info({ bandwidth: next.copy.bandwidth, concurrency: next.copy.concurrency }, "command-line bandwidth timetable: new limit in force");
   }
 
   private watchConfigFile(): void {
@@ -250,6 +313,7 @@ export class Daemon {
 
   private async stopOnce(reason: string): Promise<void> {
     this.stopping = true;
+    if (this.statsTimer) clearInterval(this.statsTimer);
     this.logger.info({ reason }, "replicator stopping");
     this.wake?.();
     await Promise.all(this.watchers.map((w) => w.close()));

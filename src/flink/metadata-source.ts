@@ -5,6 +5,7 @@
 
 import { stat, readFile } from "node:fs/promises";
 import { MetadataFormatError } from "./errors.js";
+import { LocalFileError, localFileError } from "../util/errors.js";
 
 export type MetadataSource = (location: string) => Promise<Uint8Array>;
 
@@ -12,11 +13,16 @@ export type MetadataSource = (location: string) => Promise<Uint8Array>;
 export const MAX_METADATA_BYTES = 256 * 1024 * 1024;
 
 export const localMetadataSource: MetadataSource = async (path) => {
-  const info = await stat(path);
+  const info = await stat(path).catch((err: unknown) => {
+    throw localFileError("read", path, err);
+  });
+  if (info.isDirectory()) throw new LocalFileError("read", path, "EISDIR", "is a directory; name the _metadata file inside it");
   if (info.size > MAX_METADATA_BYTES) {
     throw new MetadataFormatError(0, "", `a _metadata file of at most ${MAX_METADATA_BYTES} bytes, but ${path} has ${info.size}`);
   }
-  return readFile(path);
+  return readFile(path).catch((err: unknown) => {
+    throw localFileError("read", path, err);
+  });
 };
 
 /** The directory holding `location` (a local path or a URI), without a trailing slash. */

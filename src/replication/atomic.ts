@@ -3,8 +3,11 @@
 // place. Used for published _metadata, replication records and the lease.
 
 import { CkptError } from "../util/errors.js";
-import { isMissing, parentOf, type Storage } from "../storage/types.js";
+import { isAlreadyExists, isMissing, parentOf, type Storage } from "../storage/types.js";
 import { tempPathFor } from "./layout.js";
+
+/** Fresh temporary names tried when a write finds its temporary already there (a retried CREATE). */
+const TEMP_NAME_ATTEMPTS = 3;
 
 export class AtomicWriteError extends CkptError {
   readonly kind = "atomic-write";
@@ -24,10 +27,23 @@ export async function writeAtomically(
 ): Promise<void> {
   const io = o.signal ? { signal: o.signal } : {};
   if (o.ensureParent) await storage.mkdirs(parentOf(path), io);
-  const tmp = tempPathFor(path);
+  let tmp = tempPathFor(path);
   let cleanup = true;
   try {
-    await storage.write(tmp, bytes, { ...io, overwrite: false });
+    // A CREATE the client retried after its first attempt reached the NameNode (the answer was lost, the
+    // upload cut) finds its own temporary there and fails with overwrite=false: start again under a new
+    // random name, never reuse one (and never overwrite a name that might not be ours).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await storage.write(tmp, bytes, { ...io, overwrite: false });
+        break;
+      } catch (err) {
+        if (!isAlreadyExists(err) || attempt >= TEMP_NAME_ATTEMPTS) throw err;
+        const stale = tmp;
+        tmp = tempPathFor(path);
+        await storage.delete(stale).catch(() => false);
+      }
+    }
     const st = await storage.stat(tmp, io);
     if (st === null || st.length !== bytes.length) {
       throw new AtomicWriteError(path, `temporary copy has ${st?.length ?? "no"} bytes instead of ${bytes.length}`);

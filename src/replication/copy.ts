@@ -22,6 +22,9 @@ export interface CopyTask {
   /** Source length when planned; the copy must end up exactly this long. */
   length: number;
   blockSize?: number;
+  /** copy.preserve: the source file's permission and replication factor, given to the target's CREATE. */
+  permission?: string;
+  replication?: number;
   job: string;
   unit: string;
 }
@@ -136,7 +139,7 @@ export class Copier {
       } catch (err) {
         if (!isRetriableCopyError(err) || attempt >= this.o.retries || signal?.aborted) throw err;
         const delay = Math.min(10_000, (this.o.retryBaseMs ?? 200) * 2 ** attempt) * (0.5 + Math.random() / 2);
-        this.o.logger.warn({ job: task.job, checkpoint: task.unit, path: task.source, attempt: attempt + 1, err: errorMessage(err) }, "copy failed, retrying");
+        this.o.logger.debug({ job: task.job, checkpoint: task.unit, path: task.source, attempt: attempt + 1, err: errorMessage(err) }, "copy failed, retrying");
         await sleep(delay, undefined, signal ? { signal } : {});
       }
     }
@@ -177,7 +180,13 @@ export class Copier {
       });
       wroteTemp = true;
       try {
-        await target.write(tmp, throttled, { overwrite: false, ...(task.blockSize ? { blockSize: task.blockSize } : {}), ...(signal ? { signal } : {}) });
+        await target.write(tmp, throttled, {
+          overwrite: false,
+          ...(task.blockSize ? { blockSize: task.blockSize } : {}),
+          ...(task.permission ? { permission: task.permission } : {}),
+          ...(task.replication ? { replication: task.replication } : {}),
+          ...(signal ? { signal } : {}),
+        });
         await piped;
         if (readError !== undefined) throw readError;
       } catch (err) {

@@ -37,6 +37,8 @@ export interface CycleOptions {
   /** Publish every complete checkpoint the target keeps, not only the newest (see SyncOptions.complete). */
   complete?: boolean;
   job?: string;
+  /** Only jobs this accepts (--include-job / --exclude-job patterns); the others are left alone. */
+  jobFilter?: (job: string) => boolean;
   signal?: AbortSignal;
 }
 
@@ -223,6 +225,7 @@ export class Engine {
     const runs: Promise<void>[] = [];
     for (const p of pairs) {
       if (o.job !== undefined && p.key !== o.job) continue;
+      if (o.jobFilter && !o.jobFilter(p.key)) continue;
       if (this.active.has(p.sourceDir)) continue;
       let job = this.jobs.get(p.sourceDir);
       if (!job) {
@@ -269,7 +272,7 @@ export class Engine {
       if (targetJobs > 0) {
         r.healthy = false;
         r.problem = `${r.root} holds no job while the target holds ${targetJobs}`;
-        r.reason = "distrusted";
+        r.reason = "emptied";
       }
     }
   }

@@ -2,6 +2,8 @@
 
 export { Engine, type EngineOptions, type EngineStatus, type CycleOptions, type CycleReport } from "./engine.js";
 export type { EngineHooks, JobStatus, JobTotals, PublishedEvent } from "./status.js";
+export type { SyncOutcome, PlannedUnit } from "./job.js";
+export type { TreeRoot, TreeRootProblem, TreeSnapshot } from "./scan.js";
 export { verifyCheckpoints, newestRestorable, metadataPathOf, type UnitVerdict, type VerifyOptions } from "./verify.js";
 export { LeaseHeldError, LeaseLostError } from "./lease.js";
 export type { ReplicationRecord } from "./records.js";

@@ -11,10 +11,10 @@
 import type { Config } from "../config/load.js";
 import { errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
-import { joinPath, parentOf, type Entry, type ReadOnlyStorage, type Storage } from "../storage/types.js";
+import { baseName, joinPath, parentOf, type Entry, type ReadOnlyStorage, type Storage } from "../storage/types.js";
 import type { MetadataCatalog } from "./catalog.js";
 import { copyCheckpointFiles, type Copier } from "./copy.js";
-import { METADATA_FILE, type UnitKind } from "./layout.js";
+import { isTempName, METADATA_FILE, type UnitKind } from "./layout.js";
 import type { ClusterLocator } from "./locations.js";
 import type { Lease } from "./lease.js";
 import { confirmPresentByChecksum, planUnit, type UnitPlan } from "./plan.js";
@@ -73,9 +73,31 @@ export interface SyncOutcome {
   /** Complete source checkpoints seen, and which of them are restorable on the target now. */
   sourceComplete: string[];
   publishedNow: string[];
-  /** For --dry-run: what would be copied. */
-  wouldCopy: { unit: string; files: number; bytes: number } | null;
+  /** For --dry-run: what the first (newest) planned unit would copy. */
+  wouldCopy: PlannedUnit | null;
+  /**
+   * For --dry-run: every unit the real run would publish, in the order it would, each with the files and
+   * bytes it would copy (a file an earlier unit of the list copies is counted once, as the real run does).
+   */
+  planned: PlannedUnit[];
   upToDate: boolean;
+}
+
+export interface PlannedUnit {
+  unit: string;
+  kind: UnitKind;
+  checkpointId: number;
+  /** Files and bytes still to copy. */
+  files: number;
+  bytes: number;
+  /** The whole closure: files and bytes the published unit consists of. */
+  filesTotal: number;
+  bytesTotal: number;
+}
+
+/** The reap would delete more than reap.maxDelete / --max-delete allows: it deleted nothing. */
+export class ReapAbortedError extends CkptError {
+  readonly kind = "reap-aborted";
 }
 
 class TargetUnavailableError extends CkptError {
@@ -106,7 +128,7 @@ export class JobReplicator {
   }
 
   async sync(view: JobView, o: SyncOptions = {}): Promise<SyncOutcome> {
-    const outcome: SyncOutcome = { sourceComplete: [], publishedNow: [], wouldCopy: null, upToDate: false };
+    const outcome: SyncOutcome = { sourceComplete: [], publishedNow: [], wouldCopy: null, planned: [], upToDate: false };
     try {
       this.status.phase = "planning";
       const candidates = await this.completeSourceUnits(view.sourceJob, o.signal);
@@ -145,12 +167,16 @@ export class JobReplicator {
       const plannedDirs = fresh.listings ?? new Map<string, Map<string, Entry>>();
       const subsumedNow = new Set<string>(); // gone from the source while we worked: nothing left to publish
       const attempted: Candidate[] = [];
+      // Target files an earlier unit of this sync copied (or, in a dry run, would copy), with their lengths:
+      // the listing predates those copies, so without this a later unit would copy its shared files again.
+      const onTargetNow = new Map<string, number>();
       const attempt = async (c: Candidate): Promise<"published" | "skipped" | "subsumed" | "dry-run"> => {
         attempted.push(c);
-        const result = await this.replicateUnit(c, view, plannedDirs, o);
+        const result = await this.replicateUnit(c, view, plannedDirs, o, onTargetNow);
         if (typeof result === "object") {
-          // dry run: what it would copy, summed over everything the real run would publish
-          outcome.wouldCopy = outcome.wouldCopy === null ? result : { unit: outcome.wouldCopy.unit, files: outcome.wouldCopy.files + result.files, bytes: outcome.wouldCopy.bytes + result.bytes };
+          // Dry run: the same selection as the real run, each unit with what it would copy.
+          outcome.wouldCopy ??= result;
+          outcome.planned.push(result);
           return "dry-run";
         }
         if (result === "subsumed") subsumedNow.add(c.unit.name);
@@ -189,6 +215,11 @@ export class JobReplicator {
         this.status.lastError = null;
       }
     } catch (err) {
+      if (o.signal?.aborted) {
+        // Stopping (SIGTERM): the aborted copy is expected, not an error of the job.
+        this.log.info({ checkpoint: this.status.current?.unit }, "job sync interrupted by the stop");
+        return outcome;
+      }
       this.status.totals.errors++;
       this.status.lastError = errorMessage(err);
       this.status.lastErrorAt = Date.now();
@@ -375,7 +406,8 @@ export class JobReplicator {
     view: JobView,
     targetListings: ReadonlyMap<string, ReadonlyMap<string, Entry>>,
     o: SyncOptions,
-  ): Promise<"published" | "skipped" | "subsumed" | NonNullable<SyncOutcome["wouldCopy"]>> {
+    onTargetNow: Map<string, number> = new Map(),
+  ): Promise<"published" | "skipped" | "subsumed" | PlannedUnit> {
     const unit = c.unit;
     const startedAt = Date.now();
     const plan = await this.plan(c, view, targetListings, o.signal);
@@ -390,12 +422,28 @@ export class JobReplicator {
     if (plan.vanished.length > 0) {
       return this.abandon(unit, c.completedAt, plan.vanished[0] as string);
     }
-    if (o.dryRun) {
-      const missing = plan.files.filter((f) => !f.present);
-      return { unit: unit.name, files: missing.length, bytes: missing.reduce((n, f) => n + (f.sourceEntry?.length ?? 0), 0) };
+    for (const f of plan.files) {
+      if (!f.present && f.sourceEntry !== null && onTargetNow.get(f.target) === f.sourceEntry.length) f.present = true;
     }
     if (this.deps.config.copy.checksum) {
       await confirmPresentByChecksum(plan.files, this.deps.source, this.deps.target, this.checksumConfirmed, o.signal);
+    }
+    const remember = () => {
+      for (const f of plan.files) if (f.sourceEntry !== null) onTargetNow.set(f.target, f.sourceEntry.length);
+    };
+    if (o.dryRun) {
+      remember();
+      const missing = plan.files.filter((f) => !f.present);
+      const length = (f: (typeof plan.files)[number]) => f.sourceEntry?.length ?? 0;
+      return {
+        unit: unit.name,
+        kind: unit.kind,
+        checkpointId: unit.checkpointId,
+        files: missing.length,
+        bytes: missing.reduce((n, f) => n + length(f), 0),
+        filesTotal: plan.files.length,
+        bytesTotal: plan.files.reduce((n, f) => n + length(f), 0),
+      };
     }
 
     const toCopy = plan.files.filter((f) => !f.present);
@@ -408,6 +456,8 @@ export class JobReplicator {
       target: f.target,
       length: f.sourceEntry?.length ?? 0,
       ...(f.sourceEntry?.blockSize ? { blockSize: f.sourceEntry.blockSize } : {}),
+      ...(this.deps.config.copy.preserve.permission && f.sourceEntry?.permission ? { permission: f.sourceEntry.permission } : {}),
+      ...(this.deps.config.copy.preserve.replication && f.sourceEntry?.replication ? { replication: f.sourceEntry.replication } : {}),
       job: this.key,
       unit: unit.name,
     }));
@@ -432,6 +482,7 @@ export class JobReplicator {
       assertWritable: () => this.assertLease(),
       signal: o.signal,
     });
+    remember(); // published: its whole closure is on the target, verified
     this.status.totals.published++;
     this.status.lastPublishAt = Date.now();
     const lagMs = Date.now() - c.completedAt;
@@ -488,6 +539,17 @@ export class JobReplicator {
       now: Date.now(),
     });
     this.status.reapHeld = plan.held;
+    const limit = this.deps.config.reap.maxDelete;
+    if (limit !== undefined) {
+      // An abort threshold, not a cap: past it nothing is deleted (our stale temporaries do not count).
+      const destructive = plan.deletions.filter((d) => !isTempName(baseName(d.path))).length;
+      const files = fresh.sharedFiles.size + fresh.units.reduce((n, u) => n + u.entries.length, 0);
+      const max = "count" in limit ? limit.count : Math.floor((files * limit.percent) / 100);
+      if (destructive > max) {
+        const what = "count" in limit ? `${limit.count}` : `${limit.percent}% of ${files} files = ${max}`;
+        throw new ReapAbortedError(`reap would delete ${destructive} paths on the target, more than max-delete (${what}): nothing deleted`);
+      }
+    }
     if (plan.deletions.length > 0) await this.deps.lease?.confirm();
     let deleted = 0;
     await executeReap(plan, {

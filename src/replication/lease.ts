@@ -65,6 +65,35 @@ export function epochFileName(epoch: number): string {
   return `epoch-${String(epoch).padStart(12, "0")}.json`;
 }
 
+export interface LeaseDescription {
+  state: "free" | "held" | "expired" | "unknown";
+  holder?: string;
+  epoch?: number;
+  /** When it expires unless renewed, by this host's clock (approximate: the holder renews on the storage's clock). */
+  expiresAt?: number;
+  detail?: string;
+}
+
+/** Who holds the lease at `path`, read only (for check-config and status): the highest epoch and its age. */
+export async function describeLease(storage: Pick<Storage, "list" | "read" | "name">, path: string, now = Date.now()): Promise<LeaseDescription> {
+  const entries = await storage.list(path);
+  if (entries === null) return { state: "free" };
+  let highest: { epoch: number; mtime: number } | null = null;
+  for (const e of entries) {
+    const m = e.type === "file" ? EPOCH_FILE.exec(e.name) : null;
+    if (m && (highest === null || Number(m[1]) > highest.epoch)) highest = { epoch: Number(m[1]), mtime: e.mtime };
+  }
+  if (highest === null) return { state: "free" };
+  try {
+    const c = JSON.parse((await readSmallFile(storage, joinPath(path, epochFileName(highest.epoch)), 64 * 1024)).toString("utf8")) as Partial<LeaseContent>;
+    if (typeof c.owner !== "string" || typeof c.ttlMs !== "number") return { state: "unknown", epoch: highest.epoch, detail: "unreadable epoch file" };
+    const expiresAt = highest.mtime + c.ttlMs;
+    return { state: expiresAt > now ? "held" : "expired", holder: c.owner, epoch: highest.epoch, expiresAt };
+  } catch (err) {
+    return { state: "unknown", epoch: highest.epoch, detail: errorMessage(err) };
+  }
+}
+
 export class Lease {
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private epoch = 0;

@@ -46,12 +46,15 @@ export interface TreeRoot {
   /** False when the root is missing, unreachable or suspiciously empty: never delete on its basis. */
   healthy: boolean;
   problem?: string;
-  /** Why it is unhealthy, for decisions (the problem text is for people). */
-  reason?: RootProblem;
+  /** Why the root is unhealthy, typed (callers branch on this, never on `problem`'s text). */
+  reason?: TreeRootProblem;
+  /** The listing error when reason is "unreadable". */
+  error?: unknown;
   jobCount: number;
 }
 
-export type RootProblem = "missing" | "unreachable" | "emptied" | "distrusted";
+/** missing: the root does not exist; unreadable: listing it failed; emptied: it lost every job (see problem). */
+export type TreeRootProblem = "missing" | "unreadable" | "emptied";
 
 export interface TreeSnapshot {
   takenAt: number;
@@ -117,7 +120,8 @@ export class TreeScanner {
         } catch (err) {
           result.healthy = false;
           result.problem = `cannot list ${root}: ${errorMessage(err)}`;
-          result.reason = "unreachable";
+          result.reason = "unreadable";
+          result.error = err;
           return;
         }
         if (children === null) {

@@ -11,7 +11,7 @@ import { MetadataCatalog } from "./catalog.js";
 import { METADATA_FILE } from "./layout.js";
 import { ClusterLocator, rootFor } from "./locations.js";
 import { checkPresence, describeProblem, type PresenceProblem } from "./presence.js";
-import { newestFirst, TreeScanner, type TreeUnit } from "./scan.js";
+import { newestFirst, TreeScanner, type TreeSnapshot, type TreeUnit } from "./scan.js";
 
 export interface UnitVerdict {
   job: string;
@@ -37,6 +37,8 @@ export interface VerifyOptions {
   deep?: boolean;
   logger?: Logger;
   signal?: AbortSignal;
+  /** Called with the scan the verdicts are based on (the CLI checks its roots: missing, unreadable). */
+  onSnapshot?: (snapshot: TreeSnapshot) => void;
 }
 
 export async function verifyCheckpoints(o: VerifyOptions): Promise<UnitVerdict[]> {
@@ -52,6 +54,7 @@ export async function verifyCheckpoints(o: VerifyOptions): Promise<UnitVerdict[]
     logger: o.logger ?? silentLogger,
   });
   const snapshot = await scanner.scan();
+  o.onSnapshot?.(snapshot);
   const units: TreeUnit[] = [];
   for (const job of snapshot.jobs.values()) {
     if (o.job !== undefined && job.key !== o.job) continue;

@@ -72,13 +72,14 @@ export class LocalStorage implements Storage {
     }
   }
 
-  async write(path: string, body: Readable | Uint8Array, o: IoOptions & { overwrite?: boolean } = {}): Promise<void> {
+  async write(path: string, body: Readable | Uint8Array, o: IoOptions & { overwrite?: boolean; permission?: string } = {}): Promise<void> {
     o.guard?.();
     const flag = o.overwrite ? "w" : "wx";
     const signal = o.signal ? { signal: o.signal } : {};
+    const mode = o.permission !== undefined ? { mode: parseInt(o.permission, 8) } : {};
     try {
-      if (body instanceof Uint8Array) await writeFile(path, body, { flag, ...signal });
-      else await pipeline(body, createWriteStream(path, { flags: flag }), signal);
+      if (body instanceof Uint8Array) await writeFile(path, body, { flag, ...signal, ...mode });
+      else await pipeline(body, createWriteStream(path, { flags: flag, ...mode }), signal);
     } catch (err) {
       this.fail("write", path, err);
     }
@@ -137,5 +138,11 @@ export class LocalStorage implements Storage {
 }
 
 function toEntry(name: string, st: import("node:fs").Stats): Entry {
-  return { name, type: st.isDirectory() ? "dir" : "file", length: st.isDirectory() ? 0 : st.size, mtime: Math.floor(st.mtimeMs) };
+  return {
+    name,
+    type: st.isDirectory() ? "dir" : "file",
+    length: st.isDirectory() ? 0 : st.size,
+    mtime: Math.floor(st.mtimeMs),
+    permission: (st.mode & 0o777).toString(8),
+  };
 }

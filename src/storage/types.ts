@@ -13,6 +13,19 @@ export interface Entry {
   mtime: number;
   /** HDFS preferred block size (0 or absent where not applicable). */
   blockSize?: number;
+  /** Octal permission, e.g. "644" (absent where unknown). */
+  permission?: string;
+  /** HDFS replication factor (absent where not applicable). */
+  replication?: number;
+}
+
+export interface WriteOptions {
+  overwrite?: boolean;
+  blockSize?: number;
+  /** Octal permission of the new file, e.g. "640" (HDFS: the CREATE permission; local: the file mode). */
+  permission?: string;
+  /** HDFS replication factor of the new file; ignored by a local storage. */
+  replication?: number;
 }
 
 export interface IoOptions {
@@ -34,7 +47,7 @@ export interface Storage {
   /** A stream of the file's bytes; with `length`, only the first `length` bytes (files may grow). */
   read(path: string, o?: IoOptions & { length?: number }): Promise<Readable>;
   /** Writes a new file from a stream (never buffered). Fails if it exists unless overwrite. */
-  write(path: string, body: Readable | Uint8Array, o?: IoOptions & { overwrite?: boolean; blockSize?: number }): Promise<void>;
+  write(path: string, body: Readable | Uint8Array, o?: IoOptions & WriteOptions): Promise<void>;
   mkdirs(path: string, o?: IoOptions): Promise<void>;
   /** Atomic rename; replaces an existing destination file when overwrite. */
   rename(src: string, dst: string, o?: IoOptions & { overwrite?: boolean }): Promise<void>;

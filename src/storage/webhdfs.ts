@@ -4,7 +4,7 @@
 
 import type { Readable } from "node:stream";
 import { checksumHex, type FileStatus, type WebHdfsClient } from "../webhdfs/index.js";
-import type { Entry, IoOptions, Storage } from "./types.js";
+import type { Entry, IoOptions, Storage, WriteOptions } from "./types.js";
 
 export class WebHdfsStorage implements Storage {
   readonly kind = "webhdfs" as const;
@@ -36,10 +36,12 @@ export class WebHdfsStorage implements Storage {
     return this.client.open(path, o);
   }
 
-  write(path: string, body: Readable | Uint8Array, o: IoOptions & { overwrite?: boolean; blockSize?: number } = {}): Promise<void> {
+  write(path: string, body: Readable | Uint8Array, o: IoOptions & WriteOptions = {}): Promise<void> {
     return this.client.create(path, body, {
       overwrite: o.overwrite ?? false,
       ...(o.blockSize ? { blockSize: o.blockSize } : {}),
+      ...(o.permission ? { permission: o.permission } : {}),
+      ...(o.replication ? { replication: o.replication } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
       ...(o.guard ? { guard: o.guard } : {}),
     });
@@ -78,5 +80,7 @@ function toEntry(name: string, st: FileStatus): Entry {
     length: st.length,
     mtime: st.modificationTime,
     ...(st.blockSize ? { blockSize: st.blockSize } : {}),
+    ...(st.permission ? { permission: st.permission } : {}),
+    ...(st.type !== "DIRECTORY" && st.replication ? { replication: st.replication } : {}),
   };
 }

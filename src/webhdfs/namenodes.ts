@@ -116,7 +116,7 @@ export async function withFailover<T>(ctx: RetryContext, attempt: (namenode: str
     }
     if (round >= ctx.policy.maxAttempts) throw withAttempts(lastError, round);
     const delay = backoffDelay(round, ctx.policy);
-    ctx.logger.info({ op: ctx.describe, round, delayMs: delay, err: errorSummary(lastError) }, "webhdfs retrying");
+    ctx.logger.debug({ op: ctx.describe, round, delayMs: delay, err: errorSummary(lastError) }, "webhdfs retrying");
     await sleep(delay, ctx.signal, ctx.abortError);
   }
 }

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { exitCodeFor, main } from "../../src/cli/main.js";
-import { runResync, ResyncIncompleteError } from "../../src/cli/commands/resync.js";
+import { runResync } from "../../src/cli/commands/resync.js";
+import { JobNotFoundError } from "../../src/cli/exit-codes.js";
 import { BrokenCheckpointsError, runVerify } from "../../src/cli/commands/verify.js";
 import { NoRestorableCheckpointError, runLatest } from "../../src/cli/commands/latest.js";
 import { runInspectCommand } from "../../src/cli/commands/inspect.js";
@@ -53,7 +54,7 @@ describe("operator commands", () => {
     const r = capture();
     const jobs = await runResync({ config: configFile }, r.out);
     expect(jobs[0]).toMatchObject({ job: JOB, newestSource: 3, newestPublished: 3, publishedNow: ["chk-3", "chk-2"], upToDate: true });
-    expect(r.text()).toContain(`${JOB}: source chk-3, target chk-3, up to date published chk-3, chk-2`);
+    expect(r.text()).toMatch(new RegExp(`^${JOB}: target chk-3 \\(restorable\\), source chk-3: up to date, published chk-3, chk-2 \\(\\d+ files copied, [\\d.]+ [KM]iB\\)$`, "m"));
 
     const v = capture();
     const verdicts = await runVerify({ config: configFile }, v.out);
@@ -61,7 +62,7 @@ describe("operator commands", () => {
       ["chk-3", "restorable"],
       ["chk-2", "restorable"],
     ]);
-    expect(v.text()).toMatch(/^restorable {2}7+\/chk-3 {2}\(\d+ files, \d+ bytes\)$/m);
+    expect(v.text()).toMatch(/^restorable {2}7+\/chk-3 {2}\(\d+ files, [\d.]+ [KM]iB\)$/m);
 
     const p = capture();
     await runLatest({ config: configFile, job: JOB, format: "path" }, p.out);
@@ -108,8 +109,10 @@ describe("operator commands", () => {
   });
 
   it("resync of an unknown job fails with a clear message", async () => {
-    await expect(runResync({ config: configFile, job: "nope" }, capture().out)).rejects.toThrow(ResyncIncompleteError);
-    await expect(runResync({ config: configFile, job: "nope" }, capture().out)).rejects.toThrow(/no job nope under the configured source roots/);
+    const err = await runResync({ config: configFile, job: "nope" }, capture().out).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(JobNotFoundError);
+    expect(exitCodeFor(err)).toBe(3);
+    expect((err as Error).message).toBe(`no job nope under the configured roots (/flink/checkpoints); jobs there: ${JOB}`);
   });
 
   it("inspect reads a _metadata from hdfs:// through the configured cluster", async () => {

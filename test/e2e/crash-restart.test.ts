@@ -99,12 +99,12 @@ describe("daemon process", () => {
     }
   }, 90_000);
 
-  it("refuses an invalid configuration with a one-line error naming the key, exit 1", async () => {
+  it("refuses an invalid configuration with a one-line error naming the key, exit 78 (EX_CONFIG, so systemd does not restart it)", async () => {
     const configFile = join(pair.stateDir, "bad.yaml");
     await writeFile(configFile, pair.configText("copy: {concurrency: -2}\n"));
     const run = spawnCli(["run", "--config", configFile]);
     const exit = await run.exited;
-    expect(exit.code).toBe(1);
+    expect(exit.code).toBe(78);
     expect(run.output()).toMatch(/invalid configuration .*bad\.yaml: copy\.concurrency: /);
     expect(run.output()).not.toMatch(/\n\s+at /); // no stack trace
   });

@@ -54,6 +54,50 @@ describe("writeAtomically", () => {
   });
 });
 
+describe("writeAtomically and a retried CREATE (issue #9 §3)", () => {
+  /**
+   * A storage whose first write lands and then fails the way the WebHDFS client's own retry does: the
+   * first attempt created the file but its answer was lost, and the retried CREATE (overwrite=false) finds
+   * the file there: FileAlreadyExistsException.
+   */
+  function retriedCreateStorage(): { storage: Storage; writes: string[] } {
+    const inner = new LocalStorage("t");
+    const writes: string[] = [];
+    const storage = new Proxy(inner, {
+      get(t, prop, receiver) {
+        if (prop === "write")
+          return async (p: string, body: Uint8Array, o: { overwrite?: boolean }) => {
+            writes.push(p);
+            await t.write(p, body, o);
+            if (writes.length === 1) await t.write(p, body, o); // the retry: EEXIST with overwrite=false
+          };
+        const v = Reflect.get(t, prop, receiver) as unknown;
+        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+      },
+    });
+    return { storage, writes };
+  }
+
+  it("starts again under a new random temporary name, and leaves nothing behind", async () => {
+    const { storage, writes } = retriedCreateStorage();
+    await writeAtomically(storage, `${dir}/lease`, Buffer.from("held"));
+    expect(await readFile(`${dir}/lease`, "utf8")).toBe("held");
+    expect(writes).toHaveLength(2);
+    expect(writes[0]).not.toBe(writes[1]);
+    for (const w of writes) expect(w).toMatch(new RegExp(`^${dir}/\\.lease\\.ckpt-tmp\\.[0-9a-f]{12}$`));
+    expect(await readdir(dir)).toEqual(["lease"]);
+  });
+
+  it("a file that really exists under the final name is still refused with overwrite: false", async () => {
+    await writeFile(`${dir}/taken`, "theirs");
+    const { storage } = retriedCreateStorage();
+    const err = await writeAtomically(storage, `${dir}/taken`, Buffer.from("mine"), { overwrite: false }).then(() => null, (e: unknown) => e);
+    expect(isAlreadyExists(err)).toBe(true);
+    expect(await readFile(`${dir}/taken`, "utf8")).toBe("theirs");
+    expect(await readdir(dir)).toEqual(["taken"]);
+  });
+});
+
 describe("renameIntoPlace", () => {
   /** A storage whose rename succeeds on the server but reports "not found", as a retried rename does. */
   function renameRetriedStorage(): Storage {

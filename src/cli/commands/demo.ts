@@ -4,7 +4,7 @@
 import type { CommandModule } from "yargs";
 import { parseDuration, parseSize } from "../../config/units.js";
 import { UsageError } from "../../util/errors.js";
-import { createLogger } from "../../util/log.js";
+import { createLogger, logLevelFromEnv } from "../../util/log.js";
 import { runDemo } from "../../sandbox/demo.js";
 import { withTermination } from "../context.js";
 
@@ -48,7 +48,7 @@ export const demoCommand: CommandModule<object, DemoArgv> = {
       metricsListen: argv.metrics,
       chaos: argv.chaos,
       out: process.stdout,
-      logger: createLogger({ level: (process.env.CKPT_LOG_LEVEL as "warn" | undefined) ?? "warn" }),
+      logger: createLogger({ level: logLevelFromEnv("warn") }),
       signal,
     }));
     process.stdout.write(`\ndemo done: ${result.published} checkpoints published; on hdfs2 ${result.restorable} restorable, ${result.broken} not restorable\n`);

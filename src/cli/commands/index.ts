@@ -2,8 +2,10 @@
 // a yargs CommandModule; adding a command means adding one line here.
 
 import type { CommandModule } from "yargs";
+import { checkConfigCommand } from "./check-config.js";
 import { demoCommand } from "./demo.js";
 import { inspectCommand } from "./inspect.js";
+import { jobsCommand } from "./jobs.js";
 import { latestCommand } from "./latest.js";
 import { resyncCommand } from "./resync.js";
 import { rewriteMetadataCommand } from "./rewrite-metadata.js";
@@ -18,6 +20,8 @@ export const commands: CommandModule<any, any>[] = [
   resyncCommand,
   verifyCommand,
   latestCommand,
+  jobsCommand,
+  checkConfigCommand,
   inspectCommand,
   rewriteMetadataCommand,
   sandboxCommand,

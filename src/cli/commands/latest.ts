@@ -6,15 +6,15 @@
 import type { CommandModule } from "yargs";
 import type { Writable } from "node:stream";
 import type { Config } from "../../config/load.js";
-import { CkptError } from "../../util/errors.js";
+import { NothingRestorableError, RootNotFoundError, SideUnreachableError } from "../exit-codes.js";
+import { assertProbes, explainUnreadable, jobsOf, probeSide, resolveJob } from "../probe.js";
 import { openSides } from "../../daemon/runtime.js";
 import { newestRestorable, readRecord, verifyCheckpoints, type ReplicationRecord, type UnitVerdict } from "../../replication/index.js";
 import { ClusterLocator } from "../../replication/locations.js";
 import { configOption, loadCommandConfig } from "../context.js";
 
-export class NoRestorableCheckpointError extends CkptError {
-  readonly kind = "no-restorable-checkpoint";
-}
+/** A job with no restorable checkpoint on the target (exit 6). */
+export class NoRestorableCheckpointError extends NothingRestorableError {}
 
 export type LatestFormat = "path" | "json" | "flink";
 
@@ -30,16 +30,36 @@ export interface LatestResult {
   publishedAt: string | null;
 }
 
-export async function findLatest(config: Config, job: string, logger: import("../../util/log.js").Logger): Promise<LatestResult> {
+export async function findLatest(config: Config, jobQuery: string, logger: import("../../util/log.js").Logger): Promise<LatestResult> {
   const sides = openSides(config, logger);
   try {
-    const verdicts = await verifyCheckpoints({ config, side: "target", storage: sides.target, job, logger });
+    // The target must be readable and its roots exist; the source only helps to tell "no such job"
+    // from "a job with nothing restorable yet".
+    const [targetProbes, sourceProbes] = await Promise.all([probeSide(config, "target", sides.target), probeSide(config, "source", sides.source)]);
+    assertProbes(targetProbes);
+    const job = resolveJob(jobQuery, jobsOf(targetProbes, sourceProbes), `the configured roots (${config.paths.map((p) => p.target).join(", ")} on ${config.target.name})`);
+    const scanFailures: Error[] = [];
+    const verdicts = await verifyCheckpoints({
+      config,
+      side: "target",
+      storage: sides.target,
+      job,
+      logger,
+      onSnapshot: (snapshot) => {
+        for (const r of snapshot.roots) {
+          if (r.reason === "missing") scanFailures.push(new RootNotFoundError("target", config.target.name, r.root));
+          if (r.reason === "unreadable") scanFailures.push(new SideUnreachableError("target", config.target.name, r.root, explainUnreadable(r.error), { cause: r.error }));
+        }
+      },
+    });
+    if (scanFailures[0]) throw scanFailures[0];
     const best = newestRestorable(verdicts, job);
     if (best === null) {
       const seen = verdicts.filter((v) => v.kind === "checkpoint").length;
       throw new NoRestorableCheckpointError(
+        [job],
         seen === 0
-          ? `no checkpoint of job ${job} on the target ${config.target.name}`
+          ? `no checkpoint of job ${job} on the target ${config.target.name}: nothing to restore from`
           : `none of the ${seen} checkpoint(s) of job ${job} on the target is restorable (run verify for details)`,
       );
     }
@@ -93,7 +113,7 @@ export const latestCommand: CommandModule<object, { config: string; job: string;
   builder: (y) =>
     y.options({
       ...configOption,
-      job: { type: "string", demandOption: true, describe: "Job directory name under the target root" },
+      job: { type: "string", demandOption: true, describe: "Job directory name under the target root (or a unique prefix)" },
       format: { choices: ["path", "json", "flink"] as const, default: "path" as const, describe: "Output: URI, JSON, or a Flink restore command" },
     }),
   handler: async (argv) => {

@@ -5,7 +5,9 @@
 
 import { rm } from "node:fs/promises";
 import { writeLocalFileAtomically } from "../../util/local-files.js";
-import { withTermination } from "../context.js";
+import { aborted, withTermination } from "../context.js";
+import { ensureUsableDir } from "../state-dir.js";
+import { localFileError } from "../../util/errors.js";
 import { once } from "node:events";
 import type { Writable } from "node:stream";
 import type { CommandModule } from "yargs";
@@ -47,13 +49,26 @@ export async function writeJsonAtomically(file: string, value: unknown): Promise
 /** Runs the sandbox until `signal` aborts. The endpoints file is removed again on shutdown. */
 export async function runSandboxCommand(args: SandboxCommandArgs, context: SandboxRunContext): Promise<void> {
   const stdout = context.stdout ?? process.stdout;
-  const sandbox = await startSandbox({
+  const clusters = parseClusterList(args.clusters);
+  const secure = args.secure !== undefined ? parseClusterList(args.secure) : undefined;
+  await ensureUsableDir(args.stateDir, "the state directory");
+  const starting = startSandbox({
     stateDir: args.stateDir,
-    clusters: parseClusterList(args.clusters),
+    clusters,
     logger: context.logger,
     listBatchSize: args.listBatchSize,
-    ...(args.secure !== undefined ? { security: { enabled: parseClusterList(args.secure) } } : {}),
+    ...(secure !== undefined ? { security: { enabled: secure } } : {}),
+  }).catch((err: unknown) => {
+    throw localFileError("write", args.stateDir, err, "the sandbox could not use its state directory");
   });
+  // SIGINT/SIGTERM during start-up stops it too: whatever started is stopped once start-up settles.
+  const first = await Promise.race([starting, aborted(context.signal).then(() => null)]);
+  if (first === null) {
+    void starting.then((s) => s.stop(), () => undefined);
+    stdout.write("sandbox start-up interrupted\n");
+    return;
+  }
+  const sandbox = first;
   try {
     if (args.endpointsFile !== undefined) await writeJsonAtomically(args.endpointsFile, sandbox.endpoints);
     stdout.write(`sandbox running (state dir ${args.stateDir}); endpoints:\n${JSON.stringify(sandbox.endpoints, null, 2)}\n`);
@@ -92,6 +107,13 @@ export const sandboxCommand: CommandModule<object, SandboxCliArgv> = {
       listBatchSize: argv["list-batch-size"],
       secure: argv.secure,
     };
-    await withTermination((signal) => runSandboxCommand(args, { signal, logger: createLogger() }));
+    const interrupted = await withTermination(async (signal) => {
+      await runSandboxCommand(args, { signal, logger: createLogger() });
+      return signal.aborted;
+    });
+    // A start-up interrupted by a signal may leave a filesystem call stuck in the thread pool (an open() of a
+    // FIFO, a hung NFS mount), which keeps the process alive and even blocks process.exit(). The handlers are
+    // gone by now, so re-raising SIGTERM ends the process the default way.
+    if (interrupted) setTimeout(() => process.kill(process.pid, "SIGTERM"), 2000).unref();
   },
 };

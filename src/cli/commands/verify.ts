@@ -6,10 +6,14 @@
 
 import type { CommandModule } from "yargs";
 import type { Writable } from "node:stream";
+import { formatBytes } from "../../config/units.js";
 import { CkptError } from "../../util/errors.js";
 import { openSides } from "../../daemon/runtime.js";
 import { verifyCheckpoints, type UnitVerdict } from "../../replication/index.js";
 import { configOption, loadCommandConfig } from "../context.js";
+import { displayJob, mostSevere, NothingRestorableError, RootNotFoundError, SideUnreachableError, type Side } from "../exit-codes.js";
+import { assertProbes, explainUnreadable, jobsOf, probeSide, resolveJob } from "../probe.js";
+import { compareWithOtherSide, emptyDeepStats, formatDeep, type DeepStats } from "../deep-verify.js";
 
 export class BrokenCheckpointsError extends CkptError {
   readonly kind = "broken-checkpoints";
@@ -26,26 +30,61 @@ export interface VerifyArgs {
 export async function runVerify(args: VerifyArgs, out: Writable = process.stdout): Promise<UnitVerdict[]> {
   const { config, logger } = await loadCommandConfig(args.config);
   const side = args.side ?? "target";
+  const other: Side = side === "target" ? "source" : "target";
   const sides = openSides(config, logger);
   let verdicts: UnitVerdict[];
+  let jobs: string[];
+  const scanFailures: Error[] = [];
+  const deep: DeepStats = emptyDeepStats();
+  let job: string | undefined;
   try {
+    // The verified side must be readable and its roots must exist; with --deep, the other side too.
+    const probes = await probeSide(config, side, sides[side]);
+    assertProbes(probes);
+    // The other side's jobs count for --job (a job on the source with nothing on the target is "nothing
+    // restorable", not "no such job"); it must be readable only for --deep.
+    const otherProbes = await probeSide(config, other, sides[other]);
+    if (args.deep) assertProbes(otherProbes);
+    jobs = jobsOf(probes, otherProbes);
+    if (args.job !== undefined) job = resolveJob(args.job, jobs, `the ${side} roots (${config.paths.map((p) => p[side]).join(", ")})`);
     verdicts = await verifyCheckpoints({
       config,
       side,
       storage: sides[side],
-      counterpart: side === "target" ? sides.source : sides.target,
-      ...(args.job !== undefined ? { job: args.job } : {}),
-      deep: !!args.deep,
+      counterpart: sides[other],
+      ...(job !== undefined ? { job } : {}),
+      deep: false,
       logger,
+      onSnapshot: (snapshot) => {
+        for (const r of snapshot.roots) {
+          if (r.reason === "missing") scanFailures.push(new RootNotFoundError(side, config[side].name, r.root));
+          if (r.reason === "unreadable") scanFailures.push(new SideUnreachableError(side, config[side].name, r.root, explainUnreadable(r.error), { cause: r.error }));
+        }
+      },
     });
+    if (args.deep) await compareWithOtherSide(verdicts, { config, side, storage: sides[side], counterpart: sides[other] }, deep);
   } finally {
     sides.close();
   }
+  if (scanFailures.length > 0) throw mostSevere(scanFailures);
   const broken = verdicts.filter((v) => v.state === "broken" || (v.state === "unreadable" && side === "target"));
-  if (args.json) out.write(`${JSON.stringify({ side, checkpoints: verdicts }, null, 2)}\n`);
-  else out.write(formatVerdicts(verdicts, side));
+  const jobsConsidered = job !== undefined ? [job] : [...new Set(verdicts.map((v) => v.job))];
+  const nothing = side === "target" ? jobsConsidered.filter((j) => !verdicts.some((v) => v.job === j && v.state === "restorable")) : [];
+  if (args.json) {
+    out.write(`${JSON.stringify({ side, checkpoints: verdicts, ...(args.deep ? { deep: deep } : {}), nothingRestorable: nothing }, null, 2)}\n`);
+  } else {
+    out.write(formatVerdicts(verdicts, side));
+    if (args.deep) out.write(formatDeep(deep, other));
+  }
+  if (verdicts.length === 0) {
+    const what = job !== undefined ? `job ${displayJob(job)} has no _metadata on the ${side}` : `no _metadata found under the ${side} roots`;
+    throw new NothingRestorableError(job !== undefined ? [job] : [], `${what}: nothing ${side === "target" ? "is restorable" : "to verify"}`);
+  }
   if (broken.length > 0) {
     throw new BrokenCheckpointsError(`${broken.length} of ${verdicts.length} checkpoint(s) on the ${side} are not restorable: ${broken.map((b) => `${b.job}/${b.unit}`).join(", ")}`);
+  }
+  if (nothing.length > 0) {
+    throw new NothingRestorableError(nothing, `no restorable checkpoint on the target for ${nothing.map(displayJob).join(", ")}`);
   }
   return verdicts;
 }
@@ -55,7 +94,7 @@ export function formatVerdicts(verdicts: UnitVerdict[], side: string): string {
   const lines: string[] = [];
   for (const v of verdicts) {
     const name = `${v.job ? `${v.job}/` : ""}${v.unit}`;
-    if (v.state === "restorable") lines.push(`restorable  ${name}  (${v.files} files, ${v.bytes} bytes)`);
+    if (v.state === "restorable") lines.push(`restorable  ${name}  (${v.files} files, ${formatBytes(v.bytes)})`);
     else {
       const label = v.state === "unreadable" ? (side === "source" ? "incomplete" : "UNREADABLE") : "BROKEN";
       lines.push(`${label.padEnd(11)} ${name}`);
@@ -68,12 +107,12 @@ export function formatVerdicts(verdicts: UnitVerdict[], side: string): string {
 
 export const verifyCommand: CommandModule<object, { config: string; side: "source" | "target"; job?: string; deep: boolean; json: boolean }> = {
   command: "verify",
-  describe: "Check that every _metadata's files are present and complete; exit 1 if any checkpoint is broken",
+  describe: "Check that every _metadata's files are present and complete; exit 1 if any checkpoint is broken, 6 if a job has none restorable",
   builder: (y) =>
     y.options({
       ...configOption,
       side: { choices: ["target", "source"] as const, default: "target" as const, describe: "Which cluster to verify" },
-      job: { type: "string", describe: "Only this job" },
+      job: { type: "string", describe: "Only this job (or a unique prefix of its id)" },
       deep: { type: "boolean", default: false, describe: "Also compare HDFS checksums with the other side" },
       json: { type: "boolean", default: false, describe: "Print the verdicts as JSON" },
     }),

@@ -1,0 +1,122 @@
+// Exit codes of every command, and the typed failures that map to them. A
+// command never exits 0 for something it could not check: a side it cannot
+// read, a root or job that does not exist, a job with nothing restorable each
+// have their own code, so scripts and systemd can tell them apart. The table is
+// documented in the README ("Exit codes"); the mapping is by error class, never
+// by message text.
+
+import { ConfigError } from "../config/load.js";
+import { CkptError, EnvironmentError, isCkptError, LocalFileError, UsageError } from "../util/errors.js";
+
+export const ExitCode = {
+  /** Everything the command set out to do happened (and was checked). */
+  OK: 0,
+  /** A reported failure: some job failed, a checkpoint is broken, the lease is held by another daemon. */
+  FAILED: 1,
+  /** Bad command-line usage (unknown option, ambiguous job prefix). */
+  USAGE: 2,
+  /** Something named does not exist: a configured root, a job, an input file or output directory. */
+  NOT_FOUND: 3,
+  /** The source cluster cannot be read (NameNodes unreachable, not a NameNode, permission denied). */
+  SOURCE_UNREACHABLE: 4,
+  /** The target cluster cannot be read or written. */
+  TARGET_UNREACHABLE: 5,
+  /** A job has no restorable checkpoint on the target (or nothing was found to restore at all). */
+  NOTHING_RESTORABLE: 6,
+  /** A bug: printed with its stack trace. */
+  INTERNAL: 70,
+  /** EX_CONFIG: the configuration file or environment is invalid; restarting does not help. */
+  CONFIG: 78,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export type Side = "source" | "target";
+
+/** A configured root that does not exist on its cluster. */
+export class RootNotFoundError extends CkptError {
+  readonly kind = "root-not-found";
+  constructor(
+    readonly side: Side,
+    readonly cluster: string,
+    readonly root: string,
+    hint = "",
+  ) {
+    super(`the ${side} root ${root} does not exist on ${cluster}${hint ? ` (${hint})` : ""}`);
+  }
+}
+
+/** A job named on the command line that no configured root holds. */
+export class JobNotFoundError extends CkptError {
+  readonly kind = "job-not-found";
+  constructor(
+    readonly job: string,
+    readonly where: string,
+    readonly known: string[],
+  ) {
+    super(
+      `no job ${job} under ${where}` +
+        (known.length === 0 ? " (no jobs there at all)" : `; jobs there: ${known.slice(0, 10).map(displayJob).join(", ")}${known.length > 10 ? `, ... ${known.length - 10} more` : ""}`),
+    );
+  }
+}
+
+/** A side that cannot be listed: every NameNode unreachable, a DataNode given as NameNode, permission denied. */
+export class SideUnreachableError extends CkptError {
+  readonly kind = "side-unreachable";
+  constructor(
+    readonly side: Side,
+    readonly cluster: string,
+    readonly root: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`cannot read the ${side} ${cluster} (${root}): ${detail}`, options);
+  }
+}
+
+/** Jobs that have no restorable checkpoint on the target although something should be there. */
+export class NothingRestorableError extends CkptError {
+  readonly kind = "nothing-restorable";
+  constructor(
+    readonly jobs: string[],
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+/** A run that did part of its work: some jobs failed or stayed behind (details in the summary). */
+export class PartialFailureError extends CkptError {
+  readonly kind = "partial-failure";
+}
+
+/** "(root savepoints)" for the pseudo-job of savepoints directly under a root. */
+export function displayJob(job: string): string {
+  return job === "" ? "(root savepoints)" : job;
+}
+
+export function exitCodeFor(err: unknown): ExitCodeValue {
+  if (err instanceof UsageError) return ExitCode.USAGE;
+  if (err instanceof ConfigError || err instanceof EnvironmentError) return ExitCode.CONFIG;
+  if (err instanceof RootNotFoundError || err instanceof JobNotFoundError) return ExitCode.NOT_FOUND;
+  if (err instanceof LocalFileError) return err.notFound ? ExitCode.NOT_FOUND : ExitCode.FAILED;
+  if (err instanceof SideUnreachableError) return err.side === "source" ? ExitCode.SOURCE_UNREACHABLE : ExitCode.TARGET_UNREACHABLE;
+  if (err instanceof NothingRestorableError) return ExitCode.NOTHING_RESTORABLE;
+  if (isCkptError(err)) return ExitCode.FAILED;
+  return ExitCode.INTERNAL;
+}
+
+/**
+ * The error to report when several failures happened at once: the most specific one, in the order of
+ * the README's table (not found, source, target, nothing restorable, then any other).
+ */
+export function mostSevere(errors: unknown[]): unknown {
+  const rank = (e: unknown) => {
+    const code = exitCodeFor(e);
+    const order: number[] = [ExitCode.CONFIG, ExitCode.USAGE, ExitCode.NOT_FOUND, ExitCode.SOURCE_UNREACHABLE, ExitCode.TARGET_UNREACHABLE, ExitCode.NOTHING_RESTORABLE, ExitCode.FAILED, ExitCode.INTERNAL];
+    const i = order.indexOf(code);
+    return i < 0 ? order.length : i;
+  };
+  return [...errors].sort((a, b) => rank(a) - rank(b))[0];
+}

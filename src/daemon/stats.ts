@@ -1,0 +1,74 @@
+// The daemon's periodic one-line stats log (every log.statsInterval): what was
+// copied since the last line (files, bytes, rate in IEC units), what is
+// pending, how many checkpoints were published and deleted, failing jobs, and
+// each job's RPO: seconds since the source completed the newest checkpoint
+// restorable on the target (null while a job has none).
+
+import { formatBytes, formatRate } from "../config/units.js";
+import type { EngineStatus } from "../replication/index.js";
+
+export interface StatsSnapshot {
+  at: number;
+  filesCopied: number;
+  bytesCopied: number;
+  published: number;
+  deleted: number;
+}
+
+export interface StatsLine {
+  message: string;
+  fields: {
+    filesCopied: number;
+    bytesCopied: number;
+    bytesPerSecond: number;
+    published: number;
+    deleted: number;
+    pendingFiles: number;
+    bytesInFlight: number;
+    jobs: number;
+    failingJobs: number;
+    /** Per job: seconds since the newest checkpoint restorable on the target completed on the source. */
+    rpoSeconds: Record<string, number | null>;
+  };
+}
+
+export function snapshotOf(s: EngineStatus, at = Date.now()): StatsSnapshot {
+  const sum = (f: (t: EngineStatus["jobs"][number]["totals"]) => number) => s.jobs.reduce((n, j) => n + f(j.totals), 0);
+  return { at, filesCopied: sum((t) => t.filesCopied), bytesCopied: sum((t) => t.bytesCopied), published: sum((t) => t.published), deleted: sum((t) => t.deleted) };
+}
+
+export function statsLine(prev: StatsSnapshot, s: EngineStatus, now = Date.now()): { line: StatsLine; next: StatsSnapshot } {
+  const next = snapshotOf(s, now);
+  const secs = Math.max(0.001, (now - prev.at) / 1000);
+  const files = next.filesCopied - prev.filesCopied;
+  const bytes = next.bytesCopied - prev.bytesCopied;
+  const rpo: Record<string, number | null> = {};
+  for (const j of s.jobs) rpo[j.job] = j.newestPublishedCompletedAt === null ? null : Math.max(0, Math.round((now - j.newestPublishedCompletedAt) / 1000));
+  const failing = s.jobs.filter((j) => j.lastError !== null).length;
+  const known = Object.values(rpo).filter((v): v is number => v !== null);
+  const worst = known.length > 0 ? Math.max(...known) : null;
+  const none = Object.values(rpo).filter((v) => v === null).length;
+  const message =
+    `stats: copied ${files} files (${formatBytes(bytes)}, ${formatRate(bytes / secs)}) in ${Math.round(secs)}s, ` +
+    `published ${next.published - prev.published}, deleted ${next.deleted - prev.deleted}; ` +
+    `pending ${s.copyQueue} files (${formatBytes(s.bytesInFlight)} in flight); ` +
+    `${s.jobs.length} job(s), ${failing} failing, worst RPO ${worst === null ? "-" : `${worst}s`}${none > 0 ? `, ${none} with nothing restorable` : ""}`;
+  return {
+    line: {
+      message,
+      fields: {
+        filesCopied: files,
+        bytesCopied: bytes,
+        bytesPerSecond: Math.round(bytes / secs),
+        published: next.published - prev.published,
+        deleted: next.deleted - prev.deleted,
+        pendingFiles: s.copyQueue,
+        bytesInFlight: s.bytesInFlight,
+        jobs: s.jobs.length,
+        failingJobs: failing,
+        rpoSeconds: rpo,
+      },
+    },
+    next,
+  };
+}
