@@ -33,7 +33,7 @@ const duration = (fallback: string, min?: { ms: number; why: string }) =>
 /** Smallest accepted values of the durations that drive loops and deadlines (documented in the README). */
 export const DURATION_MINIMUMS = {
   "scan.interval": { ms: 100, why: "a shorter interval only multiplies requests and failure logs" },
-  "lease.ttl": { ms: 500, why: "the lease is renewed every ttl/3" },
+  "lease.ttl": { ms: 500, why: "the lease is renewed every ttl/4 and writes pause at ttl/2" },
   requestTimeout: { ms: 100, why: "" },
   "retry.baseDelay": { ms: 1, why: "" },
   "retry.maxDelay": { ms: 1, why: "" },

@@ -159,7 +159,8 @@ describe("daemon start-up failing after the lease was taken", () => {
     expect(oneLineError(r)).toBe(
       `ckpt-replicator: metrics.listen 127.0.0.1:${port}: the address is already in use (another replicator or program listens there); choose another port or stop it`,
     );
-    expect(await pair.storage("hdfs2").stat(`${TARGET_ROOT}/.ckpt-replicator/lease`)).toBeNull();
+    const leaseDir = (await pair.storage("hdfs2").list(`${TARGET_ROOT}/.ckpt-replicator/lease`)) ?? [];
+    expect(leaseDir.filter((e) => e.name.startsWith("epoch-"))).toEqual([]); // released
 
     // With the lease left behind, this start would be refused for 30 s; released, it starts at once.
     const ok = join(pair.stateDir, "ok.yaml");
@@ -171,7 +172,8 @@ describe("daemon start-up failing after the lease was taken", () => {
     try {
       const lease = pair.storage("hdfs2");
       const deadline = Date.now() + 15_000;
-      while ((await lease.stat(`${TARGET_ROOT}/.ckpt-replicator/lease`)) === null) {
+      const held = async () => ((await lease.list(`${TARGET_ROOT}/.ckpt-replicator/lease`)) ?? []).some((e) => e.name.startsWith("epoch-"));
+      while (!(await held())) {
         if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the daemon did not take the lease: ${err}`);
         await new Promise((r) => setTimeout(r, 100));
       }

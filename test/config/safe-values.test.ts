@@ -32,7 +32,7 @@ describe("safe configuration values", () => {
   });
 
   it.each([
-    ["lease: {ttl: 0s}", "lease.ttl: 0s is below the minimum of 500ms (the lease is renewed every ttl/3)"],
+    ["lease: {ttl: 0s}", "lease.ttl: 0s is below the minimum of 500ms (the lease is renewed every ttl/4 and writes pause at ttl/2)"],
     ["lease: {ttl: 100ms}", "lease.ttl: 100ms is below the minimum of 500ms"],
     ["scan: {interval: 0s}", "scan.interval: 0s is below the minimum of 100ms (a shorter interval only multiplies requests and failure logs)"],
     ["scan: {interval: 10ms}", "scan.interval: 10ms is below the minimum of 100ms"],

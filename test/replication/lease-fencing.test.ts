@@ -104,9 +104,9 @@ async function config(): Promise<Config> {
     `source: {name: src}
 target: {name: dr}
 paths: [{source: "file://${tmp}/src", target: "file://${tmp}/dr"}]
-scan: {interval: 20ms}
+scan: {interval: 100ms}
 retain: {min: 1, max: 2}
-lease: {ttl: 400ms}
+lease: {ttl: 500ms}
 metrics: false
 `,
     join(tmp, "c.yaml"),
@@ -144,7 +144,7 @@ describe("lease fencing: a paused holder never writes after a takeover (issue 7,
       await new Promise((r) => setTimeout(r, 20 + Math.floor(Math.random() * 150)));
       const stale = holder!;
       stale.storage.freeze(); // SIGSTOP
-      await new Promise((r) => setTimeout(r, 500)); // past the ttl
+      await new Promise((r) => setTimeout(r, 650)); // past the ttl
       const next = await start(`A${round}`);
       const takeover = next.startedAt;
       await checkpoints;
