@@ -38,10 +38,10 @@ import org.apache.flink.runtime.state.AbstractChannelStateHandle;
  * URI written in it, with at least the length the checkpoint needs. The Hadoop configuration on the
  * classpath decides which clusters resolve (the DR side knows only hdfs2).
  *
- * <p>Args: intervalMs samples(0 = until stdin closes) [map=FROM=TO] root... One JSON line per sample:
- * {@code {"t":ms,"checkpoints":[{"path","ok","files","missing":[...]}]}}. With map=, references
- * starting with FROM are checked at TO instead (used for the DistCp copy, whose _metadata still names
- * the source cluster).
+ * <p>Args: intervalMs samples(0 = until stdin closes) root[|FROM=TO]... One JSON line per sample:
+ * {@code {"t":ms,"checkpoints":[{"root","path","ok","files","missing":[...]}]}}. With |FROM=TO,
+ * references under that root starting with FROM are checked at TO instead (used for the DistCp copy,
+ * whose _metadata still names the source cluster, so the comparison is fair about paths).
  */
 public final class Check {
   record Need(String uri, long len) {}
@@ -49,16 +49,8 @@ public final class Check {
   public static void main(String[] args) throws Exception {
     long interval = Long.parseLong(args[0]);
     long samples = Long.parseLong(args[1]);
-    String from = null, to = null;
     List<String> roots = new ArrayList<>();
-    for (int i = 2; i < args.length; i++) {
-      if (args[i].startsWith("map=")) {
-        String m = args[i].substring(4);
-        int eq = m.indexOf('=');
-        from = m.substring(0, eq);
-        to = m.substring(eq + 1);
-      } else roots.add(args[i]);
-    }
+    for (int i = 2; i < args.length; i++) roots.add(args[i]);
     FileSystem.initialize(Configuration.fromMap(Map.of("fs.hdfs.impl.disable.cache", "false")), null);
     final boolean[] stop = {false};
     if (samples == 0) {
@@ -76,19 +68,28 @@ public final class Check {
       long t0 = System.currentTimeMillis();
       StringBuilder sb = new StringBuilder("{\"t\":" + t0 + ",\"checkpoints\":[");
       boolean firstOut = true;
-      for (String root : roots) {
+      for (String spec : roots) {
+        String root = spec, from = null, to = null;
+        int bar = spec.indexOf('|');
+        if (bar >= 0) {
+          root = spec.substring(0, bar);
+          String m = spec.substring(bar + 1);
+          int eq = m.indexOf('=');
+          from = m.substring(0, eq);
+          to = m.substring(eq + 1);
+        }
         List<Path> metas = new ArrayList<>();
         try {
           collect(new Path(root), metas, 0);
         } catch (Exception e) {
-          sb.append(firstOut ? "" : ",").append("{\"path\":").append(q(root)).append(",\"listError\":").append(q(String.valueOf(e))).append("}");
+          sb.append(firstOut ? "" : ",").append("{\"root\":").append(q(root)).append(",\"listError\":").append(q(String.valueOf(e))).append("}");
           firstOut = false;
           continue;
         }
         for (Path meta : metas) {
           String res = checkOne(meta, from, to);
           if (res == null) continue;
-          sb.append(firstOut ? "" : ",").append(res);
+          sb.append(firstOut ? "" : ",").append("{\"root\":").append(q(root)).append(",").append(res.substring(1));
           firstOut = false;
         }
       }

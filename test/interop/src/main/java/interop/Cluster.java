@@ -67,6 +67,7 @@ public final class Cluster {
     cluster = new MiniDFSCluster.Builder(conf)
         .nnTopology(topo)
         .numDataNodes(1)
+        .checkDataNodeAddrConfig(true) // keep the DataNode's HTTP port (also across restarts)
         .format(format)
         .manageNameDfsDirs(true)
         .manageDataDfsDirs(true)
