@@ -186,7 +186,8 @@ export async function runContractDiff(o: ContractDiffOptions): Promise<ContractD
   const real = await activeOf(o.realNamenodes);
   const realObs = await runSide({ nn: real.active, standby: real.standby, base: "/contract" }, "real", errors);
   const stateDir = await mkdtemp(join(o.work, "emulator-"));
-  const sandbox = await startSandbox({ stateDir, clusters: ["hdfs9"], superuser: "root" });
+  // Configured like the interop MiniDFSCluster: replication 1, superuser = the user running it.
+  const sandbox = await startSandbox({ stateDir, clusters: ["hdfs9"], superuser: "root", defaultReplication: 1 });
   let emuObs: Map<number, unknown>;
   try {
     const e = sandbox.endpoints.clusters.hdfs9!;

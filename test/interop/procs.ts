@@ -23,7 +23,10 @@ export class Proc {
     opts: { cwd?: string; env?: NodeJS.ProcessEnv; logFile: string; stdin?: boolean },
   ) {
     this.log = createWriteStream(opts.logFile, { flags: "a" });
-    this.child = spawn(cmd, args, {
+    // Wrapped in bash with a watchdog: if this Node process dies without cleaning up (even SIGKILL
+    // or out of memory), the watchdog kills the child's whole process group within 2 s.
+    const watchdog = `"$@" <&0 & c=$!; (while kill -0 ${process.pid} 2>/dev/null; do sleep 2; done; kill -9 -- -$$) & w=$!; wait $c; r=$?; kill $w 2>/dev/null; exit $r`;
+    this.child = spawn("bash", ["-c", watchdog, name, cmd, ...args], {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
       stdio: [opts.stdin ? "pipe" : "ignore", "pipe", "pipe"],

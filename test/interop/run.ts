@@ -11,8 +11,8 @@
 // Options: --flink 2.3.0,1.20.3  --hadoop 3.4.2  --live 150 (seconds)  --no-perf  --no-distcp
 //          --keep (keep the work directory)  --out interop-results.json
 
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -147,20 +147,42 @@ interface Build {
   classpath: string; // classes dir + dependencies
 }
 
+/** True when `out` exists and is newer than every input (the pom and the Java sources). */
+function upToDate(out: string, inputs: string[]): boolean {
+  if (!existsSync(out)) return false;
+  const t = statSync(out).mtimeMs;
+  const walk = (p: string): boolean => statSync(p).isDirectory() ? readdirSync(p).every((n) => walk(join(p, n))) : statSync(p).mtimeMs < t;
+  return inputs.every((i) => !existsSync(i) || walk(i));
+}
+
+function mvn(args: string[]): void {
+  const logFile = join(work, "maven.log");
+  const r = spawnSync("mvn", args, { stdio: ["ignore", "pipe", "pipe"], timeout: 15 * 60_000, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  writeFileSync(logFile, `${r.stdout ?? ""}${r.stderr ?? ""}`, { flag: "a" });
+  if (r.status !== 0) {
+    process.stderr.write(`${r.stdout ?? ""}${r.stderr ?? ""}`.slice(-4000));
+    throw new Error(`mvn ${args.join(" ")} failed (exit ${String(r.status)})`);
+  }
+}
+
 function mavenBuild(flink: string): Build {
   const dir = join(root, "test", "interop", "target", `flink-${flink}-hadoop-${hadoopVersion}`);
   const cpFile = join(dir, "classpath.txt");
+  const inputs = [join(root, "test", "interop", "pom.xml"), join(root, "test", "interop", "src")];
+  if (upToDate(cpFile, inputs)) return { flink, classpath: `${join(dir, "classes")}:${readFileSync(cpFile, "utf8").trim()}` };
   const args = ["-q", "-B", "-f", join(root, "test", "interop", "pom.xml"), `-Dflink.version=${flink}`, `-Dhadoop.version=${hadoopVersion}`,
     "compile", "dependency:build-classpath", `-Dmdep.outputFile=${cpFile}`];
-  execFileSync("mvn", args, { stdio: ["ignore", "inherit", "inherit"], timeout: 15 * 60_000 });
+  mvn(args);
   return { flink, classpath: `${join(dir, "classes")}:${readFileSync(cpFile, "utf8").trim()}` };
 }
 
 function distcpBuild(): string {
   const cpFile = join(root, "test", "interop", "distcp", "target", `classpath-${hadoopVersion}.txt`);
   mkdirSync(dirname(cpFile), { recursive: true });
-  execFileSync("mvn", ["-q", "-B", "-f", join(root, "test", "interop", "distcp", "pom.xml"), `-Dhadoop.version=${hadoopVersion}`,
-    "dependency:build-classpath", `-Dmdep.outputFile=${cpFile}`], { stdio: ["ignore", "inherit", "inherit"], timeout: 15 * 60_000 });
+  if (!upToDate(cpFile, [join(root, "test", "interop", "distcp", "pom.xml")])) {
+    mvn(["-q", "-B", "-f", join(root, "test", "interop", "distcp", "pom.xml"), `-Dhadoop.version=${hadoopVersion}`,
+      "dependency:build-classpath", `-Dmdep.outputFile=${cpFile}`]);
+  }
   return readFileSync(cpFile, "utf8").trim();
 }
 
@@ -373,7 +395,7 @@ async function main(): Promise<number> {
   const supervisor = (async () => {
     while (supervising) {
       const d = daemon;
-      await Promise.race([d.exited, sleep(1000)]);
+      await sleep(1000);
       if (!supervising || d.running || d !== daemon || killedOnPurpose.has(d)) continue;
       const lines = readFileSync(join(work, "daemon.log"), "utf8").trim().split("\n");
       unexpectedExits.push({ at: (Date.now() - t0) / 1000, code: d.exitInfo?.code ?? null, lastLine: (lines[lines.length - 1] ?? "").slice(0, 400) });
@@ -500,7 +522,11 @@ async function main(): Promise<number> {
     const path = latest.stdout.trim().split("\n").pop() ?? "";
     latestPaths[j.jobId] = path;
     log(`latest for ${j.variant}: ${path} (exit ${latest.code})`);
-    const kept = (await hdfsList(h2, `/flink/ckpt/${j.jobId}`)).map((s) => s.pathSuffix).filter((n) => /^chk-\d+$/.test(n));
+    const kept: string[] = [];
+    for (const n of (await hdfsList(h2, `/flink/ckpt/${j.jobId}`)).map((s) => s.pathSuffix).filter((x) => /^chk-\d+$/.test(x))) {
+      // Only published checkpoints: a directory without _metadata is a copy in progress.
+      if ((await hdfsList(h2, `/flink/ckpt/${j.jobId}/${n}`)).some((s) => s.pathSuffix === "_metadata")) kept.push(n);
+    }
     const order = [path, ...kept.map((k) => `hdfs://hdfs2/flink/ckpt/${j.jobId}/${k}`).filter((p) => p !== path)];
     for (const p of order) {
       if (!p.startsWith("hdfs://")) {
@@ -617,6 +643,8 @@ async function main(): Promise<number> {
     `distcp restores ${distcpRestores.filter((r) => r.stateOk).length}/${distcpRestores.length} of ${distcpMetadata} copied _metadata; ` +
     `RPO p99 ours ${String(results.rpoP99Seconds)} s, distcp ${String((results.distcp as { rpoP99Seconds: unknown }).rpoP99Seconds)} s`;
   log(summary);
+  const passedChecks = restores.filter((r) => r.stateOk).length + (ours.violations.length === 0 && ours.samples >= 10 ? 1 : 0) + faults.filter((f) => f.ok).length;
+  process.stdout.write(`interop: ${passedChecks} passed, ${problems.length} failed\n`);
   if (problems.length > 0) {
     for (const p of problems) process.stderr.write(`FAILED: ${p}\n`);
     return 1;

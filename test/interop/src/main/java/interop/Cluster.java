@@ -59,6 +59,10 @@ public final class Cluster {
     conf.setInt("dfs.ha.log-roll.period", 10);
     conf.setInt(DFSConfigKeys.DFS_HEARTBEAT_INTERVAL_KEY, 1);
     conf.setInt("dfs.namenode.safemode.extension", 0);
+    // The DataNode's WebHDFS handler resolves the redirect's namenoderpcaddress=<nameservice> with
+    // its own configuration: without the proxy provider it answers 400 UnknownHostException.
+    conf.set("dfs.client.failover.proxy.provider." + ns,
+        "org.apache.hadoop.hdfs.server.namenode.ha.ConfiguredFailoverProxyProvider");
 
     MiniDFSNNTopology topo = new MiniDFSNNTopology()
         .addNameservice(new MiniDFSNNTopology.NSConf(ns)
