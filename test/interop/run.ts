@@ -482,8 +482,8 @@ async function main(): Promise<number> {
   // Catch-up: the daemon publishes each job's newest retained checkpoint.
   const catchUp = Date.now();
   for (const j of jobs) {
-    const srcChks = (await hdfsList(h1, `/flink/ckpt/${j.jobId}`)).map((s) => /^chk-(\d+)$/.exec(s.pathSuffix)?.[1]).filter(Boolean).map(Number);
-    const newest = Math.max(...srcChks);
+    // The newest checkpoint the job completed (a chk dir of a checkpoint aborted by the cancel has no _metadata).
+    const newest = Math.max(...(jobCompleted.get(j.jobId)?.keys() ?? []));
     for (let i = 0; i < 120; i++) {
       const tgt = await hdfsList(h2, `/flink/ckpt/${j.jobId}/chk-${newest}`).catch(() => []);
       if (tgt.some((s) => s.pathSuffix === "_metadata")) break;
