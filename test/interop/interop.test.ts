@@ -45,10 +45,12 @@ describe("interop results", () => {
     expect(s).toMatchObject({ samples: 2, unavailable: 1, violations: [], rpoSeconds: [2] });
   });
 
-  it("counts samples with no restorable copy once one had existed", () => {
-    const completed = new Map([[JOB, new Map([[1, 0]])]]);
-    const s = summarise([sample(1000, []), sample(2000, [{ chk: 1, ok: true }]), sample(3000, [])], ROOT, completed);
-    expect(s.noneRestorable).toBe(1);
+  it("gives a sample with no restorable copy the age of the job's first checkpoint as RPO", () => {
+    const completed = new Map([[JOB, new Map([[1, 1000], [2, 2000]])]]);
+    const s = summarise([sample(500, []), sample(3000, []), sample(4000, [{ chk: 2, ok: true }]), sample(5000, [{ chk: 1, ok: false }])], ROOT, completed);
+    // 500 is before the first checkpoint and does not count; 3000 and 5000 have nothing restorable.
+    expect(s.noneRestorable).toBe(2);
+    expect(s.rpoSeconds).toEqual([2, 2, 4]);
   });
 
   it("takes percentiles by rank", () => {

@@ -48,7 +48,10 @@ export interface RootSummary {
   violations: string[];
   /** Per sample and job: seconds since the newest restorable copy's source completion. */
   rpoSeconds: number[];
-  /** Samples (per job) with no restorable copy at all, after the first one appeared. */
+  /**
+   * Samples (per job, after the job's first checkpoint completed) with no restorable copy at all. Their
+   * RPO is the age of the job's first checkpoint: a disaster then loses everything.
+   */
   noneRestorable: number;
 }
 
@@ -59,7 +62,6 @@ export interface RootSummary {
 export function summarise(samples: CheckerSample[], root: string, completed: Map<string, Map<number, number>>): RootSummary {
   const out: RootSummary = { samples: 0, unavailable: 0, violations: [], rpoSeconds: [], noneRestorable: 0 };
   const seenViolation = new Set<string>();
-  const everRestorable = new Set<string>();
   for (const s of samples) {
     const mine = s.checkpoints.filter((c) => c.root === root);
     out.samples++;
@@ -77,14 +79,13 @@ export function summarise(samples: CheckerSample[], root: string, completed: Map
       }
     }
     for (const [job, times] of completed) {
+      if (times.size === 0) continue;
+      const first = Math.min(...times.values());
+      if (s.t < first) continue;
       const n = newest.get(job);
       const t = n === undefined ? undefined : times.get(n);
-      if (t === undefined) {
-        if (everRestorable.has(job)) out.noneRestorable++;
-        continue;
-      }
-      everRestorable.add(job);
-      out.rpoSeconds.push(Math.max(0, (s.t - t) / 1000));
+      if (t === undefined) out.noneRestorable++;
+      out.rpoSeconds.push(Math.max(0, (s.t - (t ?? first)) / 1000));
     }
   }
   return out;

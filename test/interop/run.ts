@@ -615,6 +615,8 @@ async function main(): Promise<number> {
   results.scenarios = scenarios;
   results.rpoP99Seconds = percentile(ours.rpoSeconds, 99);
   results.rpoP50Seconds = percentile(ours.rpoSeconds, 50);
+  results.samplesWithNoRestorableCopy = ours.noneRestorable;
+  results.rpoNote = "RPO per checker sample and job: seconds since the newest restorable copy's source completion; with no restorable copy, since the job's first checkpoint";
   results.distcp = {
     runs: distcpRuns.length,
     runSecondsP50: percentile(distcpRuns.map((r) => r.ms / 1000), 50),
