@@ -9,7 +9,7 @@
 // CI=true, where that is a failure.
 //
 // Options: --flink 2.3.0,1.20.3  --hadoop 3.4.2  --live 150 (seconds)  --no-perf  --no-distcp
-//          --small-files 1000 (size of the small-files throughput checkpoint)
+//          --small-files 500 (size of the small-files throughput checkpoint; 500 keeps CI within budget)
 //          --keep (keep the work directory)  --out interop-results.json
 
 import { spawnSync } from "node:child_process";
@@ -46,7 +46,7 @@ const flinkVersions = opt("flink", "2.3.0,1.20.3").split(",").filter(Boolean);
 const hadoopVersion = opt("hadoop", "3.4.2");
 const liveSeconds = Number(opt("live", "150"));
 const doPerf = !flag("no-perf");
-const smallFiles = Number(opt("small-files", "1000"));
+const smallFiles = Number(opt("small-files", "500"));
 const doDistcp = !flag("no-distcp");
 const resultsFile = resolve(root, opt("out", "interop-results.json"));
 const work = join(tmpdir(), `ckpt-interop-${process.pid}`);
@@ -661,7 +661,7 @@ async function runPerf(h1: ClusterInfo, h2: ClusterInfo, distcpCp: string, confB
   const out: Record<string, unknown> = {};
   const cases = [
     { name: "large", args: ["--operators", "1", "--parallelism", "4", "--state-size", "1GiB"] },
-    // The simulator writes about 4.75 files per operator subtask: --small-files 1000 (the default, to
+    // The simulator writes about 4.75 files per operator subtask: --small-files 500 (the default, to
     // fit CI's budget: a real NameNode takes ~50 ms per small-file create) or 5000.
     { name: "small-files", args: ["--operators", "1", "--parallelism", String(Math.max(1, Math.round(smallFiles / 4.75))), "--state-size", "16MiB"] },
   ];
