@@ -2,6 +2,10 @@
 // DFSClient combine it (contract 4.5): a CRC32C per `bytesPerCrc` chunk, an MD5
 // over each block's CRCs, an MD5 over the block MD5s, serialised as
 // bytesPerCRC (4) + crcPerBlock (8) + MD5 (16) and padded with 4 zero bytes.
+// The file-level MD5 is taken over DFSClient's whole DataOutputBuffer array, not just the bytes
+// written: the 16-byte block MD5s followed by zeros up to the buffer's capacity (32 bytes, doubled
+// as needed). So a one-block file hashes its block MD5 plus 16 zero bytes, and an empty file the 32
+// zero bytes. Checked against a real Hadoop 3.4.2 DataNode by the interop run (scenario 4).
 // The file is streamed; memory use is one read buffer plus one block's CRCs.
 
 import { createHash, type Hash } from "node:crypto";
@@ -29,12 +33,20 @@ function serialise(bytesPerCrc: number, crcPerBlock: number, md5: Buffer): strin
   return out.toString("hex");
 }
 
+/** Capacity of a java.io.ByteArrayOutputStream (initially 32, doubling) after `n` bytes were written. */
+export function md5BufferCapacity(n: number): number {
+  let cap = 32;
+  while (cap < n) cap *= 2;
+  return cap;
+}
+
 /** Computes the checksum of `length` bytes read from `data` with HDFS block size `blockSize`. */
 export async function md5Md5Crc32c(data: Readable, length: number, blockSize: number): Promise<ChecksumValue> {
   if (length === 0) return emptyFileChecksum();
   const fileMd5 = createHash("md5");
   const crc = Buffer.alloc(4);
   let blockMd5: Hash = createHash("md5");
+  let blocks = 0;
   let inBlock = 0; // bytes of the current block consumed
   let chunkCrc = 0; // running CRC of the current (partial) chunk
   let inChunk = 0;
@@ -47,6 +59,7 @@ export async function md5Md5Crc32c(data: Readable, length: number, blockSize: nu
   const endBlock = () => {
     if (inChunk > 0) endChunk();
     fileMd5.update(blockMd5.digest());
+    blocks++;
     blockMd5 = createHash("md5");
     inBlock = 0;
   };
@@ -63,7 +76,7 @@ export async function md5Md5Crc32c(data: Readable, length: number, blockSize: nu
     }
   }
   if (inBlock > 0) endBlock();
-  const blocks = Math.ceil(length / blockSize);
+  fileMd5.update(Buffer.alloc(md5BufferCapacity(blocks * 16) - blocks * 16));
   const crcPerBlock = blocks > 1 ? blockSize / BYTES_PER_CRC : 0;
   return {
     algorithm: `MD5-of-${crcPerBlock}MD5-of-${BYTES_PER_CRC}CRC32C`,

@@ -128,6 +128,19 @@ describe("WebHDFS contract: checksums", () => {
     expect(cs.FileChecksum.algorithm).toBe("MD5-of-0MD5-of-512CRC32C");
   });
 
+  it("23: the checksum equals the values a real Hadoop 3.4.2 DataNode gave for the same bytes (one block, three blocks)", async () => {
+    // Recorded by the interop run against a MiniDFSCluster: one block hashes its block MD5 plus 16 zero
+    // bytes; three 1 MiB blocks hash 48 bytes of block MD5s plus 16 zero bytes (DFSClient's buffer).
+    await createFile(fx.nn(), "/c23r/one", "The quick brown fox jumps over the lazy dog");
+    const three = Buffer.alloc(2 * 1048576 + 1000);
+    for (let i = 0; i < three.length; i++) three[i] = (i * 7 + 3) & 0xff;
+    await createFile(fx.nn(), "/c23r/three", three, { blocksize: 1048576 });
+    const one = (await dnStep(fx.nn(), "/c23r/one", "GETFILECHECKSUM")).json<{ FileChecksum: { algorithm: string; bytes: string } }>();
+    const big = (await dnStep(fx.nn(), "/c23r/three", "GETFILECHECKSUM")).json<{ FileChecksum: { algorithm: string; bytes: string } }>();
+    expect(one.FileChecksum).toMatchObject({ algorithm: "MD5-of-0MD5-of-512CRC32C", bytes: "0000020000000000000000003b2a35e9bb066689c02d4053771ed6f900000000" });
+    expect(big.FileChecksum).toMatchObject({ algorithm: "MD5-of-2048MD5-of-512CRC32C", bytes: "000002000000000000000800682c6721462f1ec6370570a5f9f7192e00000000" });
+  });
+
   it("24: an empty file yields the CRC32-labelled magic value", async () => {
     await createFile(fx.nn(), "/c24", "");
     const res = await dnStep(fx.nn(), "/c24", "GETFILECHECKSUM");

@@ -20,7 +20,12 @@ export function referenceChecksum(content: Buffer, blockSize: number, bytesPerCr
   const header = Buffer.alloc(12);
   header.writeUInt32BE(bytesPerCrc, 0);
   header.writeBigUInt64BE(BigInt(crcPerBlock), 4);
-  const md5 = createHash("md5").update(Buffer.concat(blockDigests)).digest();
+  // DFSClient hashes its whole DataOutputBuffer array: the block MD5s, then zeros up to the
+  // buffer's capacity (32 bytes, doubling), as a real DataNode showed (see contract 4.5).
+  const digests = Buffer.concat(blockDigests);
+  let capacity = 32;
+  while (capacity < digests.length) capacity *= 2;
+  const md5 = createHash("md5").update(Buffer.concat([digests, Buffer.alloc(capacity - digests.length)])).digest();
   return {
     algorithm: `MD5-of-${crcPerBlock}MD5-of-${bytesPerCrc}CRC32C`,
     bytes: Buffer.concat([header, md5, Buffer.alloc(4)]).toString("hex"),

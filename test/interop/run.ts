@@ -1,0 +1,717 @@
+// `npm run interop`: ckpt-replicator on the real stack.
+//
+// Builds test/interop (Maven, Java 17), starts two real HA HDFS clusters (MiniDFSCluster, one JVM
+// each), runs real Flink jobs checkpointing to hdfs1, the real CLI daemon replicating to hdfs2, and
+// real DistCp (-i -update, in a loop) beside it. It injects real faults, samples the target with a
+// checker built on Flink's own metadata loader, kills hdfs1 and restores in real Flink from hdfs2
+// only, with exact state checks. Writes interop-results.json; exits 1 on any violation, failed
+// restore or state mismatch. Without Java or Maven it prints SKIPPED and exits 0, except under
+// CI=true, where that is a failure.
+//
+// Options: --flink 2.3.0,1.20.3  --hadoop 3.4.2  --live 150 (seconds)  --no-perf  --no-distcp
+//          --small-files 500 (size of the small-files throughput checkpoint; 500 keeps CI within budget)
+//          --keep (keep the work directory)  --out interop-results.json
+
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Proc, freePorts, killAll, runToEnd, sleep } from "./procs.js";
+import { chkOf, expectedFirstIndex, parseCompleted, parseSample, percentile, summarise, type CheckerSample } from "./results.js";
+import { runContractDiff } from "./contract-diff.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+// Compiled to node_modules/.cache/interop-dist/test/interop: find the project root by package.json.
+function findRoot(start: string): string {
+  let d = start;
+  for (let i = 0; i < 8; i++) {
+    if (existsSync(join(d, "package.json")) && existsSync(join(d, "test", "interop", "pom.xml"))) return d;
+    d = dirname(d);
+  }
+  throw new Error(`project root not found above ${start}`);
+}
+const root = findRoot(here);
+const cliBin = join(root, "dist", "cli", "bin.js");
+
+// ---------------------------------------------------------------- options
+const argv = process.argv.slice(2);
+function opt(name: string, dflt: string): string {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : dflt;
+}
+const flag = (name: string): boolean => argv.includes(`--${name}`);
+const flinkVersions = opt("flink", "2.3.0,1.20.3").split(",").filter(Boolean);
+const hadoopVersion = opt("hadoop", "3.4.2");
+const liveSeconds = Number(opt("live", "150"));
+const doPerf = !flag("no-perf");
+const smallFiles = Number(opt("small-files", "500"));
+const doDistcp = !flag("no-distcp");
+const resultsFile = resolve(root, opt("out", "interop-results.json"));
+const work = join(tmpdir(), `ckpt-interop-${process.pid}`);
+const t0 = Date.now();
+const log = (msg: string): void => {
+  process.stdout.write(`[interop +${((Date.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${msg}\n`);
+};
+
+// ---------------------------------------------------------------- tools
+function toolVersion(cmd: string, args: string[]): string | null {
+  const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 60_000 });
+  if (r.error || r.status !== 0) return null;
+  // java -version writes to stderr; mvn colours its banner.
+  const first = `${r.stdout}\n${r.stderr}`.split("\n").map((l) => l.trim()).find((l) => l.length > 0) ?? "";
+  return first.replace(/\u001b\[[0-9;]*m/g, "");
+}
+
+// ---------------------------------------------------------------- WebHDFS (tiny, for the harness itself)
+function httpReq(method: string, url: string, body?: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolveP, reject) => {
+    const req = http.request(url, { method, timeout: 30_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolveP({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on("error", reject);
+    });
+    req.on("timeout", () => req.destroy(new Error(`timeout ${method} ${url}`)));
+    req.on("error", reject);
+    if (body) req.end(body);
+    else req.end();
+  });
+}
+
+interface ClusterInfo {
+  name: string;
+  rpc: number[];
+  http: number[];
+  dnHttp: number;
+  proc: Proc;
+  baseDir: string;
+}
+
+async function activeNn(c: ClusterInfo): Promise<string> {
+  for (let attempt = 0; attempt < 60; attempt++) {
+    for (const p of c.http) {
+      try {
+        const r = await httpReq("GET", `http://127.0.0.1:${p}/webhdfs/v1/?op=GETFILESTATUS&user.name=root`);
+        if (r.status === 200) return `http://127.0.0.1:${p}`;
+      } catch {
+        // down
+      }
+    }
+    await sleep(500);
+  }
+  throw new Error(`${c.name}: no active NameNode`);
+}
+
+async function hdfsList(c: ClusterInfo, path: string): Promise<Array<{ pathSuffix: string; type: string; length: number }>> {
+  const nn = await activeNn(c);
+  const r = await httpReq("GET", `${nn}/webhdfs/v1${path}?op=LISTSTATUS&user.name=root`);
+  if (r.status === 404) return [];
+  if (r.status !== 200) throw new Error(`LISTSTATUS ${path}: ${r.status} ${r.body.toString().slice(0, 200)}`);
+  return (JSON.parse(r.body.toString()) as { FileStatuses: { FileStatus: Array<{ pathSuffix: string; type: string; length: number }> } }).FileStatuses.FileStatus;
+}
+
+async function hdfsRead(c: ClusterInfo, path: string): Promise<Buffer> {
+  const nn = await activeNn(c);
+  const r = await httpReq("GET", `${nn}/webhdfs/v1${path}?op=OPEN&user.name=root`);
+  if (r.status === 307 && typeof r.headers.location === "string") {
+    const d = await httpReq("GET", r.headers.location);
+    if (d.status === 200) return d.body;
+    throw new Error(`OPEN ${path} at DataNode: ${d.status}`);
+  }
+  throw new Error(`OPEN ${path}: ${r.status} ${r.body.toString().slice(0, 200)}`);
+}
+
+async function hdfsWrite(c: ClusterInfo, path: string, data: Buffer): Promise<void> {
+  const nn = await activeNn(c);
+  const r = await httpReq("PUT", `${nn}/webhdfs/v1${path}?op=CREATE&overwrite=true&user.name=root`);
+  if (r.status !== 307 || typeof r.headers.location !== "string") throw new Error(`CREATE ${path}: ${r.status}`);
+  const d = await httpReq("PUT", r.headers.location, data);
+  if (d.status !== 201) throw new Error(`CREATE ${path} at DataNode: ${d.status} ${d.body.toString().slice(0, 200)}`);
+}
+
+// ---------------------------------------------------------------- Java
+const jvmFlags = [
+  ...["java.lang", "java.lang.reflect", "java.io", "java.net", "java.nio", "sun.nio.ch", "java.text", "java.time", "java.math",
+    "java.util", "java.util.concurrent", "java.util.concurrent.atomic", "java.util.concurrent.locks", "java.util.zip",
+    "sun.security.util", "sun.security.x509"].map((p) => `--add-opens=java.base/${p}=ALL-UNNAMED`),
+  "--add-exports=java.base/sun.net.util=ALL-UNNAMED",
+  "--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED",
+  "--add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED",
+  "-Djava.net.preferIPv4Stack=true",
+  "-XX:+UseSerialGC",
+  "-XX:TieredStopAtLevel=1",
+];
+
+interface Build {
+  flink: string;
+  classpath: string; // classes dir + dependencies
+}
+
+/** True when `out` exists and is newer than every input (the pom and the Java sources). */
+function upToDate(out: string, inputs: string[]): boolean {
+  if (!existsSync(out)) return false;
+  const t = statSync(out).mtimeMs;
+  const walk = (p: string): boolean => statSync(p).isDirectory() ? readdirSync(p).every((n) => walk(join(p, n))) : statSync(p).mtimeMs < t;
+  return inputs.every((i) => !existsSync(i) || walk(i));
+}
+
+function mvn(args: string[]): void {
+  const logFile = join(work, "maven.log");
+  const r = spawnSync("mvn", args, { stdio: ["ignore", "pipe", "pipe"], timeout: 15 * 60_000, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  writeFileSync(logFile, `${r.stdout ?? ""}${r.stderr ?? ""}`, { flag: "a" });
+  if (r.status !== 0) {
+    process.stderr.write(`${r.stdout ?? ""}${r.stderr ?? ""}`.slice(-4000));
+    throw new Error(`mvn ${args.join(" ")} failed (exit ${String(r.status)})`);
+  }
+}
+
+function mavenBuild(flink: string): Build {
+  const dir = join(root, "test", "interop", "target", `flink-${flink}-hadoop-${hadoopVersion}`);
+  const cpFile = join(dir, "classpath.txt");
+  const inputs = [join(root, "test", "interop", "pom.xml"), join(root, "test", "interop", "src")];
+  if (upToDate(cpFile, inputs)) return { flink, classpath: `${join(dir, "classes")}:${readFileSync(cpFile, "utf8").trim()}` };
+  const args = ["-q", "-B", "-f", join(root, "test", "interop", "pom.xml"), `-Dflink.version=${flink}`, `-Dhadoop.version=${hadoopVersion}`,
+    "compile", "dependency:build-classpath", `-Dmdep.outputFile=${cpFile}`];
+  mvn(args);
+  return { flink, classpath: `${join(dir, "classes")}:${readFileSync(cpFile, "utf8").trim()}` };
+}
+
+function distcpBuild(): string {
+  const cpFile = join(root, "test", "interop", "distcp", "target", `classpath-${hadoopVersion}.txt`);
+  mkdirSync(dirname(cpFile), { recursive: true });
+  if (!upToDate(cpFile, [join(root, "test", "interop", "distcp", "pom.xml")])) {
+    mvn(["-q", "-B", "-f", join(root, "test", "interop", "distcp", "pom.xml"), `-Dhadoop.version=${hadoopVersion}`,
+      "dependency:build-classpath", `-Dmdep.outputFile=${cpFile}`]);
+  }
+  return readFileSync(cpFile, "utf8").trim();
+}
+
+/** java @argfile: the classpath is long. */
+function javaArgs(name: string, classpath: string, heap: string, main: string, args: string[]): string[] {
+  const argfile = join(work, `${name}.args`);
+  writeFileSync(argfile, [...jvmFlags, `-Xmx${heap}`, "-cp", classpath].map((a) => (a.includes(" ") ? `"${a}"` : a)).join("\n"));
+  return [`@${argfile}`, main, ...args];
+}
+
+function hadoopClientConf(dir: string, clusters: ClusterInfo[], defaultFs: string): void {
+  mkdirSync(dir, { recursive: true });
+  const props: Array<[string, string]> = [["dfs.nameservices", clusters.map((c) => c.name).join(",")], ["dfs.replication", "1"],
+    ["dfs.client.failover.max.attempts", "30"], ["dfs.client.failover.sleep.base.millis", "200"], ["dfs.client.failover.sleep.max.millis", "2000"]];
+  for (const c of clusters) {
+    props.push([`dfs.ha.namenodes.${c.name}`, "nn1,nn2"]);
+    c.rpc.forEach((p, i) => props.push([`dfs.namenode.rpc-address.${c.name}.nn${i + 1}`, `127.0.0.1:${p}`]));
+    c.http.forEach((p, i) => props.push([`dfs.namenode.http-address.${c.name}.nn${i + 1}`, `127.0.0.1:${p}`]));
+    props.push([`dfs.client.failover.proxy.provider.${c.name}`, "org.apache.hadoop.hdfs.server.namenode.ha.ConfiguredFailoverProxyProvider"]);
+  }
+  const xml = (ps: Array<[string, string]>) =>
+    `<?xml version="1.0"?>\n<configuration>\n${ps.map(([k, v]) => `<property><name>${k}</name><value>${v}</value></property>`).join("\n")}\n</configuration>\n`;
+  writeFileSync(join(dir, "core-site.xml"), xml([["fs.defaultFS", defaultFs], ["ipc.client.connect.max.retries", "3"], ["ipc.client.connect.retry.interval", "500"]]));
+  writeFileSync(join(dir, "hdfs-site.xml"), xml(props));
+}
+
+// ---------------------------------------------------------------- the pieces
+async function startCluster(name: string, b: Build, format = true, ports?: number[]): Promise<ClusterInfo> {
+  const p = ports ?? (await freePorts(5));
+  const baseDir = join(work, name);
+  mkdirSync(baseDir, { recursive: true });
+  const ready = join(baseDir, "ready.json");
+  rmSync(ready, { force: true });
+  const proc = new Proc(name, "java", javaArgs(name, b.classpath, "768m", "interop.Cluster",
+    [name, baseDir, ready, String(p[0]), String(p[1]), String(p[2]), String(p[3]), String(p[4]), String(format)]),
+  { logFile: join(work, `${name}.log`), stdin: true, cwd: work });
+  await proc.waitLine((l) => l.includes("\"ready\":true"), 120_000, `${name} ready`);
+  return { name, rpc: [p[0]!, p[2]!], http: [p[1]!, p[3]!], dnHttp: p[4]!, proc, baseDir };
+}
+
+interface JobRun {
+  flink: string;
+  proc: Proc;
+  out: string;
+  jobId: string;
+  variant: string;
+}
+
+async function startJob(b: Build, variant: string, confDir: string, extra: string[]): Promise<JobRun> {
+  const out = join(work, `job-${variant}`);
+  mkdirSync(out, { recursive: true });
+  const proc = new Proc(`job-${variant}`, "java", javaArgs(`job-${variant}`, `${confDir}:${b.classpath}`, "1g", "interop.Job",
+    ["mode=run", `out=${out}`, ...extra]), { logFile: join(work, `job-${variant}.log`), stdin: true, cwd: work, env: { ...process.env, HADOOP_CONF_DIR: confDir } });
+  const line = await proc.waitLine((l) => l.startsWith("{\"jobId\""), 120_000, "job id");
+  const jobId = (JSON.parse(line) as { jobId: string }).jobId;
+  return { flink: b.flink, proc, out, jobId, variant };
+}
+
+interface RestoreResult {
+  path: string;
+  ok: boolean;
+  stateOk: boolean;
+  firstIndex?: number;
+  expectedFirstIndex?: number | null;
+  mismatches?: number;
+  error?: string;
+  ms: number;
+}
+
+async function restore(b: Build, confDir: string, path: string, expectedOut: string | null, keys: number, checkFirst: boolean): Promise<RestoreResult> {
+  const rdir = join(work, `restore-${Math.random().toString(16).slice(2, 8)}`);
+  mkdirSync(rdir, { recursive: true });
+  const r = await runToEnd("restore", "java", javaArgs("restore", `${confDir}:${b.classpath}`, "1g", "interop.Job",
+    ["mode=restore", `out=${rdir}`, `ckptDir=file://${rdir}/ck`, `keys=${keys}`, `restore=${path}`, "timeoutSec=90"]),
+  { logFile: join(work, "restores.log"), cwd: work, env: { ...process.env, HADOOP_CONF_DIR: confDir }, timeoutMs: 150_000 });
+  const line = r.stdout.split("\n").find((l) => l.startsWith("{\"ok\""));
+  if (!line) return { path, ok: false, stateOk: false, error: `restorer exited ${r.code} without a result`, ms: r.ms };
+  const o = JSON.parse(line) as { ok: boolean; mismatches: number; firstIndex: number; error?: string; firstErrors?: string };
+  let expected: number | null = null;
+  const id = chkOf(path);
+  if (expectedOut && id) {
+    const files = readdirSync(join(expectedOut, "expected")).filter((f) => f.startsWith(`${id.chk}-`));
+    if (files.length > 0) expected = expectedFirstIndex(files.map((f) => Number(readFileSync(join(expectedOut, "expected", f), "utf8"))));
+  }
+  const positionOk = !checkFirst || expected === null || o.firstIndex === expected;
+  const stateOk = o.ok && o.mismatches === 0 && positionOk;
+  return { path, ok: o.ok, stateOk, firstIndex: o.firstIndex, expectedFirstIndex: expected, mismatches: o.mismatches,
+    ...(o.error ? { error: o.error } : o.firstErrors ? { error: o.firstErrors } : !positionOk ? { error: `first index ${o.firstIndex}, expected ${expected}` } : {}), ms: r.ms };
+}
+
+function daemonYaml(file: string, h1: ClusterInfo, h2: ClusterInfo, paths: Array<{ source: string; target: string }>, extra = ""): void {
+  writeFileSync(file, `source:
+  name: hdfs1
+  namenodes: [${h1.http.map((p) => `"http://127.0.0.1:${p}"`).join(", ")}]
+  uri: hdfs://hdfs1
+  user: root
+  requestTimeout: 10s
+  retry: { attempts: 4, baseDelay: 100ms, maxDelay: 1s }
+target:
+  name: hdfs2
+  namenodes: [${h2.http.map((p) => `"http://127.0.0.1:${p}"`).join(", ")}]
+  uri: hdfs://hdfs2
+  user: root
+  requestTimeout: 10s
+  retry: { attempts: 4, baseDelay: 100ms, maxDelay: 1s }
+paths:
+${paths.map((p) => `  - { source: ${p.source}, target: ${p.target} }`).join("\n")}
+scan:
+  interval: 1s
+copy:
+  concurrency: 4
+retain:
+  min: 1
+  max: 3
+reap:
+  tempGrace: 30s
+lease:
+  ttl: 9s
+metrics: false
+log:
+  level: info
+${extra}`);
+}
+
+function startDaemon(config: string, tag: string): Proc {
+  return new Proc(`daemon-${tag}`, process.execPath, [cliBin, "run", "--config", config], { logFile: join(work, "daemon.log"), cwd: work });
+}
+
+/** Starts the daemon and keeps retrying until it stays up 5 s (a restart after kill -9 waits out the lease). */
+async function startDaemonUntilUp(config: string, tag: string, maxMs: number): Promise<{ proc: Proc; tries: number }> {
+  const deadline = Date.now() + maxMs;
+  for (let tries = 1; ; tries++) {
+    const p = startDaemon(config, `${tag}-${tries}`);
+    await Promise.race([p.exited, sleep(5000)]);
+    if (p.running) return { proc: p, tries };
+    if (Date.now() > deadline) throw new Error(`daemon did not stay up within ${maxMs} ms`);
+    await sleep(1000);
+  }
+}
+
+// ---------------------------------------------------------------- main
+const killedOnPurpose = new Set<Proc>();
+
+interface Scenario {
+  name: string;
+  published: number;
+  samples: number;
+  violations: number;
+  violationDetails?: string[];
+  restoresTried: number;
+  restoresOk: number;
+  stateMismatches: number;
+  [k: string]: unknown;
+}
+
+async function main(): Promise<number> {
+  const java = toolVersion("java", ["-version"]);
+  const mvn = toolVersion("mvn", ["-v"]);
+  if (!java || !mvn) {
+    const reason = `interop needs Java 17 and Maven (java: ${java ?? "missing"}, mvn: ${mvn ?? "missing"})`;
+    if (process.env.CI === "true") {
+      process.stderr.write(`FAILED: ${reason}; under CI=true this is a failure\n`);
+      return 1;
+    }
+    process.stdout.write(`SKIPPED: ${reason}\n`);
+    return 0;
+  }
+  if (!existsSync(cliBin)) throw new Error(`${cliBin} missing: run npm run build first`);
+  mkdirSync(work, { recursive: true });
+  log(`work directory ${work}; ${java}; Flink ${flinkVersions.join(", ")}; Hadoop ${hadoopVersion}`);
+
+  const tBuild = Date.now();
+  const builds = new Map<string, Build>();
+  for (const f of flinkVersions) builds.set(f, mavenBuild(f));
+  const distcpCp = doDistcp || doPerf ? distcpBuild() : "";
+  const buildSeconds = (Date.now() - tBuild) / 1000;
+  log(`maven build ${buildSeconds.toFixed(0)} s`);
+  const main = builds.get(flinkVersions[0]!)!;
+
+  const [h1, h2] = await Promise.all([startCluster("hdfs1", main), startCluster("hdfs2", main)]);
+  log(`hdfs1 NameNodes ${h1.http.join(",")}, hdfs2 NameNodes ${h2.http.join(",")}`);
+  const confSrc = join(work, "conf-hdfs1");
+  const confDr = join(work, "conf-hdfs2-only");
+  const confBoth = join(work, "conf-both");
+  hadoopClientConf(confSrc, [h1], "hdfs://hdfs1");
+  hadoopClientConf(confDr, [h2], "hdfs://hdfs2");
+  hadoopClientConf(confBoth, [h1, h2], "file:///"); // DistCp's local job runner stages on the local disk, never on the source
+  writeFileSync(join(confBoth, "log4j.properties"), "log4j.rootLogger=WARN,e\nlog4j.logger.org.apache.hadoop.tools=INFO\nlog4j.appender.e=org.apache.log4j.ConsoleAppender\nlog4j.appender.e.target=System.err\nlog4j.appender.e.layout=org.apache.log4j.PatternLayout\nlog4j.appender.e.layout.ConversionPattern=%d{HH:mm:ss} %p %c{1}: %m%n\n");
+
+  const results: Record<string, unknown> = { flink: flinkVersions, hadoop: hadoopVersion, java, startedAt: new Date(t0).toISOString() };
+  const scenarios: Scenario[] = [];
+
+  // ---- scenario 1: live replication under real faults
+  const daemonConfig = join(work, "daemon.yaml");
+  daemonYaml(daemonConfig, h1, h2, [{ source: "/flink/ckpt", target: "/flink/ckpt" }]);
+  const keys = 20000;
+  const jobs: JobRun[] = [];
+  jobs.push(await startJob(main, `rocksdb-incremental-${main.flink}`, confSrc,
+    ["ckptDir=hdfs://hdfs1/flink/ckpt", "backend=rocksdb", "incremental=true", "retained=3", "interval=1500", `keys=${keys}`, "perCheckpoint=4000"]));
+  for (const f of flinkVersions.slice(1)) {
+    jobs.push(await startJob(builds.get(f)!, `rocksdb-incremental-${f}`, confSrc,
+      ["ckptDir=hdfs://hdfs1/flink/ckpt", "backend=rocksdb", "incremental=true", "retained=3", "interval=2000", `keys=${keys}`, "perCheckpoint=4000"]));
+  }
+  log(`jobs: ${jobs.map((j) => `${j.variant}=${j.jobId}`).join(", ")}`);
+  // Supervised like the systemd unit (Restart=on-failure): a daemon that exits on its own is started
+  // again (after 2 s here instead of RestartSec=20s); every such exit is counted and reported.
+  let daemon = (await startDaemonUntilUp(daemonConfig, "1", 30_000)).proc;
+  let supervising = true;
+  const unexpectedExits: Array<{ at: number; code: number | null; lastLine: string }> = [];
+  const supervisor = (async () => {
+    while (supervising) {
+      const d = daemon;
+      await sleep(1000);
+      if (!supervising || d.running || d !== daemon || killedOnPurpose.has(d)) continue;
+      const lines = readFileSync(join(work, "daemon.log"), "utf8").trim().split("\n");
+      unexpectedExits.push({ at: (Date.now() - t0) / 1000, code: d.exitInfo?.code ?? null, lastLine: (lines[lines.length - 1] ?? "").slice(0, 400) });
+      log(`daemon exited on its own (code ${String(d.exitInfo?.code)}); restarting it as systemd would`);
+      await sleep(2000);
+      if (supervising) daemon = (await startDaemonUntilUp(daemonConfig, `r${unexpectedExits.length}`, 60_000).catch(() => ({ proc: d }))).proc;
+    }
+  })();
+
+  const checker = new Proc("checker", "java", javaArgs("checker", `${confDr}:${main.classpath}`, "512m", "interop.Check",
+    ["2000", "0", "hdfs://hdfs2/flink/ckpt", "hdfs://hdfs2/distcp/flink/ckpt|hdfs://hdfs1/flink/ckpt=hdfs://hdfs2/distcp/flink/ckpt"]),
+  { logFile: join(work, "checker.log"), stdin: true, cwd: work, env: { ...process.env, HADOOP_CONF_DIR: confDr } });
+
+  // DistCp in a loop, as an operator would from cron.
+  let distcpStop = false;
+  const distcpRuns: Array<{ code: number | null; ms: number }> = [];
+  const distcpLoop = (async () => {
+    if (!doDistcp) return;
+    while (!distcpStop) {
+      const r = await runToEnd("distcp", "java", javaArgs("distcp", `${confBoth}:${distcpCp}`, "768m", "org.apache.hadoop.tools.DistCp",
+        ["-i", "-update", "hdfs://hdfs1/flink/ckpt", "hdfs://hdfs2/distcp/flink/ckpt"]),
+      { logFile: join(work, "distcp.log"), cwd: work, env: { ...process.env, HADOOP_CONF_DIR: confBoth }, timeoutMs: 300_000 });
+      distcpRuns.push({ code: r.code, ms: r.ms });
+      await sleep(1000);
+    }
+  })();
+
+  // Warm-up: faults start once the daemon has published a checkpoint of every job.
+  const warm = Date.now();
+  while (Date.now() - warm < 120_000) {
+    const text = existsSync(join(work, "daemon.log")) ? readFileSync(join(work, "daemon.log"), "utf8") : "";
+    if (jobs.every((j) => new RegExp(`${j.jobId}[^\n]*published on the target`).test(text))) break;
+    await sleep(1000);
+  }
+  const liveStart = Date.now();
+  log(`first checkpoints published after ${((Date.now() - warm) / 1000).toFixed(0)} s of warm-up`);
+  const faults: Array<{ at: number; what: string; ok: boolean; ms: number; error?: string }> = [];
+  const daemonRestarts: Array<{ tries: number; ms: number }> = [];
+  const fault = async (what: string, fn: () => Promise<Record<string, unknown> | void>): Promise<void> => {
+    const at = (Date.now() - t0) / 1000;
+    const s = Date.now();
+    try {
+      const r = await fn();
+      const ok = !r || r.ok === true;
+      faults.push({ at, what, ok, ms: Date.now() - s, ...(r && r.ok !== true ? { error: String(r.error) } : {}) });
+      log(`fault ${what}: ${ok ? "ok" : `FAILED ${String(r?.error)}`} (${Date.now() - s} ms)`);
+    } catch (e) {
+      faults.push({ at, what, ok: false, ms: Date.now() - s, error: String(e) });
+      log(`fault ${what}: FAILED ${String(e)}`);
+    }
+  };
+  const at = async (sec: number) => {
+    const wait = liveStart + (sec * liveSeconds * 1000) / 150 - Date.now();
+    if (wait > 0) await sleep(wait);
+  };
+  // The fault schedule, scaled to --live (written for 150 s).
+  await at(15); await fault("hdfs1 NameNode failover (transition)", () => h1.proc.command("failover"));
+  await at(27); await fault("hdfs2 NameNode failover (transition)", () => h2.proc.command("failover"));
+  await at(40); await fault("hdfs1 kill active NameNode", () => h1.proc.command("kill-nn 1"));
+  await at(50); await fault("hdfs1 restart killed NameNode", () => h1.proc.command("restart-nn 1"));
+  await at(55); await fault("hdfs2 DataNode restart", () => h2.proc.command("restart-dn"));
+  await at(65); await fault("hdfs2 kill active NameNode", () => h2.proc.command("kill-nn 1"));
+  await at(72); await fault("hdfs2 restart killed NameNode", () => h2.proc.command("restart-nn 1"));
+  await at(80); await fault("daemon kill -9 and restart", async () => {
+    killedOnPurpose.add(daemon);
+    daemon.kill("SIGKILL");
+    await daemon.exited;
+    const s = Date.now();
+    const r = await startDaemonUntilUp(daemonConfig, "2", 60_000);
+    daemon = r.proc;
+    daemonRestarts.push({ tries: r.tries, ms: Date.now() - s });
+  });
+  await at(105); await fault("hdfs2 down 20 s (NameNodes and DataNode stopped)", () => h2.proc.command("down 20"));
+  await at(150);
+  log("live phase over; stopping the jobs (checkpoints retained) and DistCp");
+
+  distcpStop = true;
+  for (const j of jobs) j.proc.send("stop");
+  await Promise.all(jobs.map((j) => j.proc.waitLine((l) => l.includes("\"stopped\":true"), 90_000, "job stop").catch(() => j.proc.kill())));
+  const jobCompleted = new Map<string, Map<number, number>>();
+  for (const j of jobs) jobCompleted.set(j.jobId, parseCompleted(existsSync(join(j.out, "completed.jsonl")) ? readFileSync(join(j.out, "completed.jsonl"), "utf8") : ""));
+  // Catch-up: the daemon publishes each job's newest retained checkpoint.
+  const catchUp = Date.now();
+  for (const j of jobs) {
+    // The newest checkpoint the job completed (a chk dir of a checkpoint aborted by the cancel has no _metadata).
+    const newest = Math.max(...(jobCompleted.get(j.jobId)?.keys() ?? []));
+    for (let i = 0; i < 120; i++) {
+      const tgt = await hdfsList(h2, `/flink/ckpt/${j.jobId}/chk-${newest}`).catch(() => []);
+      if (tgt.some((s) => s.pathSuffix === "_metadata")) break;
+      await sleep(500);
+    }
+  }
+  log(`daemon caught up in ${((Date.now() - catchUp) / 1000).toFixed(1)} s`);
+  await distcpLoop;
+  await sleep(2500);
+  checker.send("stop");
+  await Promise.race([checker.exited, sleep(30_000)]);
+  checker.kill();
+  const samples: CheckerSample[] = checker.lines.map(parseSample).filter((s): s is CheckerSample => s !== null);
+  const ours = summarise(samples, "hdfs://hdfs2/flink/ckpt", jobCompleted);
+  const theirs = summarise(samples, "hdfs://hdfs2/distcp/flink/ckpt", jobCompleted);
+  const published = readFileSync(join(work, "daemon.log"), "utf8").split("\n").filter((l) => l.includes("published on the target\"")).length;
+
+  supervising = false;
+  await supervisor;
+  // ---- perf (needs hdfs1 alive): one ~1 GiB checkpoint and one of ~5,000 small files
+  let perf: Record<string, unknown> = { skipped: true };
+  if (doPerf) {
+    await daemon.stop(15_000);
+    perf = await runPerf(h1, h2, distcpCp, confBoth);
+  }
+  await daemon.stop(15_000);
+
+  // ---- scenario 2: disaster restore from hdfs2 only
+  log("killing hdfs1 (the whole JVM)");
+  h1.proc.kill("SIGKILL");
+  await h1.proc.exited;
+  const restores: Array<RestoreResult & { job: string; flink: string; via: string }> = [];
+  const latestPaths: Record<string, string> = {};
+  for (const j of jobs) {
+    const b = builds.get(j.flink)!;
+    const latest = await runToEnd("latest", process.execPath, [cliBin, "latest", "--config", daemonConfig, "--job", j.jobId, "--format", "path"],
+      { logFile: join(work, "latest.log"), cwd: work, timeoutMs: 120_000 });
+    const path = latest.stdout.trim().split("\n").pop() ?? "";
+    latestPaths[j.jobId] = path;
+    log(`latest for ${j.variant}: ${path} (exit ${latest.code})`);
+    const kept: string[] = [];
+    for (const n of (await hdfsList(h2, `/flink/ckpt/${j.jobId}`)).map((s) => s.pathSuffix).filter((x) => /^chk-\d+$/.test(x))) {
+      // Only published checkpoints: a directory without _metadata is a copy in progress.
+      if ((await hdfsList(h2, `/flink/ckpt/${j.jobId}/${n}`)).some((s) => s.pathSuffix === "_metadata")) kept.push(n);
+    }
+    const order = [path, ...kept.map((k) => `hdfs://hdfs2/flink/ckpt/${j.jobId}/${k}`).filter((p) => p !== path)];
+    for (const p of order) {
+      if (!p.startsWith("hdfs://")) {
+        restores.push({ path: p || "(none)", ok: false, stateOk: false, error: "latest printed no path", ms: 0, job: j.jobId, flink: j.flink, via: "latest" });
+        continue;
+      }
+      const r = await restore(b, confDr, p, j.out, keys, true);
+      restores.push({ ...r, job: j.jobId, flink: j.flink, via: p === path ? "latest" : "kept" });
+      log(`restore ${j.flink} ${p}: ${r.stateOk ? "OK, exact state" : `FAILED ${r.error ?? ""}`} (${(r.ms / 1000).toFixed(1)} s)`);
+    }
+  }
+
+  // ---- scenario 3: DistCp's copies, with the same path rewrite applied
+  const distcpRestores: RestoreResult[] = [];
+  let distcpMetadata = 0;
+  if (doDistcp) {
+    const rewriteLog = join(work, "rewrite.log");
+    for (const j of jobs) {
+      const b = builds.get(j.flink)!;
+      const dirs = (await hdfsList(h2, `/distcp/flink/ckpt/${j.jobId}`)).map((s) => s.pathSuffix).filter((n) => /^chk-\d+$/.test(n));
+      const withMeta: string[] = [];
+      for (const d of dirs) {
+        if ((await hdfsList(h2, `/distcp/flink/ckpt/${j.jobId}/${d}`)).some((s) => s.pathSuffix === "_metadata")) withMeta.push(d);
+      }
+      distcpMetadata += withMeta.length;
+      withMeta.sort((a, b2) => Number(b2.slice(4)) - Number(a.slice(4)));
+      // Every copied _metadata is tried, newest first, within a time budget per job.
+      const budgetEnd = Date.now() + 150_000;
+      for (const d of withMeta) {
+        if (Date.now() > budgetEnd) break;
+        const p = `/distcp/flink/ckpt/${j.jobId}/${d}/_metadata`;
+        const local = join(work, `distcp-${j.jobId}-${d}.metadata`);
+        writeFileSync(local, await hdfsRead(h2, p));
+        const rw = await runToEnd("rewrite", process.execPath, [cliBin, "rewrite-metadata", local, `${local}.rw`, "--map", "hdfs://hdfs1/flink/ckpt=hdfs://hdfs2/distcp/flink/ckpt"],
+          { logFile: rewriteLog, cwd: work, timeoutMs: 60_000 });
+        if (rw.code !== 0) {
+          distcpRestores.push({ path: p, ok: false, stateOk: false, error: "rewrite-metadata failed", ms: 0 });
+          continue;
+        }
+        await hdfsWrite(h2, p, readFileSync(`${local}.rw`));
+        const r = await restore(b, confDr, `hdfs://hdfs2/distcp/flink/ckpt/${j.jobId}/${d}`, j.out, keys, true);
+        distcpRestores.push(r);
+        log(`distcp restore ${d}: ${r.stateOk ? "OK" : `FAILED ${(r.error ?? "").slice(0, 160)}`}`);
+      }
+    }
+  }
+
+  // ---- scenario 4: emulator vs the real NameNode/DataNode (hdfs2 is still up)
+  const emulatorDiff = await runContractDiff({ realNamenodes: h2.http.map((p) => `http://127.0.0.1:${p}`), failover: () => h2.proc.command("failover"), work, log });
+
+  await h2.proc.command("state").catch(() => undefined);
+  h2.proc.send("stop");
+  await Promise.race([h2.proc.exited, sleep(20_000)]);
+
+  const ok = restores.filter((r) => r.ok).length;
+  const mism = restores.filter((r) => r.ok && !r.stateOk).length;
+  scenarios.push({
+    name: "live replication under real faults",
+    published,
+    samples: ours.samples,
+    unavailableSamples: ours.unavailable,
+    violations: ours.violations.length,
+    violationDetails: ours.violations.slice(0, 20),
+    restoresTried: 0,
+    restoresOk: 0,
+    stateMismatches: 0,
+    faults,
+    daemonRestarts,
+    daemonUnexpectedExits: unexpectedExits,
+    jobs: jobs.map((j) => ({ flink: j.flink, variant: j.variant, jobId: j.jobId, checkpointsCompleted: jobCompleted.get(j.jobId)?.size ?? 0 })),
+  });
+  scenarios.push({
+    name: "disaster restore from hdfs2 only (hdfs1 killed)",
+    published,
+    samples: 0,
+    violations: 0,
+    restoresTried: restores.length,
+    restoresOk: restores.filter((r) => r.stateOk).length,
+    stateMismatches: mism,
+    restoresFailed: restores.length - ok,
+    latest: latestPaths,
+    restores,
+  });
+  results.scenarios = scenarios;
+  results.rpoP99Seconds = percentile(ours.rpoSeconds, 99);
+  results.rpoP50Seconds = percentile(ours.rpoSeconds, 50);
+  results.samplesWithNoRestorableCopy = ours.noneRestorable;
+  results.rpoNote = "RPO per checker sample and job: seconds since the newest restorable copy's source completion; with no restorable copy, since the job's first checkpoint";
+  results.distcp = {
+    runs: distcpRuns.length,
+    runSecondsP50: percentile(distcpRuns.map((r) => r.ms / 1000), 50),
+    metadataCopied: distcpMetadata,
+    restoresTried: distcpRestores.length,
+    restoresOk: distcpRestores.filter((r) => r.stateOk).length,
+    stateMismatches: distcpRestores.filter((r) => r.ok && !r.stateOk).length,
+    brokenSeenByChecker: theirs.violations.length,
+    brokenExamples: theirs.violations.slice(0, 5),
+    rpoP99Seconds: percentile(theirs.rpoSeconds, 99),
+    rpoP50Seconds: percentile(theirs.rpoSeconds, 50),
+    samplesWithNoRestorableCopy: theirs.noneRestorable,
+    failedRestores: distcpRestores.filter((r) => !r.stateOk).slice(0, 5).map((r) => ({ path: r.path, error: (r.error ?? "").slice(0, 300) })),
+  };
+  results.emulatorDiff = emulatorDiff;
+  results.perf = perf;
+  results.timings = { buildSeconds, totalSeconds: (Date.now() - t0) / 1000 };
+  writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+  log(`wrote ${resultsFile}`);
+
+  const problems: string[] = [];
+  if (ours.violations.length > 0) problems.push(`${ours.violations.length} violation(s) on hdfs2: ${ours.violations.slice(0, 3).join("; ")}`);
+  if (ours.samples < 10) problems.push(`only ${ours.samples} checker samples`);
+  for (const r of restores) if (!r.stateOk) problems.push(`restore ${r.path} (Flink ${r.flink}): ${r.error ?? "state mismatch"}`);
+  if (restores.length === 0) problems.push("no restore was tried");
+  for (const f of faults) if (!f.ok) problems.push(`fault injection failed: ${f.what}: ${f.error}`);
+  const summary = `interop: ${ours.samples} samples, ${ours.violations.length} violations; restores ${restores.filter((r) => r.stateOk).length}/${restores.length} exact; ` +
+    `distcp restores ${distcpRestores.filter((r) => r.stateOk).length}/${distcpRestores.length} of ${distcpMetadata} copied _metadata; ` +
+    `RPO p99 ours ${String(results.rpoP99Seconds)} s, distcp ${String((results.distcp as { rpoP99Seconds: unknown }).rpoP99Seconds)} s`;
+  log(summary);
+  const passedChecks = restores.filter((r) => r.stateOk).length + (ours.violations.length === 0 && ours.samples >= 10 ? 1 : 0) + faults.filter((f) => f.ok).length;
+  process.stdout.write(`interop: ${passedChecks} passed, ${problems.length} failed\n`);
+  if (problems.length > 0) {
+    for (const p of problems) process.stderr.write(`FAILED: ${p}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------- perf
+async function runPerf(h1: ClusterInfo, h2: ClusterInfo, distcpCp: string, confBoth: string): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  const cases = [
+    { name: "large", args: ["--operators", "1", "--parallelism", "4", "--state-size", "1GiB"] },
+    // The simulator writes about 4.75 files per operator subtask: --small-files 500 (the default, to
+    // fit CI's budget: a real NameNode takes ~50 ms per small-file create) or 5000.
+    { name: "small-files", args: ["--operators", "1", "--parallelism", String(Math.max(1, Math.round(smallFiles / 4.75))), "--state-size", "16MiB"] },
+  ];
+  for (const c of cases) {
+    const src = `/perf/${c.name}`;
+    const gen = await runToEnd("simulate", process.execPath, [cliBin, "simulate-job", ...h1.http.flatMap((p) => ["--namenode", `http://127.0.0.1:${p}`]),
+      "--root", src, "--count", "1", "--retained", "1", "--cluster-name", "hdfs1", "--user", "root", ...c.args], { logFile: join(work, "perf.log"), cwd: work, timeoutMs: 600_000 });
+    if (gen.code !== 0) {
+      out[c.name] = { error: `simulate-job exited ${gen.code}` };
+      continue;
+    }
+    const cfg = join(work, `perf-${c.name}.yaml`);
+    daemonYaml(cfg, h1, h2, [{ source: src, target: `/perf-daemon/${c.name}` }]);
+    const ours = await runToEnd("resync", process.execPath, [cliBin, "resync", "--config", cfg, "--json"], { logFile: join(work, "perf.log"), cwd: work, timeoutMs: 900_000 });
+    const theirs = await runToEnd("distcp-perf", "java", javaArgs("distcp", `${confBoth}:${distcpCp}`, "768m", "org.apache.hadoop.tools.DistCp",
+      ["-i", "-update", `hdfs://hdfs1${src}`, `hdfs://hdfs2/perf-distcp/${c.name}`]), { logFile: join(work, "perf.log"), cwd: work, timeoutMs: 900_000 });
+    const du = async (p: string): Promise<{ files: number; bytes: number }> => {
+      const nn = await activeNn(h1);
+      const r = await httpReq("GET", `${nn}/webhdfs/v1${p}?op=GETCONTENTSUMMARY&user.name=root`);
+      const s = (JSON.parse(r.body.toString()) as { ContentSummary: { fileCount: number; length: number } }).ContentSummary;
+      return { files: s.fileCount, bytes: s.length };
+    };
+    const size = await du(src);
+    out[c.name] = {
+      files: size.files,
+      bytes: size.bytes,
+      daemonSeconds: ours.ms / 1000,
+      daemonExit: ours.code,
+      daemonMiBps: size.bytes / 1048576 / (ours.ms / 1000),
+      distcpSeconds: theirs.ms / 1000,
+      distcpExit: theirs.code,
+      distcpMiBps: size.bytes / 1048576 / (theirs.ms / 1000),
+      ratioDaemonOverDistcpThroughput: theirs.ms / ours.ms,
+    };
+    log(`perf ${c.name}: ${size.files} files, ${(size.bytes / 1048576).toFixed(0)} MiB: daemon ${(ours.ms / 1000).toFixed(1)} s, distcp ${(theirs.ms / 1000).toFixed(1)} s`);
+  }
+  out.note = "daemon = `ckpt-replicator resync` (the daemon's engine, one full reconcile, JVM-free); distcp = one `distcp -i -update` JVM with the local job runner; both hdfs1 -> hdfs2 on loopback, same files, wall-clock including process start";
+  return out;
+}
+
+let exitCode = 1;
+try {
+  exitCode = await main();
+} catch (e) {
+  process.stderr.write(`FAILED: interop run: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  exitCode = 1;
+} finally {
+  killAll();
+  await sleep(500);
+  if (!flag("keep")) rmSync(work, { recursive: true, force: true });
+  else log(`kept ${work}`);
+}
+process.exit(exitCode);

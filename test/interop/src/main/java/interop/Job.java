@@ -1,0 +1,286 @@
+package interop;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.datagen.source.DataGeneratorSource;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.api.common.state.CheckpointListener;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.apache.flink.util.Collector;
+
+/**
+ * The deterministic Flink job of the interop harness, in a local MiniCluster.
+ *
+ * <p>A single-split generator emits record i = 0, 1, 2, ...; a keyed counter (parallelism 2) keeps,
+ * per key {@code i % keys}, the count of records seen and the payload of the last one (pseudo-random
+ * bytes derived from i, so state is incompressible and checkable). Invariant, for every record i:
+ * the key's count before i is exactly {@code i / keys}, and its payload is the one of record
+ * {@code i - keys}. A restore from a checkpoint therefore checks the restored state exactly on the
+ * first record of every key; the first index after the restore must be the source position the
+ * checkpoint recorded.
+ *
+ * <p>Args are key=value: mode=run|restore, out=DIR (local), ckptDir=URI, backend=rocksdb|hashmap,
+ * incremental, changelog, dstl=URI, unaligned, retained, interval (ms), keys, perCheckpoint,
+ * payload (bytes), restore=URI, timeoutSec.
+ *
+ * <p>run: writes out/job.json, out/expected/&lt;chk&gt;-&lt;subtask&gt; (last index counted at
+ * each snapshot) and out/completed.jsonl (checkpoint completion times); stdin commands:
+ * {@code savepoint canonical|native DIR}, {@code stop}. restore: prints one JSON result line.
+ */
+public final class Job {
+  static final AtomicLong MISMATCHES = new AtomicLong();
+  static final AtomicLong KEYS_CHECKED = new AtomicLong();
+  static final AtomicLong PROCESSED = new AtomicLong();
+  static final Map<Integer, Long> FIRST_INDEX = new ConcurrentHashMap<>();
+  static final StringBuffer FIRST_ERRORS = new StringBuffer();
+
+  public static void main(String[] argv) throws Exception {
+    Map<String, String> a = new HashMap<>();
+    for (String s : argv) {
+      int eq = s.indexOf('=');
+      a.put(s.substring(0, eq), s.substring(eq + 1));
+    }
+    String mode = a.getOrDefault("mode", "run");
+    Path out = Path.of(a.get("out"));
+    Files.createDirectories(out.resolve("expected"));
+    int keys = Integer.parseInt(a.getOrDefault("keys", "20000"));
+    int payload = Integer.parseInt(a.getOrDefault("payload", "1024"));
+    long perCheckpoint = Long.parseLong(a.getOrDefault("perCheckpoint", "4000"));
+    boolean restore = mode.equals("restore");
+
+    Map<String, String> c = new HashMap<>();
+    String backend = a.getOrDefault("backend", "rocksdb");
+    String incremental = a.getOrDefault("incremental", "true");
+    String retained = a.getOrDefault("retained", "3");
+    // Both the Flink 2.x keys and their Flink 1.20 names; each version ignores the other's.
+    c.put("state.backend.type", backend);
+    c.put("execution.checkpointing.incremental", incremental);
+    c.put("state.backend.incremental", incremental);
+    c.put("execution.checkpointing.dir", a.get("ckptDir"));
+    c.put("state.checkpoints.dir", a.get("ckptDir"));
+    c.put("execution.checkpointing.num-retained", retained);
+    c.put("state.checkpoints.num-retained", retained);
+    c.put("execution.checkpointing.data-inline-threshold", "0");
+    c.put("state.storage.fs.memory-threshold", "0");
+    c.put("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION");
+    c.put("execution.checkpointing.interval", a.getOrDefault("interval", "1000"));
+    c.put("execution.checkpointing.min-pause", a.getOrDefault("minPause", "200"));
+    c.put("execution.checkpointing.timeout", "60000");
+    c.put("execution.checkpointing.tolerable-failed-checkpoints", "1000");
+    c.put("restart-strategy.type", restore ? "none" : "fixed-delay");
+    c.put("restart-strategy.fixed-delay.attempts", "1000");
+    c.put("restart-strategy.fixed-delay.delay", "1s");
+    c.put("pipeline.max-parallelism", "128");
+    c.put("taskmanager.memory.managed.size", "256m");
+    c.put("io.tmp.dirs", out.resolve("tmp").toString());
+    c.put("state.backend.rocksdb.localdir", out.resolve("rocksdb").toString());
+    c.put("fs.hdfs.impl.disable.cache", "true");
+    if (Boolean.parseBoolean(a.getOrDefault("unaligned", "false"))) {
+      c.put("execution.checkpointing.unaligned.enabled", "true");
+      c.put("execution.checkpointing.unaligned", "true");
+      c.put("execution.checkpointing.aligned-checkpoint-timeout", "0");
+    }
+    if (Boolean.parseBoolean(a.getOrDefault("changelog", "false"))) {
+      c.put("state.changelog.enabled", "true");
+      c.put("state.changelog.storage", "filesystem");
+      c.put("dstl.dfs.base-path", a.get("dstl"));
+      c.put("state.changelog.periodic-materialize.interval", a.getOrDefault("materialize", "5s"));
+    }
+    if (restore) {
+      c.put("execution.state-recovery.path", a.get("restore"));
+      c.put("execution.savepoint.path", a.get("restore"));
+      c.put("execution.state-recovery.claim-mode", "NO_CLAIM");
+      c.put("execution.savepoint-restore-mode", "NO_CLAIM");
+    }
+    Configuration conf = Configuration.fromMap(c);
+    FileSystem.initialize(conf, null);
+
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+    if (!restore || a.containsKey("checkpointAfterRestore")) env.enableCheckpointing(Long.parseLong(a.getOrDefault("interval", "1000")));
+    RateLimiterStrategy rate = restore
+        ? RateLimiterStrategy.perSecond(Double.parseDouble(a.getOrDefault("restoreRate", "200000")))
+        : RateLimiterStrategy.perCheckpoint((int) perCheckpoint);
+    DataGeneratorSource<Long> source =
+        new DataGeneratorSource<>(i -> i, Long.MAX_VALUE, rate, Types.LONG);
+    env.fromSource(source, WatermarkStrategy.noWatermarks(), "generator").uid("generator").setParallelism(1)
+        .keyBy(i -> i % keys, Types.LONG)
+        .process(new Counter(keys, payload, restore, out.toString())).uid("counter").setParallelism(2)
+        .sinkTo(new DiscardingSink<>()).uid("sink").setParallelism(2);
+
+    JobClient client = env.executeAsync("interop-counter");
+    JobID id = client.getJobID();
+    if (!restore) {
+      Files.writeString(out.resolve("job.json"), "{\"jobId\":\"" + id + "\"}");
+      System.out.println("{\"jobId\":\"" + id + "\"}");
+      System.out.flush();
+      BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      String line;
+      while ((line = in.readLine()) != null) {
+        String[] p = line.trim().split("\\s+");
+        if (p[0].equals("stop")) break;
+        if (p[0].equals("savepoint")) {
+          try {
+            SavepointFormatType type = p[1].equals("native") ? SavepointFormatType.NATIVE : SavepointFormatType.CANONICAL;
+            String path = client.triggerSavepoint(p[2], type).get(120, TimeUnit.SECONDS);
+            // The last index counted when the savepoint was taken is recorded by the snapshot hook,
+            // keyed by the savepoint's checkpoint id (printed by the hook as "savepoint").
+            System.out.println("{\"savepoint\":\"" + path + "\",\"format\":\"" + type + "\"}");
+          } catch (Exception e) {
+            System.out.println("{\"savepointError\":\"" + String.valueOf(e).replace("\"", "'") + "\"}");
+          }
+          System.out.flush();
+        }
+      }
+      try {
+        client.cancel().get(60, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        System.err.println("cancel: " + e);
+      }
+      System.out.println("{\"stopped\":true,\"processed\":" + PROCESSED.get() + ",\"mismatches\":" + MISMATCHES.get() + "}");
+      System.out.flush();
+      System.exit(0);
+    }
+
+    long deadline = System.currentTimeMillis() + 1000L * Long.parseLong(a.getOrDefault("timeoutSec", "120"));
+    String error = null;
+    while (KEYS_CHECKED.get() < keys && System.currentTimeMillis() < deadline) {
+      if (client.getJobStatus().get().isGloballyTerminalState()) {
+        try {
+          client.getJobExecutionResult().get();
+          error = "job ended early";
+        } catch (Exception e) {
+          Throwable t = e;
+          StringBuilder sb = new StringBuilder();
+          while (t != null && sb.length() < 1500) {
+            sb.append(t.getClass().getSimpleName()).append(": ").append(t.getMessage()).append(" <- ");
+            t = t.getCause();
+          }
+          error = sb.toString();
+        }
+        break;
+      }
+      Thread.sleep(100);
+    }
+    if (error == null && KEYS_CHECKED.get() < keys) error = "timeout: " + KEYS_CHECKED.get() + " of " + keys + " keys checked";
+    try {
+      client.cancel().get(30, TimeUnit.SECONDS);
+    } catch (Exception ignored) {
+      // already ended
+    }
+    long first = FIRST_INDEX.values().stream().mapToLong(Long::longValue).min().orElse(-1);
+    System.out.println("{\"ok\":" + (error == null) + ",\"keysChecked\":" + KEYS_CHECKED.get() + ",\"mismatches\":" + MISMATCHES.get()
+        + ",\"firstIndex\":" + first + ",\"firstErrors\":\"" + FIRST_ERRORS.toString().replace("\"", "'") + "\""
+        + (error == null ? "" : ",\"error\":\"" + error.replace("\\", "/").replace("\"", "'").replace("\n", " ") + "\"") + "}");
+    System.out.flush();
+    System.exit(0);
+  }
+
+  static byte[] payloadFor(long i, int size) {
+    byte[] b = new byte[size];
+    new SplittableRandom(i * 0x9E3779B97F4A7C15L + 17).nextBytes(b);
+    return b;
+  }
+
+  static final class Counter extends KeyedProcessFunction<Long, Long, Long>
+      implements CheckpointedFunction, CheckpointListener {
+    private final int keys;
+    private final int payload;
+    private final boolean restore;
+    private final String out;
+    private transient ValueState<Long> count;
+    private transient ValueState<byte[]> last;
+    private transient long lastIndex;
+    private transient int subtask;
+    private transient Set<Long> seen;
+
+    Counter(int keys, int payload, boolean restore, String out) {
+      this.keys = keys;
+      this.payload = payload;
+      this.restore = restore;
+      this.out = out;
+    }
+
+    @Override
+    public void open(OpenContext ctx) {
+      count = getRuntimeContext().getState(new ValueStateDescriptor<>("count", Types.LONG));
+      last = getRuntimeContext().getState(new ValueStateDescriptor<>("last", org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+      subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+      lastIndex = -1;
+      seen = new HashSet<>();
+    }
+
+    @Override
+    public void processElement(Long i, Context ctx, Collector<Long> outC) throws Exception {
+      long key = i % keys;
+      Long c0 = count.value();
+      long c = c0 == null ? 0 : c0;
+      boolean first = seen.add(key);
+      if (first || !restore) {
+        String err = null;
+        if (c != i / keys) err = "key " + key + " at index " + i + ": count " + c + ", expected " + (i / keys);
+        else if (c > 0 && first) {
+          byte[] prev = last.value();
+          if (prev == null || !Arrays.equals(prev, payloadFor(i - keys, payload))) err = "key " + key + " at index " + i + ": payload differs";
+        }
+        if (err != null) {
+          if (MISMATCHES.incrementAndGet() <= 3) FIRST_ERRORS.append(err).append("; ");
+        }
+        if (first) {
+          FIRST_INDEX.merge(subtask, i, Math::min);
+          KEYS_CHECKED.incrementAndGet();
+        }
+      }
+      if (!restore && seen.size() > 4 * keys) seen.clear();
+      count.update(c + 1);
+      last.update(payloadFor(i, payload));
+      lastIndex = i;
+      PROCESSED.incrementAndGet();
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext ctx) throws Exception {
+      if (restore) return;
+      Files.writeString(Path.of(out, "expected", ctx.getCheckpointId() + "-" + subtask), Long.toString(lastIndex));
+    }
+
+    @Override
+    public void initializeState(FunctionInitializationContext ctx) {}
+
+    @Override
+    public void notifyCheckpointComplete(long checkpointId) throws Exception {
+      if (restore || subtask != 0) return;
+      Files.writeString(Path.of(out, "completed.jsonl"),
+          "{\"chk\":" + checkpointId + ",\"t\":" + System.currentTimeMillis() + "}\n",
+          StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    }
+  }
+}
