@@ -199,7 +199,7 @@ export class JobReplicator {
       outcome.upToDate = o.dryRun
         ? attempted.length === 0
         : !attempted.some((c) => (o.complete || c.unit.kind === "savepoint" || selection.backfill.some((b) => b.name === c.unit.name)) && missing(c)) &&
-          (this.status.newestSourceCompletedAt === null || (this.status.newestPublishedCompletedAt ?? -1) >= this.status.newestSourceCompletedAt);
+          this.status.behindSince === null;
 
       if (!o.dryRun && this.deps.config.reap.enabled && (view.targetJob || fresh.units.length > 0 || fresh.sharedFiles.size > 0)) {
         this.status.phase = "reaping";
@@ -373,7 +373,10 @@ export class JobReplicator {
       this.status.publishedOnTarget = restorable.length;
     }
     const published = this.status.newestPublishedCompletedAt;
-    const behind = checkpoints.filter((c) => published === null || c.completedAt > published);
+    const publishedName = this.status.newestPublishedCheckpoint === null ? null : `chk-${this.status.newestPublishedCheckpoint}`;
+    const behind = checkpoints.filter(
+      (c) => published === null || (c.completedAt > published && !(c.unit.name === publishedName && sameCompletion(c.completedAt, published))),
+    );
     const oldestBehind = behind[behind.length - 1];
     this.status.behindSince = oldestBehind ? (published ?? oldestBehind.completedAt) : null;
     this.status.lagSeconds = lagSecondsOf(this.status);

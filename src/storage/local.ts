@@ -142,7 +142,7 @@ function toEntry(name: string, st: import("node:fs").Stats): Entry {
     name,
     type: st.isDirectory() ? "dir" : "file",
     length: st.isDirectory() ? 0 : st.size,
-    mtime: Math.floor(st.mtimeMs),
+    mtime: Math.round(st.mtimeMs), // rounded: a time set with utimes() reads back a hair below it
     permission: (st.mode & 0o777).toString(8),
   };
 }

@@ -137,7 +137,7 @@ describe("daemon monitoring", () => {
       const daemon = new Daemon({ config: await loadConfigFile(configPath, {}), logger: silentLogger, stopDeadlineMs: 1000 });
       const err = await daemon.start().then(() => null, (e: unknown) => e);
       expect(err).toBeInstanceOf(MetricsListenError);
-      expect((err as Error).message).toBe(`cannot serve metrics on 127.0.0.1:${port} (metrics.listen): listen EADDRINUSE: address already in use 127.0.0.1:${port}`);
+      expect((err as Error).message).toBe(`metrics.listen 127.0.0.1:${port}: the address is already in use (another replicator or program listens there); choose another port or stop it`);
       expect((await readdir(join(tmp, "dr", ".ckpt-replicator", "lease"))).filter((n) => n.startsWith("epoch-"))).toEqual([]); // released
       await writeConfig(); // a free port: the next start is not refused by a leftover lease
       await startDaemon();
