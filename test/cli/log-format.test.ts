@@ -28,7 +28,7 @@ describe("log format", () => {
   it("--log-format text writes readable lines, json (the default off a terminal) pino JSON", async () => {
     const text = await runCli(["resync", "--config", config, "--log-format", "text"]);
     expect(text.code, text.stderr).toBe(0);
-    expect(text.stderr).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z INFO {2}target lease acquired lease=\S+ owner=\S+$/m);
+    expect(text.stderr).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z INFO {2}target lease acquired lease=\S+ owner=\S+ epoch=1$/m);
     expect(text.stderr).not.toContain('{"level"');
     const json = await runCli(["resync", "--config", config]);
     expect(json.code).toBe(0);
