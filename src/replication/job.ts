@@ -143,7 +143,7 @@ export class JobReplicator {
       const fresh = await this.deps.targetScanner.scanJob(view.targetRoot, this.key);
       if (!fresh.complete) throw new TargetUnavailableError(`target listing of ${this.targetDir} incomplete: ${fresh.problems.slice(0, 3).join("; ")}`);
       const records = await listRecordNames(this.deps.target, view.targetRoot, this.key);
-      const target = await this.assessTarget(fresh, records, view, o);
+      const target = await this.assessTarget(fresh, records, o);
       this.status.restorableCheckedAt = Date.now(); // the restorable count below comes from a listing taken now
       if (!o.dryRun) await this.repairRecords(view, target.restorable, candidates, records);
       this.updateNewest(candidates, target.restorable);
@@ -237,7 +237,7 @@ export class JobReplicator {
    * One of ours (it has a replication record) that is broken or unreadable is unpublished, _metadata first,
    * so the target never offers it; it is then "lost" and republished when the source still has it.
    */
-  private async assessTarget(fresh: TreeJob, records: Set<string>, view: JobView, o: SyncOptions) {
+  private async assessTarget(fresh: TreeJob, records: Set<string>, o: SyncOptions) {
     const restorable: PublishedUnit[] = [];
     const unreadable: TreeUnit[] = [];
     const lost = new Set<string>();
@@ -279,7 +279,6 @@ export class JobReplicator {
       for (const p of a.problems) if (p.file) this.deps.targetScanner.invalidate(parentOf(p.file.path));
       // The fresh view must not offer it either: it has no _metadata now.
       unit.metadata = null;
-      void view;
     }
     this.status.publishedOnTarget = restorable.length;
     return { restorable, unreadable, lost };
