@@ -14,7 +14,8 @@
 //                fewer than retain.min newer checkpoints are restorable there.
 //   source       nothing but the Flink simulator ever writes to the source cluster (emulator request log).
 //   writer       at most one writer: once a newer daemon instance has written to the target, no older
-//                instance sends a write again (emulator request log, daemons tagged by user.name).
+//                instance sends a write that a reader could see again (emulator request log, daemons tagged
+//                by user.name; writes that touch only a hidden temporary are the documented window).
 //   republish    a daemon instance never publishes the same `_metadata` twice while its first copy is still
 //                there (a sign that it does not see its own publications: stale listings, issue #7 bug 1).
 //   metrics      the daemon's ckpt_restorable_checkpoints never claims more checkpoints than the checker
@@ -23,6 +24,8 @@
 import { createHash } from "node:crypto";
 import type { ObservedRequest } from "../../src/sandbox/emulator/index.js";
 import type { Probe, ProbeStatus } from "./probe.js";
+
+const TEMP_NAME = /\/\.[^/]*\.ckpt-tmp\.[0-9a-f]+$/;
 
 export interface TruthFile {
   /** Path on the source cluster. */
@@ -154,6 +157,7 @@ export class Checker {
 
   // ---- request log (source untouched, single writer) ----
 
+
   /** Feed every emulator request here (sandbox.faults.observe). */
   onRequest(r: ObservedRequest): void {
     if (!WRITE_METHODS.has(r.method)) return;
@@ -169,6 +173,10 @@ export class Checker {
     if (this.o.harnessUsers.has(user) || !effective) return;
     // MKDIRS is idempotent (a daemon refused at start still creates .ckpt-replicator/): not a write that competes.
     if (r.op === "MKDIRS") return;
+    // A write that touches only a hidden temporary changes nothing a reader sees (the documented window: a
+    // process paused between its lease check and its request reaching the server). What becomes visible is a
+    // RENAME to a final name, a DELETE or a write of a final name: those still count.
+    if (TEMP_NAME.test(r.path) && (r.destination === null || TEMP_NAME.test(r.destination))) return;
     this.pendingWrites.push(r);
   }
 
