@@ -196,10 +196,13 @@ describe("CREATE", () => {
   });
 
   it("the AbortSignal stops an upload in progress and destroys the source", async () => {
-    await cluster((req) => req.resume());
     const controller = new AbortController();
+    // Aborted once the DataNode is receiving the body (not on a timer: a loaded machine may be slower).
+    await cluster((req) => {
+      req.resume();
+      req.once("data", () => setTimeout(() => controller.abort(), 20));
+    });
     const source = generated(1024 * 1024 * 1024);
-    setTimeout(() => controller.abort(), 50);
     const err = await c.create("/f", source, { signal: controller.signal }).catch((e: unknown) => e);
     expect((err as WebHdfsError).failure).toBe("aborted");
     expect(source.destroyed).toBe(true);
