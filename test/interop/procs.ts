@@ -93,7 +93,8 @@ export class Proc {
     const from = this.lines.length;
     this.send(line);
     const answer = await this.waitLine((l) => l.startsWith(`{"cmd":${JSON.stringify(line)}`), timeoutMs, `answer to ${line}`, from);
-    return JSON.parse(answer) as Record<string, unknown>;
+    // A Java exception message may carry raw control characters (a multi-line message): never let one break the run.
+    return JSON.parse(answer.replace(/[\u0000-\u001f]+/g, " ")) as Record<string, unknown>;
   }
 
   kill(signal: NodeJS.Signals = "SIGKILL"): void {

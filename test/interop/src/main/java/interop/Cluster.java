@@ -102,7 +102,7 @@ public final class Cluster {
         }
         System.out.println("{\"cmd\":\"" + line + "\",\"ok\":" + (err == null) + ",\"active\":" + active
             + ",\"ms\":" + (System.currentTimeMillis() - t0)
-            + (err == null ? "" : ",\"error\":\"" + err.replace("\\", "/").replace("\"", "'") + "\"") + "}");
+            + (err == null ? "" : ",\"error\":\"" + err.replace("\\", "/").replace("\"", "'").replaceAll("\\p{Cntrl}", " ") + "\"") + "}");
         System.out.flush();
       }
     } finally {
