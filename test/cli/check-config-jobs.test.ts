@@ -5,7 +5,6 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { oneLineError, runCli } from "../helpers/cli-run.js";
 import { startSandboxPair, SOURCE_ROOT, TARGET_ROOT, type SandboxPair } from "../helpers/sandbox-pair.js";
 
@@ -14,13 +13,8 @@ let good: string;
 const JOB_A = "b1".repeat(16);
 const JOB_B = "b2".repeat(16);
 
-async function configWith(name: string, edit: (c: Record<string, any>) => void): Promise<string> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const c = parseYaml(pair.configText()) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  edit(c);
-  const file = join(pair.stateDir, `${name}.yaml`);
-  await writeFile(file, stringifyYaml(c));
-  return file;
-}
+/** A config file derived from the pair's, edited as a user might get it wrong. */
+const configWith = (name: string, edit: (c: Record<string, any>) => void, extra = ""): Promise<string> => pair.configFile(name, edit, extra); // eslint-disable-line @typescript-eslint/no-explicit-any
 
 beforeAll(async () => {
   pair = await startSandboxPair();

@@ -3,7 +3,7 @@
 // that path rewriting is exercised), storages for both sides, and Flink job
 // simulators writing to hdfs1.
 
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
@@ -23,6 +23,8 @@ export interface SandboxPair {
   /** Writes a config file and returns its path (extra YAML is appended). */
   configText(extra?: string): string;
   config(extra?: string, env?: NodeJS.ProcessEnv): Promise<Config>;
+  /** Writes `<name>.yaml` in the state directory: the pair's config (plus `extra`), edited as a user might get it wrong. */
+  configFile(name: string, edit?: (c: Record<string, any>) => void, extra?: string): Promise<string>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Storage on a cluster as the Flink user (for simulators and for inspecting). */
   storage(cluster: "hdfs1" | "hdfs2"): Storage;
   simulator(o?: Partial<SimulatorOptions>): FlinkJobSimulator;
@@ -65,6 +67,13 @@ log: {level: silent}
     stateDir,
     configText,
     config: (extra, env = {}) => parseConfigText(configText(extra), "e2e.yaml", env),
+    configFile: async (name, edit = () => {}, extra = "") => {
+      const c = parseYaml(configText(extra)) as Record<string, unknown>;
+      edit(c);
+      const file = join(stateDir, `${name}.yaml`);
+      await writeFile(file, stringifyYaml(c));
+      return file;
+    },
     storage,
     simulator: (o = {}) =>
       new FlinkJobSimulator({
