@@ -33,7 +33,12 @@ export interface JobReport {
   lagSeconds: number | null;
   restorableCheckpoints: number | null;
   restorableVerifiedAt: Instant | null;
-  pending: { checkpoint: string; files: number; bytes: number } | null;
+  /**
+   * The job's backlog: files and bytes not on the target yet of every checkpoint selected to publish and
+   * not published (`checkpoints`), shared files counted once; `copying` is the one being copied now.
+   * Zeros when caught up.
+   */
+  pending: { files: number; bytes: number; checkpoints: string[]; copying: string | null };
   lastError: string | null;
   lastErrorAt: Instant | null;
   reapHeld: string | null;
@@ -102,7 +107,7 @@ export function buildReport(i: ReportInputs): StatusReport {
       lagSeconds: lagSeconds(d),
       restorableCheckpoints: d.restorableCount,
       restorableVerifiedAt: instant(d.restorableVerifiedAt),
-      pending: s?.current ? { checkpoint: s.current.unit, files: s.current.filesTotal - s.current.filesDone, bytes: s.current.bytesTotal - s.current.bytesDone } : null,
+      pending: { files: s?.pending.files ?? 0, bytes: s?.pending.bytes ?? 0, checkpoints: s?.pending.checkpoints ?? [], copying: s?.current?.unit ?? null },
       lastError: s?.lastError ?? null,
       lastErrorAt: instant(s?.lastErrorAt),
       reapHeld: s?.reapHeld ?? null,

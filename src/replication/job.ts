@@ -17,7 +17,8 @@ import { copyCheckpointFiles, type Copier } from "./copy.js";
 import { isTempName, METADATA_FILE, type UnitKind } from "./layout.js";
 import type { ClusterLocator } from "./locations.js";
 import type { Lease } from "./lease.js";
-import { confirmPresentByChecksum, planUnit, type UnitPlan } from "./plan.js";
+import { Backlog } from "./backlog.js";
+import { confirmPresentByChecksum, missingOnTarget, planUnit, type UnitPlan } from "./plan.js";
 import { publishCheckpoint } from "./publish.js";
 import { executeReap, planReap, type PublishedUnit } from "./reap.js";
 import { listRecordNames, recordFor, writeRecord, type ReplicationRecord } from "./records.js";
@@ -116,6 +117,8 @@ export class JobReplicator {
   private readonly reported = new Set<string>();
   private readonly checksumConfirmed = new Set<string>();
   private readonly log: Logger;
+  /** What this sync selected to publish and has not copied yet (status.pending mirrors it). */
+  private readonly backlog = new Backlog();
 
   constructor(
     readonly key: string,
@@ -170,9 +173,21 @@ export class JobReplicator {
       // Target files an earlier unit of this sync copied (or, in a dry run, would copy), with their lengths:
       // the listing predates those copies, so without this a later unit would copy its shared files again.
       const onTargetNow = new Map<string, number>();
+      const select = (c: Candidate) => {
+        if (o.dryRun) return;
+        this.backlog.add(c.unit.name, missingOnTarget(c.references, { sourceLocator: this.deps.sourceLocator, roots: this.deps.config.paths, sourceSnapshot: view.sourceSnapshot, targetSnapshot: view.targetSnapshot, targetListings: plannedDirs }));
+        this.status.pending = this.backlog.summary();
+      };
+      // The backlog: the newest newer checkpoint (every kept one for resync), lost ones and savepoints. When
+      // the daemon's newest is subsumed mid-copy, the next newer one joins it as it is attempted.
+      for (const c of [...pick(o.complete ? selection.newer : selection.newer.slice(0, 1)), ...pick(selection.backfill), ...pick(selection.savepoints)]) select(c);
       const attempt = async (c: Candidate): Promise<"published" | "skipped" | "subsumed" | "dry-run"> => {
         attempted.push(c);
-        const result = await this.replicateUnit(c, view, plannedDirs, o, onTargetNow);
+        select(c);
+        const result = await this.replicateUnit(c, view, plannedDirs, o, onTargetNow).finally(() => {
+          this.backlog.drop(c.unit.name, false);
+          this.status.pending = this.backlog.summary();
+        });
         if (typeof result === "object") {
           // Dry run: the same selection as the real run, each unit with what it would copy.
           outcome.wouldCopy ??= result;
@@ -228,6 +243,8 @@ export class JobReplicator {
     } finally {
       this.status.phase = "idle";
       this.status.current = null;
+      this.backlog.clear();
+      this.status.pending = this.backlog.summary();
     }
     return outcome;
   }
@@ -464,7 +481,7 @@ export class JobReplicator {
       unit: unit.name,
     }));
     this.assertLease();
-    const vanished = await copyCheckpointFiles(this.deps.copier, tasks, o.signal, (task) => this.countCopied(task.length));
+    const vanished = await copyCheckpointFiles(this.deps.copier, tasks, o.signal, (task) => this.countCopied(task.target, task.length));
     if (vanished !== null) {
       return this.abandon(unit, c.completedAt, vanished.path);
     }
@@ -485,6 +502,7 @@ export class JobReplicator {
       signal: o.signal,
     });
     remember(); // published: its whole closure is on the target, verified
+    this.backlog.drop(unit.name, true);
     this.status.totals.published++;
     this.status.lastPublishAt = Date.now();
     const lagMs = Date.now() - c.completedAt;
@@ -574,7 +592,9 @@ export class JobReplicator {
     for (const d of plan.deletions) this.deps.targetScanner.invalidate(d.recursive ? d.path : parentOf(d.path));
   }
 
-  private countCopied(length: number): void {
+  private countCopied(target: string, length: number): void {
+    this.backlog.copied(target);
+    this.status.pending = this.backlog.summary();
     if (this.status.current) {
       this.status.current.filesDone++;
       this.status.current.bytesDone += length;

@@ -2,6 +2,10 @@
 // CLI, the demo and the metrics exporter) and the hooks through which it
 // announces events as they happen (metrics counters, the demo's output).
 
+import { NO_PENDING_WORK, type PendingWork } from "./backlog.js";
+
+export type { PendingWork };
+
 export type JobPhase = "idle" | "planning" | "copying" | "publishing" | "reaping";
 
 export interface JobTotals {
@@ -38,7 +42,13 @@ export interface JobStatus {
   lagSeconds: number;
   /** While behind: the source completion time of the newest restorable checkpoint (or of the oldest source one when none is); null when caught up. */
   behindSince: number | null;
+  /** The checkpoint being copied right now (what it lacks, what of that is done), or null. */
   current: { unit: string; filesTotal: number; filesDone: number; bytesTotal: number; bytesDone: number } | null;
+  /**
+   * The job's whole backlog: files and bytes not on the target yet of every checkpoint this sync selected
+   * to publish and has not published (shared files counted once); zero when caught up.
+   */
+  pending: PendingWork;
   lastError: string | null;
   lastErrorAt: number | null;
   reapHeld: string | null;
@@ -77,6 +87,8 @@ export interface EngineHooks {
   onBroken?(job: string, unit: string, problems: string[]): void;
   onJobError?(job: string, err: unknown): void;
   onScan?(side: "source" | "target", ms: number, requests: number, ok: boolean): void;
+  /** A side's WebHDFS client switched NameNodes (wired by whoever creates the storages: daemon/runtime.ts). */
+  onNamenodeFailover?(cluster: string, from: string, to: string): void;
 }
 
 export function emptyTotals(): JobTotals {
@@ -111,6 +123,7 @@ export function newJobStatus(job: string, sourceDir: string, targetDir: string):
     lagSeconds: 0,
     behindSince: null,
     current: null,
+    pending: NO_PENDING_WORK,
     lastError: null,
     lastErrorAt: null,
     reapHeld: null,

@@ -24,16 +24,14 @@ async function exported(): Promise<Map<string, Set<string>>> {
   h.onDeleted?.("j", "/p", "x");
   h.onJobError?.("j", null);
   h.onScan?.("source", 1, 1, true);
-  let active = "a";
-  metrics.watchNamenodes([{ cluster: "c", active: () => active }]);
-  active = "b";
+  h.onNamenodeFailover?.("c", "http://a", "http://b");
   metrics.configReloaded(false);
   metrics.bindStatus(
     () => ({
       jobs: [
         {
           job: "j", sourceDir: "/s/j", targetDir: "/t/j", phase: "idle", newestSourceCheckpoint: 1, newestSourceCompletedAt: 1, newestPublishedCheckpoint: 1,
-          newestPublishedCompletedAt: 1, lastPublishAt: 1, publishedOnTarget: 1, restorableCheckedAt: 1, lagSeconds: 0, behindSince: null, current: null,
+          newestPublishedCompletedAt: 1, lastPublishAt: 1, publishedOnTarget: 1, restorableCheckedAt: 1, lagSeconds: 0, behindSince: null, current: null, pending: { files: 0, bytes: 0, checkpoints: [] },
           lastError: null, lastErrorAt: null, reapHeld: null, newRunDetectedAt: null,
           totals: { published: 0, filesCopied: 0, bytesCopied: 0, filesSkipped: 0, abandonedSubsumed: 0, abandonedMissing: 0, unpublishable: 0, corruptMetadata: 0, deleted: 0, unpublishedBroken: 0, errors: 0 },
         },

@@ -1,9 +1,10 @@
 // Test helpers around the engine: a source storage that records which methods
 // were called (to prove the source is never written), a sampler that verifies
 // every target _metadata while the replicator runs, and a loop that cycles the
-// engine until a condition holds.
+// engine until a condition holds, and a savepoint written as Flink writes one.
 
 import type { Config } from "../../src/config/load.js";
+import { buildCheckpointMetadata, serializeMetadata } from "../../src/flink/index.js";
 import { verifyCheckpoints, type Engine, type UnitVerdict } from "../../src/replication/index.js";
 import type { ReadOnlyStorage, Storage } from "../../src/storage/types.js";
 
@@ -98,4 +99,30 @@ export function cycleInBackground(engine: Engine, pauseMs = 50) {
       return errors;
     },
   };
+}
+
+/** A canonical savepoint as Flink writes it: state files next to _metadata, referenced relatively. */
+export async function writeSavepoint(storage: Storage, dir: string, files: Record<string, number>): Promise<void> {
+  await storage.mkdirs(dir);
+  for (const [name, size] of Object.entries(files)) await storage.write(`${dir}/${name}`, Buffer.alloc(size, 7));
+  const [first, second] = Object.entries(files);
+  const md = buildCheckpointMetadata({
+    version: 4,
+    checkpointId: 12,
+    properties: { kind: "savepoint" },
+    operators: [
+      {
+        operatorId: "00112233445566778899aabbccddeeff",
+        parallelism: 1,
+        subtasks: [
+          {
+            index: 0,
+            keyed: { kind: "keyGroups", savepoint: true, keyGroups: { start: 0, count: 128 } as never, file: { relative: first![0], size: first![1] } },
+            operatorState: { states: [{ name: "s", offsets: [0] }], file: { relative: second![0], size: second![1] } },
+          },
+        ],
+      },
+    ],
+  });
+  await storage.write(`${dir}/_metadata`, serializeMetadata(md));
 }
