@@ -8,7 +8,13 @@
 // It never reports success it did not see: the roots are probed first (a
 // missing root exits 3, an unreadable source 4, an unreadable target 5), a
 // job left with nothing restorable on the target while the source has
-// checkpoints exits 6, and any job that failed or stayed behind exits 1.
+// checkpoints exits 6, deletions stopped at --max-delete exit 7, and any job
+// that failed or stayed behind exits 1.
+//
+// SIGINT/SIGTERM stop it gracefully: no new copy starts, the copies in flight
+// are aborted and their temporaries removed, nothing partial is published (a
+// _metadata is written only after its whole closure is verified), the lease is
+// released, one line says so, and it exits 130/143 (128 + the signal).
 
 import type { CommandModule } from "yargs";
 import type { Writable } from "node:stream";
@@ -17,9 +23,9 @@ import { createEngine, openSides } from "../../daemon/runtime.js";
 import type { CycleReport, JobStatus, PlannedUnit, TreeSnapshot } from "../../replication/index.js";
 import { formatBytes } from "../../config/units.js";
 import type { Config } from "../../config/load.js";
-import { configOption, loadCommandConfig } from "../context.js";
+import { configOption, loadCommandConfig, withTermination } from "../context.js";
 import { ProgressLine } from "../progress.js";
-import { displayJob, JobNotFoundError, mostSevere, NothingRestorableError, PartialFailureError, RootNotFoundError, SideUnreachableError, type Side } from "../exit-codes.js";
+import { displayJob, InterruptedError, JobNotFoundError, mostSevere, NothingRestorableError, PartialFailureError, RootNotFoundError, SideUnreachableError, type Side } from "../exit-codes.js";
 import { assertProbes, explainUnreadable, jobsOf, probeSide, resolveJob } from "../probe.js";
 import { jobFilterOf, jobPatternOptions, overrideOptions, overridesOf, type JobPatternArgs, type OverrideArgs } from "../overrides.js";
 
@@ -56,25 +62,43 @@ export interface ResyncJobSummary {
   line: string;
 }
 
-export async function runResync(args: ResyncArgs, out: Writable & { isTTY?: boolean } = process.stdout): Promise<ResyncJobSummary[]> {
+/**
+ * `stop` (SIGINT/SIGTERM from the CLI, its reason the signal's name) interrupts the run: see the header.
+ */
+export async function runResync(args: ResyncArgs, out: Writable & { isTTY?: boolean } = process.stdout, stop?: AbortSignal): Promise<ResyncJobSummary[]> {
   const overrides = overridesOf(args); // usage errors before anything is read
   const jobFilter = jobFilterOf(args);
   const loaded = await loadCommandConfig(args.config);
   const config = overrides.apply(loaded.config);
   const { logger } = loaded;
   const job = await preflight(config, logger, args.job, jobFilter);
+  if (stop?.aborted) throw interrupted(stop, "before anything was copied", [], 0);
 
   let progress: ProgressLine | null = null;
   const engine = createEngine(config, logger, combineHooks({ onBytes: (_j, n) => progress?.addBytes(n) }), !args.dryRun);
   progress = new ProgressLine(process.stderr, () => engine.status());
-  let report: CycleReport;
+  let inFlightAtStop = 0;
+  const onStop = () => {
+    inFlightAtStop = engine.status().copyQueue;
+    logger.info({ signal: String(stop?.reason), inFlight: inFlightAtStop }, "resync interrupted: no new copy starts, the copies in flight are aborted");
+    engine.abort(new Error(`interrupted by ${String(stop?.reason)}`));
+  };
+  stop?.addEventListener("abort", onStop, { once: true });
+  let report: CycleReport | undefined;
   try {
-    await engine.start();
+    await engine.start(engine.stopSignal);
     progress.start();
     report = await engine.cycle({ wait: true, complete: true, ...(args.dryRun ? { dryRun: true } : {}), ...(job !== undefined ? { job } : {}), ...(jobFilter ? { jobFilter } : {}) });
+  } catch (err) {
+    if (!stop?.aborted) throw err; // the stop's own aborts are reported below
   } finally {
+    stop?.removeEventListener("abort", onStop);
     progress.stop();
-    await engine.stop();
+    await engine.stop(); // aborts what still runs (temporaries removed), waits for it, releases the lease
+  }
+  if (stop?.aborted || report === undefined) {
+    const published = [...(report?.outcomes ?? [])].flatMap(([key, o]) => o.publishedNow.map((u) => `${displayJob(key)}/${u}`));
+    throw interrupted(stop as AbortSignal, args.dryRun ? "during the dry run" : "", published, inFlightAtStop);
   }
   const sideFailures = [...snapshotFailures("source", config, report.source), ...snapshotFailures("target", config, report.target)];
   const byJob = new Map<string, JobStatus>(engine.status().jobs.map((j) => [j.job, j]));
@@ -99,6 +123,17 @@ export async function runResync(args: ResyncArgs, out: Writable & { isTTY?: bool
   }
   if (failures.length > 0) throw mostSevere(failures);
   return summaries;
+}
+
+/** The one line an interrupted resync ends with (exit 130 for SIGINT, 143 for SIGTERM). */
+function interrupted(stop: AbortSignal, when: string, published: string[], inFlight: number): InterruptedError {
+  const signal = stop.reason === "SIGINT" ? "SIGINT" : "SIGTERM";
+  const parts = [
+    `resync interrupted by ${signal}${when ? ` ${when}` : ""}`,
+    when ? "nothing was written" : `no new copy started, ${inFlight} file cop${inFlight === 1 ? "y" : "ies"} in flight aborted and their temporaries removed, nothing partial published, the lease released`,
+    published.length > 0 ? `published before the stop: ${published.slice(0, 10).join(", ")}${published.length > 10 ? `, ... ${published.length - 10} more` : ""}` : "nothing was published",
+  ];
+  return new InterruptedError(signal, `${parts.join("; ")}; run it again to finish`);
 }
 
 /** Probes both sides (a missing source root: 3, unreadable source: 4, unreadable target: 5) and resolves --job. */
@@ -210,6 +245,12 @@ export const resyncCommand: CommandModule<object, ResyncArgv> = {
       ...jobPatternOptions,
     }),
   handler: async (argv) => {
-    await runResync({ config: argv.config, job: argv.job, dryRun: argv["dry-run"], json: argv.json, transfers: argv.transfers, bwlimit: argv.bwlimit, maxDelete: argv["max-delete"], includeJob: argv["include-job"], excludeJob: argv["exclude-job"] });
+    await withTermination((stop) =>
+      runResync(
+        { config: argv.config, job: argv.job, dryRun: argv["dry-run"], json: argv.json, transfers: argv.transfers, bwlimit: argv.bwlimit, maxDelete: argv["max-delete"], includeJob: argv["include-job"], excludeJob: argv["exclude-job"] },
+        process.stdout,
+        stop,
+      ),
+    );
   },
 };
