@@ -18,6 +18,7 @@ import { isTempName, METADATA_FILE, type UnitKind } from "./layout.js";
 import type { ClusterLocator } from "./locations.js";
 import type { Lease } from "./lease.js";
 import { Backlog } from "./backlog.js";
+import { ReapAbortedError, type DeleteLimit } from "./delete-limit.js";
 import { confirmPresentByChecksum, missingOnTarget, planUnit, type UnitPlan } from "./plan.js";
 import { publishCheckpoint } from "./publish.js";
 import { executeReap, planReap, type PublishedUnit } from "./reap.js";
@@ -58,6 +59,8 @@ export interface JobView {
   targetProblem?: string | undefined;
   /** Target paths other jobs' published checkpoints reference (never deleted by this job's reaper). */
   otherJobs?: { referenced: ReadonlySet<string>; known: boolean } | undefined;
+  /** The cycle's run-wide deletion threshold (reap.maxDelete), shared by every job it syncs. */
+  deleteLimit?: DeleteLimit | undefined;
 }
 
 export interface SyncOptions {
@@ -82,6 +85,8 @@ export interface SyncOutcome {
    */
   planned: PlannedUnit[];
   upToDate: boolean;
+  /** Set when the run's max-delete threshold stopped this job's deletions (its copies and publishes went on). */
+  deletionsAborted?: string;
 }
 
 export interface PlannedUnit {
@@ -94,11 +99,6 @@ export interface PlannedUnit {
   /** The whole closure: files and bytes the published unit consists of. */
   filesTotal: number;
   bytesTotal: number;
-}
-
-/** The reap would delete more than reap.maxDelete / --max-delete allows: it deleted nothing. */
-export class ReapAbortedError extends CkptError {
-  readonly kind = "reap-aborted";
 }
 
 class TargetUnavailableError extends CkptError {
@@ -235,6 +235,7 @@ export class JobReplicator {
         this.log.info({ checkpoint: this.status.current?.unit }, "job sync interrupted by the stop");
         return outcome;
       }
+      if (err instanceof ReapAbortedError) outcome.deletionsAborted = err.message;
       this.status.totals.errors++;
       this.status.lastError = errorMessage(err);
       this.status.lastErrorAt = Date.now();
@@ -559,17 +560,8 @@ export class JobReplicator {
       now: Date.now(),
     });
     this.status.reapHeld = plan.held;
-    const limit = this.deps.config.reap.maxDelete;
-    if (limit !== undefined) {
-      // An abort threshold, not a cap: past it nothing is deleted (our stale temporaries do not count).
-      const destructive = plan.deletions.filter((d) => !isTempName(baseName(d.path))).length;
-      const files = fresh.sharedFiles.size + fresh.units.reduce((n, u) => n + u.entries.length, 0);
-      const max = "count" in limit ? limit.count : Math.floor((files * limit.percent) / 100);
-      if (destructive > max) {
-        const what = "count" in limit ? `${limit.count}` : `${limit.percent}% of ${files} files = ${max}`;
-        throw new ReapAbortedError(`reap would delete ${destructive} paths on the target, more than max-delete (${what}): nothing deleted`);
-      }
-    }
+    // An abort threshold for the whole run, not a cap: past it nothing is deleted (our stale temporaries do not count).
+    view.deleteLimit?.reserve(this.key, plan.deletions.filter((d) => !isTempName(baseName(d.path))).length);
     if (plan.deletions.length > 0) await this.deps.lease?.confirm();
     let deleted = 0;
     await executeReap(plan, {

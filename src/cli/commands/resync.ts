@@ -25,7 +25,7 @@ import { formatBytes } from "../../config/units.js";
 import type { Config } from "../../config/load.js";
 import { configOption, loadCommandConfig, withTermination } from "../context.js";
 import { ProgressLine } from "../progress.js";
-import { displayJob, InterruptedError, JobNotFoundError, mostSevere, NothingRestorableError, PartialFailureError, RootNotFoundError, SideUnreachableError, type Side } from "../exit-codes.js";
+import { displayJob, InterruptedError, JobNotFoundError, MaxDeleteExceededError, mostSevere, NothingRestorableError, PartialFailureError, RootNotFoundError, SideUnreachableError, type Side } from "../exit-codes.js";
 import { assertProbes, explainUnreadable, jobsOf, probeSide, resolveJob } from "../probe.js";
 import { jobFilterOf, jobPatternOptions, overrideOptions, overridesOf, type JobPatternArgs, type OverrideArgs } from "../overrides.js";
 
@@ -39,7 +39,7 @@ export interface ResyncArgs extends OverrideArgs, JobPatternArgs {
   json?: boolean;
 }
 
-export type ResyncJobState = "up-to-date" | "behind" | "failed" | "nothing-restorable" | "no-source-checkpoint";
+export type ResyncJobState = "up-to-date" | "behind" | "failed" | "nothing-restorable" | "no-source-checkpoint" | "deletions-aborted";
 
 export interface ResyncJobSummary {
   job: string;
@@ -117,6 +117,15 @@ export async function runResync(args: ResyncArgs, out: Writable & { isTTY?: bool
       ),
     );
   }
+  const stopped = summaries.filter((s) => s.state === "deletions-aborted");
+  if (stopped.length > 0) {
+    const limit = report.deleteLimit;
+    failures.push(
+      new MaxDeleteExceededError(
+        `deletions stopped at max-delete (${limit.max} paths for the run, ${limit.used} deleted): ${stopped.length} job(s) deleted nothing: ${stopped.map((s) => displayJob(s.job)).join(", ")}; their copies and publishes were done`,
+      ),
+    );
+  }
   const bad = summaries.filter((s) => s.state === "failed" || (!args.dryRun && s.state === "behind"));
   if (bad.length > 0) {
     failures.push(new ResyncIncompleteError(`${bad.length} job(s) not up to date: ${bad.map((b) => `${displayJob(b.job)}${b.error ? ` (${b.error})` : ""}`).join(", ")}`));
@@ -176,7 +185,8 @@ function summarize(job: string, o: import("../../replication/index.js").SyncOutc
   const behind = newestSource === null ? 0 : Math.max(0, newestSource - (newestPublished ?? 0));
   const sourceHasCheckpoints = o.sourceComplete.length > 0;
   let state: ResyncJobState;
-  if (error !== null) state = "failed";
+  if (o.deletionsAborted !== undefined) state = "deletions-aborted";
+  else if (error !== null) state = "failed";
   else if (!dryRun && ((newestSource !== null && newestPublished === null) || (sourceHasCheckpoints && (s?.publishedOnTarget ?? 0) === 0))) {
     state = "nothing-restorable";
   }
@@ -205,6 +215,10 @@ export function summaryLine(j: Omit<ResyncJobSummary, "line">, dryRun: boolean):
   const source = j.newestSource === null ? "source no complete checkpoint" : `source chk-${j.newestSource}`;
   const head = `${displayJob(j.job)}: ${target}, ${source}`;
   if (j.state === "failed") return `${head}: FAILED: ${j.error}`;
+  if (j.state === "deletions-aborted") {
+    const now = j.publishedNow.length > 0 ? `published ${j.publishedNow.join(", ")}, ` : "";
+    return `${head}: ${now}DELETIONS ABORTED: ${j.error}`;
+  }
   if (j.state === "nothing-restorable") {
     return `${head}: NOTHING RESTORABLE: no checkpoint could be published (each was subsumed or lost on the source before its copy finished; try a lower scan.interval or more bandwidth)`;
   }
