@@ -2,8 +2,8 @@
 // copied since the last line (files, bytes, rate in IEC units), what is
 // pending (every job's backlog: files and bytes of the checkpoints selected to
 // publish that are not on the target yet) and in flight, how many checkpoints were published and deleted, failing jobs, and
-// each job's RPO: seconds since the source completed the newest checkpoint
-// restorable on the target (null while a job has none).
+// each job's RPO: seconds since the source completed the newest restore point
+// on the target, checkpoint or savepoint (null while a job has none).
 
 import { formatBytes, formatRate } from "../config/units.js";
 import type { EngineStatus } from "../replication/index.js";
@@ -33,7 +33,7 @@ export interface StatsLine {
     bytesInFlight: number;
     jobs: number;
     failingJobs: number;
-    /** Per job: seconds since the newest checkpoint restorable on the target completed on the source. */
+    /** Per job: seconds since the newest restore point on the target (checkpoint or savepoint) completed on the source. */
     rpoSeconds: Record<string, number | null>;
   };
 }
@@ -49,7 +49,8 @@ export function statsLine(prev: StatsSnapshot, s: EngineStatus, now = Date.now()
   const files = next.filesCopied - prev.filesCopied;
   const bytes = next.bytesCopied - prev.bytesCopied;
   const rpo: Record<string, number | null> = {};
-  for (const j of s.jobs) rpo[j.job] = j.newestPublishedCompletedAt === null ? null : Math.max(0, Math.round((now - j.newestPublishedCompletedAt) / 1000));
+  // Savepoints directly under a root (the pseudo-job "") belong to no job: no RPO.
+  for (const j of s.jobs) if (j.job !== "") rpo[j.job] = j.newestRestorePoint === null ? null : Math.max(0, Math.round((now - j.newestRestorePoint.completedAt) / 1000));
   const failing = s.jobs.filter((j) => j.lastError !== null).length;
   const known = Object.values(rpo).filter((v): v is number => v !== null);
   const worst = known.length > 0 ? Math.max(...known) : null;

@@ -123,11 +123,19 @@ export function createMetrics(o: { defaultMetrics?: boolean } = {}): ReplicatorM
     });
   jobGauge(
     "newest_restorable_checkpoint_completed_timestamp_seconds",
-    "Source completion time of the newest checkpoint restorable on the target (last known; RPO = time() - this)",
+    "Source completion time of the newest checkpoint restorable on the target, savepoints aside (last known; time() - this is the checkpoint-only RPO)",
     (j) => (j.restorable === null ? null : j.restorable.completedAt / 1000),
   );
+  jobGauge(
+    "newest_restore_point_completed_timestamp_seconds",
+    "Source completion time of the newest restore point on the target: the restorable checkpoint or savepoint that completed last (last known; RPO = time() - this)",
+    (j) => (j.restorePoint === null ? null : j.restorePoint.completedAt / 1000),
+  );
+  jobGauge("newest_restore_point_is_savepoint", "1 when the newest restore point is a savepoint, 0 when it is a checkpoint", (j) =>
+    j.restorePoint === null ? null : j.restorePoint.kind === "savepoint" ? 1 : 0,
+  );
   jobGauge("newest_restorable_checkpoint_id", "Newest checkpoint id restorable on the target (last known)", (j) => j.restorable?.checkpointId ?? null);
-  jobGauge("rpo_seconds", "Age of the newest restorable checkpoint by this daemon's clock: what a restore from the target would lose now", (j, now) => rpoSeconds(j, now));
+  jobGauge("rpo_seconds", "Age of the newest restore point (checkpoint or savepoint) by this daemon's clock: what a restore from the target would lose now", (j, now) => rpoSeconds(j, now));
   jobGauge("rpo_objective_seconds", "The job's recovery point objective (config rpo.objective or rpo.jobs.<job>)", (j) => rpoObjectiveMs(rpo, j.job) / 1000);
   jobGauge("newest_source_checkpoint_id", "Newest complete checkpoint id on the source (last known)", (j) => j.source?.checkpointId ?? null);
   jobGauge(

@@ -388,6 +388,12 @@ export class JobReplicator {
       this.status.newestPublishedCheckpoint = newestPub?.unit.checkpointId ?? null;
       this.status.newestPublishedCompletedAt = newestPub?.unit.metadata?.mtime ?? null;
       this.status.publishedOnTarget = restorable.length;
+      // Checkpoint or savepoint: whichever completed last on the source is what a restore would start from.
+      const point = [...restorable].sort((a, b) => newestFirst(a.unit, b.unit))[0];
+      this.status.newestRestorePoint =
+        point?.unit.metadata == null
+          ? null
+          : { unit: point.unit.name, kind: point.unit.kind, checkpointId: point.unit.kind === "checkpoint" ? point.unit.checkpointId : null, completedAt: point.unit.metadata.mtime };
     }
     const published = this.status.newestPublishedCompletedAt;
     const publishedName = this.status.newestPublishedCheckpoint === null ? null : `chk-${this.status.newestPublishedCheckpoint}`;

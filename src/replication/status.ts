@@ -34,6 +34,11 @@ export interface JobStatus {
   /** Source completion time (its _metadata modification time) of the newest published checkpoint. */
   newestPublishedCompletedAt: number | null;
   lastPublishAt: number | null;
+  /**
+   * The newest restore point on the target: the restorable checkpoint or savepoint whose source completion
+   * is newest (as of the last listing of the target; kept while it cannot be listed). RPO is measured from it.
+   */
+  newestRestorePoint: RestorePoint | null;
   /** Restorable checkpoints on the target (as of the last sync; 0 while the target cannot be listed). */
   publishedOnTarget: number;
   /** When publishedOnTarget was last computed from a successful listing of the target (ms), or null. */
@@ -55,6 +60,15 @@ export interface JobStatus {
   /** When the job directory was found reused by a new run (checkpoint ids restarted), if it was. */
   newRunDetectedAt: number | null;
   totals: JobTotals;
+}
+
+export interface RestorePoint {
+  unit: string;
+  kind: "checkpoint" | "savepoint";
+  /** The checkpoint id; null for a savepoint (its directory name carries none). */
+  checkpointId: number | null;
+  /** Source completion time (the _metadata time the copy carries), ms. */
+  completedAt: number;
 }
 
 export interface PublishedEvent {
@@ -118,6 +132,7 @@ export function newJobStatus(job: string, sourceDir: string, targetDir: string):
     newestPublishedCheckpoint: null,
     newestPublishedCompletedAt: null,
     lastPublishAt: null,
+    newestRestorePoint: null,
     publishedOnTarget: 0,
     restorableCheckedAt: null,
     lagSeconds: 0,

@@ -3,14 +3,17 @@
 // checkpoint and savepoint it selected to publish, not only the one being
 // copied), shrink as copies land and read 0 once caught up; NameNode failovers
 // are counted per cluster when the daemon's WebHDFS client switches NameNodes,
-// triggered here with the emulator's failover admin API.
+// triggered here with the emulator's failover admin API; a savepoint newer than
+// the newest checkpoint is the restore point the RPO, /status, the restore
+// command and `latest` go by.
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Daemon } from "../../src/daemon/daemon.js";
 import type { StatusReport } from "../../src/metrics/report.js";
 import { silentLogger } from "../../src/util/log.js";
 import { writeSavepoint } from "../helpers/replication.js";
-import { startSandboxPair, SOURCE_ROOT, type SandboxPair } from "../helpers/sandbox-pair.js";
+import { runCli } from "../helpers/cli-run.js";
+import { startSandboxPair, SOURCE_ROOT, TARGET_ROOT, type SandboxPair } from "../helpers/sandbox-pair.js";
 
 let pair: SandboxPair;
 const daemons: Daemon[] = [];
@@ -108,5 +111,37 @@ describe("the daemon's metrics port, against the sandbox", () => {
     // Replication goes on across the switches.
     await sim.checkpointOnce();
     await until("chk-2 is restorable", async () => (await statusOf(daemon)).jobs.some((j) => j.newestRestorableCheckpoint?.id === 2));
+  });
+});
+
+describe("RPO with savepoints", () => {
+  it("a savepoint newer than the newest checkpoint is the restore point: RPO, /status, the restore command and latest use it", async () => {
+    const sim = pair.simulator({ retained: 1, seed: 23 });
+    await sim.checkpointOnce();
+    await new Promise((r) => setTimeout(r, 1100)); // the savepoint completes clearly later than chk-1
+    const savepoint = "savepoint-bb0001-0123456789ab";
+    await writeSavepoint(pair.storage("hdfs1"), `${SOURCE_ROOT}/${sim.jobId}/${savepoint}`, { "k-keyed": 20_000, "o-operator": 100 });
+    const daemon = await startDaemon("");
+    await until("chk-1 and the savepoint are restorable", async () => (await statusOf(daemon)).jobs.some((j) => j.job === sim.jobId && j.restorableCheckpoints === 2));
+    const job = (await statusOf(daemon)).jobs.find((j) => j.job === sim.jobId)!;
+    expect(job.newestRestorableCheckpoint?.id).toBe(1);
+    expect(job.newestRestorePoint).toMatchObject({ unit: savepoint, kind: "savepoint", uri: `hdfs://hdfs2${TARGET_ROOT}/${sim.jobId}/${savepoint}` });
+    expect(job.newestRestorePoint!.completedAt.seconds).toBeGreaterThan(job.newestRestorableCheckpoint!.completedAt.seconds + 1);
+    expect(job.rpoSeconds!).toBeLessThan(job.checkpointRpoSeconds! - 1);
+    expect(job.restoreCommand).toBe(`flink run --fromSavepoint hdfs://hdfs2${TARGET_ROOT}/${sim.jobId}/${savepoint} --restoreMode no_claim <your-job.jar>`);
+    const m = await scrape(daemon);
+    const point = sample(m, `ckpt_replicator_newest_restore_point_completed_timestamp_seconds{flink_job="${sim.jobId}"}`)!;
+    const chk = sample(m, `ckpt_replicator_newest_restorable_checkpoint_completed_timestamp_seconds{flink_job="${sim.jobId}"}`)!;
+    expect(point).toBe(job.newestRestorePoint!.completedAt.seconds);
+    expect(chk).toBe(job.newestRestorableCheckpoint!.completedAt.seconds);
+    expect(sample(m, `ckpt_replicator_newest_restore_point_is_savepoint{flink_job="${sim.jobId}"}`)).toBe(1);
+    expect(sample(m, `ckpt_replicator_rpo_seconds{flink_job="${sim.jobId}"}`)!).toBeLessThan(Date.now() / 1000 - chk - 1);
+
+    const configFile = await pair.configFile("latest");
+    const latest = await runCli(["latest", "--config", configFile, "--job", sim.jobId]);
+    expect(latest.code, latest.stderr).toBe(0);
+    expect(latest.stdout).toBe(`hdfs://hdfs2${TARGET_ROOT}/${sim.jobId}/${savepoint}\n`);
+    const only = await runCli(["latest", "--config", configFile, "--job", sim.jobId, "--checkpoints-only"]);
+    expect(only.stdout).toBe(`hdfs://hdfs2${TARGET_ROOT}/${sim.jobId}/chk-1\n`);
   });
 });

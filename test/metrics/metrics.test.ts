@@ -241,6 +241,29 @@ describe("/metrics", () => {
     expect(got).toContain("ckpt_replicator_config_last_reload_successful 0");
   });
 
+  it("the RPO goes by the newest restore point: a newer savepoint counts, and once it is reaped the checkpoint again", async () => {
+    let current = status({ jobs: [jobA({ lastError: null, newestRestorePoint: { unit: "chk-7", kind: "checkpoint", checkpointId: 7, completedAt: T0 + 70_000 } })] });
+    const metrics = createMetrics({ defaultMetrics: false });
+    const { lines } = await serve({ metrics, status: () => current });
+    const point = 'ckpt_replicator_newest_restore_point_completed_timestamp_seconds{flink_job="job-a"}';
+    const isSavepoint = 'ckpt_replicator_newest_restore_point_is_savepoint{flink_job="job-a"}';
+    const chk = 'ckpt_replicator_newest_restorable_checkpoint_completed_timestamp_seconds{flink_job="job-a"}';
+    expect(sample(await lines(), point)).toBe(1700000070);
+    // A savepoint completed at T0+85s is published: it is the restore point now; the checkpoint figure stays.
+    metrics.hooks.onPublished?.({ job: "job-a", unit: "savepoint-a1-0001", checkpointId: Number.NaN, kind: "savepoint", files: 2, filesCopied: 2, bytes: 9, bytesCopied: 9, lagMs: 5000, completedAt: T0 + 85_000, targetDir: "/dr/cp/job-a/savepoint-a1-0001" });
+    let got = await lines();
+    expect(sample(got, point)).toBe(1700000085);
+    expect(sample(got, isSavepoint)).toBe(1);
+    expect(sample(got, chk)).toBe(1700000070);
+    const rpo = sample(got, 'ckpt_replicator_rpo_seconds{flink_job="job-a"}')!;
+    expect(rpo).toBeLessThan((Date.now() - T0 - 70_000) / 1000 - 10); // measured from the savepoint, 15 s younger
+    // A later listing shows the savepoint gone (reaped with its source): back to the checkpoint.
+    current = status({ jobs: [jobA({ lastError: null, restorableCheckedAt: T0 + 300_000, newestRestorePoint: { unit: "chk-7", kind: "checkpoint", checkpointId: 7, completedAt: T0 + 70_000 } })] });
+    got = await lines();
+    expect(sample(got, point)).toBe(1700000070);
+    expect(sample(got, isSavepoint)).toBe(0);
+  });
+
   it("serves before a status is bound, without job gauges", async () => {
     const { get } = await serve({ bind: false });
     const res = await get("/metrics");
