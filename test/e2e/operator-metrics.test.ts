@@ -12,6 +12,7 @@ import { Daemon } from "../../src/daemon/daemon.js";
 import type { StatusReport } from "../../src/metrics/report.js";
 import { silentLogger } from "../../src/util/log.js";
 import { writeSavepoint } from "../helpers/replication.js";
+import { waitFor } from "../helpers/child.js";
 import { runCli } from "../helpers/cli-run.js";
 import { startSandboxPair, SOURCE_ROOT, TARGET_ROOT, type SandboxPair } from "../helpers/sandbox-pair.js";
 
@@ -33,13 +34,7 @@ async function startDaemon(extra: string): Promise<Daemon> {
   return daemon;
 }
 
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 40));
-  }
-}
+const until = (what: string, cond: () => boolean | Promise<boolean>) => waitFor(cond, 30_000, what);
 
 const scrape = async (d: Daemon) => (await (await fetch(`${d.metricsUrl}/metrics`)).text()).split("\n");
 const statusOf = async (d: Daemon) => (await (await fetch(`${d.metricsUrl}/status`)).json()) as StatusReport;
