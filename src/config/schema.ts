@@ -205,7 +205,7 @@ export const configSchema = z.strictObject({
       }),
     ], { error: 'must be false (no metrics endpoint) or a mapping such as {listen: "127.0.0.1:9464"}' })
     .default({ listen: "127.0.0.1:9464" }),
-  /** Recovery point objectives: how old the newest restorable checkpoint on the target may be. */
+  /** Recovery point objectives: how old the newest restore point (restorable checkpoint or savepoint) on the target may be. */
   rpo: z
     .strictObject({
       /** For every job without its own entry in jobs. */
