@@ -1,7 +1,9 @@
 // Exit codes of every command, and the typed failures that map to them. A
 // command never exits 0 for something it could not check: a side it cannot
 // read, a root or job that does not exist, a job with nothing restorable each
-// have their own code, so scripts and systemd can tell them apart. The table is
+// have their own code, so scripts and systemd can tell them apart; so do a run
+// whose deletions stopped at --max-delete (7) and a resync stopped by a signal
+// (130/143, 128 + the signal as shells report it). The table is
 // documented in the README ("Exit codes"); the mapping is by error class, never
 // by message text.
 
@@ -23,10 +25,19 @@ export const ExitCode = {
   TARGET_UNREACHABLE: 5,
   /** A job has no restorable checkpoint on the target (or nothing was found to restore at all). */
   NOTHING_RESTORABLE: 6,
+  /**
+   * Deletions stopped at the --max-delete / reap.maxDelete threshold of the run: copies and publishes
+   * went on, nothing was deleted past the threshold (rclone ends such a run with its fatal-error code 7).
+   */
+  MAX_DELETE: 7,
   /** A bug: printed with its stack trace. */
   INTERNAL: 70,
   /** EX_CONFIG: the configuration file or environment is invalid; restarting does not help. */
   CONFIG: 78,
+  /** A run stopped by SIGINT (128 + 2, the shell's convention): it finished nothing it had not finished. */
+  INTERRUPTED_SIGINT: 130,
+  /** A run stopped by SIGTERM (128 + 15). */
+  INTERRUPTED_SIGTERM: 143,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
@@ -86,9 +97,28 @@ export class NothingRestorableError extends CkptError {
   }
 }
 
+/** The run's deletions would have exceeded --max-delete: they stopped there (details in the summary). */
+export class MaxDeleteExceededError extends CkptError {
+  readonly kind = "max-delete-exceeded";
+}
+
 /** A run that did part of its work: some jobs failed or stayed behind (details in the summary). */
 export class PartialFailureError extends CkptError {
   readonly kind = "partial-failure";
+}
+
+/**
+ * A one-shot run (resync) stopped by SIGINT or SIGTERM: it started no new copy, aborted those in flight
+ * (their temporaries removed), published nothing partial and released the lease. Exits 128 + the signal.
+ */
+export class InterruptedError extends CkptError {
+  readonly kind = "interrupted";
+  constructor(
+    readonly signal: "SIGINT" | "SIGTERM",
+    detail: string,
+  ) {
+    super(detail);
+  }
 }
 
 /** "(root savepoints)" for the pseudo-job of savepoints directly under a root. */
@@ -97,12 +127,14 @@ export function displayJob(job: string): string {
 }
 
 export function exitCodeFor(err: unknown): ExitCodeValue {
+  if (err instanceof InterruptedError) return err.signal === "SIGINT" ? ExitCode.INTERRUPTED_SIGINT : ExitCode.INTERRUPTED_SIGTERM;
   if (err instanceof UsageError) return ExitCode.USAGE;
   if (err instanceof ConfigError || err instanceof EnvironmentError) return ExitCode.CONFIG;
   if (err instanceof RootNotFoundError || err instanceof JobNotFoundError) return ExitCode.NOT_FOUND;
   if (err instanceof LocalFileError) return err.notFound ? ExitCode.NOT_FOUND : ExitCode.FAILED;
   if (err instanceof SideUnreachableError) return err.side === "source" ? ExitCode.SOURCE_UNREACHABLE : ExitCode.TARGET_UNREACHABLE;
   if (err instanceof NothingRestorableError) return ExitCode.NOTHING_RESTORABLE;
+  if (err instanceof MaxDeleteExceededError) return ExitCode.MAX_DELETE;
   if (isCkptError(err)) return ExitCode.FAILED;
   return ExitCode.INTERNAL;
 }
@@ -114,7 +146,10 @@ export function exitCodeFor(err: unknown): ExitCodeValue {
 export function mostSevere(errors: unknown[]): unknown {
   const rank = (e: unknown) => {
     const code = exitCodeFor(e);
-    const order: number[] = [ExitCode.CONFIG, ExitCode.USAGE, ExitCode.NOT_FOUND, ExitCode.SOURCE_UNREACHABLE, ExitCode.TARGET_UNREACHABLE, ExitCode.NOTHING_RESTORABLE, ExitCode.FAILED, ExitCode.INTERNAL];
+    const order: number[] = [
+      ExitCode.INTERRUPTED_SIGINT, ExitCode.INTERRUPTED_SIGTERM, ExitCode.CONFIG, ExitCode.USAGE, ExitCode.NOT_FOUND, ExitCode.SOURCE_UNREACHABLE,
+      ExitCode.TARGET_UNREACHABLE, ExitCode.NOTHING_RESTORABLE, ExitCode.MAX_DELETE, ExitCode.FAILED, ExitCode.INTERNAL,
+    ];
     const i = order.indexOf(code);
     return i < 0 ? order.length : i;
   };

@@ -14,7 +14,7 @@ import { UsageError } from "../util/errors.js";
 export interface OverrideArgs {
   transfers?: number | undefined;
   bwlimit?: string | undefined;
-  /** "100" or "10%": abort threshold of deletions per job (reap.maxDelete). */
+  /** "100" or "10%": abort threshold of the run's deletions, all jobs together (reap.maxDelete). */
   maxDelete?: string | undefined;
 }
 
@@ -22,7 +22,7 @@ export const overrideOptions = {
   transfers: { type: "number", describe: "Files copied at once (overrides copy.concurrency)" },
   "max-delete": {
     type: "string",
-    describe: "Abort threshold: a job whose reap would delete more than N paths (or N% of its files on the target) deletes nothing and fails (overrides reap.maxDelete)",
+    describe: "Abort threshold for the run: once deleting would go past N paths (or N% of the files on the target under the roots), all jobs together, no more deletions (copies go on); resync exits 7 (overrides reap.maxDelete)",
   },
   bwlimit: {
     type: "string",

@@ -166,8 +166,9 @@ export const configSchema = z.strictObject({
       /** Own temporary files older than this are removed (crash leftovers). */
       tempGrace: duration("10m", DURATION_MINIMUMS["reap.tempGrace"]),
       /**
-       * Abort threshold (rclone's --max-delete): a job whose reap would delete more paths than this (a count,
-       * or a percentage of the job's files on the target such as "10%") deletes nothing and fails instead.
+       * Abort threshold (rclone's --max-delete), for the whole run or daemon cycle: a count of paths deleted
+       * by all jobs together, or a percentage ("10%") of the files on the target under the configured roots.
+       * The reap that would go past it deletes nothing, nor does any later one of the run (see delete-limit.ts).
        */
       maxDelete: maxDelete.optional(),
     })
@@ -204,7 +205,7 @@ export const configSchema = z.strictObject({
       }),
     ], { error: 'must be false (no metrics endpoint) or a mapping such as {listen: "127.0.0.1:9464"}' })
     .default({ listen: "127.0.0.1:9464" }),
-  /** Recovery point objectives: how old the newest restorable checkpoint on the target may be. */
+  /** Recovery point objectives: how old the newest restore point (restorable checkpoint or savepoint) on the target may be. */
   rpo: z
     .strictObject({
       /** For every job without its own entry in jobs. */

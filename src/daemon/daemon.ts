@@ -92,10 +92,6 @@ export class Daemon {
     this.engine = createEngine(this.config, o.logger, combineHooks(this.metrics.hooks, o.hooks ?? {}));
     this.metrics.bindStatus(() => this.engine.status(), () => this.leaseHeld());
     this.metrics.setRpo(o.config.rpo);
-    this.metrics.watchNamenodes([
-      { cluster: o.config.source.name, active: () => activeNamenodeOf(this.engine.source) },
-      { cluster: o.config.target.name, active: () => activeNamenodeOf(this.engine.target) },
-    ]);
   }
 
   /** Reads the replication records once, so the newest restorable checkpoint is known before the first sync. */
@@ -352,10 +348,4 @@ export class Daemon {
     this.removeCrashGuard?.();
     this.logger.info("replicator stopped");
   }
-}
-
-/** The NameNode a WebHDFS storage currently talks to (null for a local side). */
-function activeNamenodeOf(storage: unknown): string | null {
-  const client = (storage as { client?: { activeNamenode?: () => string } }).client;
-  return typeof client?.activeNamenode === "function" ? client.activeNamenode() : null;
 }

@@ -13,9 +13,11 @@ export interface Sides {
   close(): void;
 }
 
-export function openSides(config: Config, logger: Logger): Sides {
-  const source = createStorage(config.source, logger);
-  const target = createStorage(config.target, logger);
+/** `hooks.onNamenodeFailover` hears every NameNode switch of either side's WebHDFS client. */
+export function openSides(config: Config, logger: Logger, hooks: Pick<EngineHooks, "onNamenodeFailover"> = {}): Sides {
+  const o = hooks.onNamenodeFailover ? { onFailover: (e: { cluster: string; from: string; to: string }) => hooks.onNamenodeFailover?.(e.cluster, e.from, e.to) } : {};
+  const source = createStorage(config.source, logger, o);
+  const target = createStorage(config.target, logger, o);
   return {
     source,
     target,
@@ -27,6 +29,6 @@ export function openSides(config: Config, logger: Logger): Sides {
 }
 
 export function createEngine(config: Config, logger: Logger, hooks: EngineHooks = {}, useLease = true): Engine {
-  const { source, target } = openSides(config, logger);
+  const { source, target } = openSides(config, logger, hooks);
   return new Engine({ config, source, target, logger, hooks, useLease });
 }

@@ -1,8 +1,9 @@
 // The daemon's periodic one-line stats log (every log.statsInterval): what was
 // copied since the last line (files, bytes, rate in IEC units), what is
-// pending, how many checkpoints were published and deleted, failing jobs, and
-// each job's RPO: seconds since the source completed the newest checkpoint
-// restorable on the target (null while a job has none).
+// pending (every job's backlog: files and bytes of the checkpoints selected to
+// publish that are not on the target yet) and in flight, how many checkpoints were published and deleted, failing jobs, and
+// each job's RPO: seconds since the source completed the newest restore point
+// on the target, checkpoint or savepoint (null while a job has none).
 
 import { formatBytes, formatRate } from "../config/units.js";
 import type { EngineStatus } from "../replication/index.js";
@@ -23,11 +24,16 @@ export interface StatsLine {
     bytesPerSecond: number;
     published: number;
     deleted: number;
+    /** Sum of every job's backlog (status.pending). */
     pendingFiles: number;
+    pendingBytes: number;
+    pendingCheckpoints: number;
+    /** The copy queue right now: files queued or being copied, and the bytes of those being copied. */
+    queuedFiles: number;
     bytesInFlight: number;
     jobs: number;
     failingJobs: number;
-    /** Per job: seconds since the newest checkpoint restorable on the target completed on the source. */
+    /** Per job: seconds since the newest restore point on the target (checkpoint or savepoint) completed on the source. */
     rpoSeconds: Record<string, number | null>;
   };
 }
@@ -43,15 +49,19 @@ export function statsLine(prev: StatsSnapshot, s: EngineStatus, now = Date.now()
   const files = next.filesCopied - prev.filesCopied;
   const bytes = next.bytesCopied - prev.bytesCopied;
   const rpo: Record<string, number | null> = {};
-  for (const j of s.jobs) rpo[j.job] = j.newestPublishedCompletedAt === null ? null : Math.max(0, Math.round((now - j.newestPublishedCompletedAt) / 1000));
+  // Savepoints directly under a root (the pseudo-job "") belong to no job: no RPO.
+  for (const j of s.jobs) if (j.job !== "") rpo[j.job] = j.newestRestorePoint === null ? null : Math.max(0, Math.round((now - j.newestRestorePoint.completedAt) / 1000));
   const failing = s.jobs.filter((j) => j.lastError !== null).length;
   const known = Object.values(rpo).filter((v): v is number => v !== null);
   const worst = known.length > 0 ? Math.max(...known) : null;
   const none = Object.values(rpo).filter((v) => v === null).length;
+  const pendingFiles = s.jobs.reduce((n, j) => n + j.pending.files, 0);
+  const pendingBytes = s.jobs.reduce((n, j) => n + j.pending.bytes, 0);
+  const pendingCheckpoints = s.jobs.reduce((n, j) => n + j.pending.checkpoints.length, 0);
   const message =
     `stats: copied ${files} files (${formatBytes(bytes)}, ${formatRate(bytes / secs)}) in ${Math.round(secs)}s, ` +
     `published ${next.published - prev.published}, deleted ${next.deleted - prev.deleted}; ` +
-    `pending ${s.copyQueue} files (${formatBytes(s.bytesInFlight)} in flight); ` +
+    `pending ${pendingFiles} files (${formatBytes(pendingBytes)}) of ${pendingCheckpoints} checkpoint(s), ${s.copyQueue} queued (${formatBytes(s.bytesInFlight)} in flight); ` +
     `${s.jobs.length} job(s), ${failing} failing, worst RPO ${worst === null ? "-" : `${worst}s`}${none > 0 ? `, ${none} with nothing restorable` : ""}`;
   return {
     line: {
@@ -62,7 +72,10 @@ export function statsLine(prev: StatsSnapshot, s: EngineStatus, now = Date.now()
         bytesPerSecond: Math.round(bytes / secs),
         published: next.published - prev.published,
         deleted: next.deleted - prev.deleted,
-        pendingFiles: s.copyQueue,
+        pendingFiles,
+        pendingBytes,
+        pendingCheckpoints,
+        queuedFiles: s.copyQueue,
         bytesInFlight: s.bytesInFlight,
         jobs: s.jobs.length,
         failingJobs: failing,

@@ -1,7 +1,10 @@
 // The disaster-recovery view of each job that monitoring reports: the newest
-// checkpoint restorable on the target and its source completion time (so that
-// RPO = now - that keeps growing while either cluster is invisible), the newest
-// source checkpoint, and the last *verified* count of restorable checkpoints.
+// restore point on the target (the restorable checkpoint or savepoint that
+// completed last on the source: RPO = now - its completion, which keeps growing
+// while either cluster is invisible), the newest restorable checkpoint alone,
+// the newest source checkpoint, and the last *verified* count of restorable
+// checkpoints and savepoints. Savepoints directly under a root belong to no job
+// id (the pseudo-job ""): they give it no RPO.
 //
 // The engine's status describes its last sync, which while a side cannot be
 // listed means "nothing seen": the source checkpoint becomes null and the
@@ -12,7 +15,7 @@
 
 import { joinPath, readSmallFile, type Storage } from "../storage/types.js";
 import { adminDir, classifyUnitDir } from "../replication/layout.js";
-import type { EngineStatus, JobStatus, PublishedEvent } from "../replication/index.js";
+import type { EngineStatus, JobStatus, PublishedEvent, RestorePoint } from "../replication/index.js";
 import type { ReplicationRecord } from "../replication/records.js";
 
 export interface CheckpointPoint {
@@ -27,6 +30,10 @@ export interface JobDrState {
   sourceDir: string | null;
   /** Newest checkpoint restorable on the target (last known). */
   restorable: (CheckpointPoint & { publishedAt: number | null }) | null;
+  /** Newest restore point (checkpoint or savepoint) on the target, by source completion (last known); the RPO's base. */
+  restorePoint: (RestorePoint & { publishedAt: number | null }) | null;
+  /** When restorePoint was last set from a listing of the target (ms), or null. */
+  restorePointListedAt: number | null;
   /** Newest complete checkpoint on the source (last known). */
   source: CheckpointPoint | null;
   /** Restorable checkpoints on the target, as last verified by a listing (or counted from records at start). */
@@ -59,7 +66,7 @@ export class DrView {
   private entry(targetDir: string, job: string): JobDrState {
     let e = this.jobs.get(targetDir);
     if (!e) {
-      e = { job, targetDir, sourceDir: null, restorable: null, source: null, restorableCount: null, restorableVerifiedAt: null, restorableCountFrom: null };
+      e = { job, targetDir, sourceDir: null, restorable: null, restorePoint: null, restorePointListedAt: null, source: null, restorableCount: null, restorableVerifiedAt: null, restorableCountFrom: null };
       this.jobs.set(targetDir, e);
     }
     return e;
@@ -68,8 +75,20 @@ export class DrView {
   /** Inexact completion times (derived from a publish event's lag) are replaced by an exact one for the same checkpoint. */
   private readonly inexact = new Set<JobDrState>();
 
+  /** A restore point seen restorable: taken when it completed later than the current one (savepoints of the "" pseudo-job never are). */
+  private offerRestorePoint(e: JobDrState, p: RestorePoint & { publishedAt: number | null }): void {
+    if (e.job === "" || !Number.isFinite(p.completedAt) || p.completedAt <= 0) return;
+    const cur = e.restorePoint;
+    if (cur === null || p.completedAt > cur.completedAt) e.restorePoint = { ...p };
+    else if (cur.unit === p.unit) {
+      if (p.kind === "checkpoint") cur.completedAt = p.completedAt; // an exact time replaces an inexact one
+      cur.publishedAt ??= p.publishedAt;
+    }
+  }
+
   private offerRestorable(e: JobDrState, p: CheckpointPoint & { publishedAt: number | null }, exact = true): void {
     if (!Number.isFinite(p.checkpointId) || !Number.isFinite(p.completedAt) || p.completedAt <= 0) return;
+    this.offerRestorePoint(e, { unit: `chk-${p.checkpointId}`, kind: "checkpoint", checkpointId: p.checkpointId, completedAt: p.completedAt, publishedAt: p.publishedAt });
     const cur = e.restorable;
     if (cur === null || p.checkpointId > cur.checkpointId) {
       e.restorable = { checkpointId: p.checkpointId, completedAt: p.completedAt, publishedAt: p.publishedAt };
@@ -108,20 +127,30 @@ export class DrView {
           e.restorableCount = units.length;
           e.restorableCountFrom = "records";
         }
-        for (const unit of checkpoints) {
+        const readUnit = async (name: string) => {
           let record: ReplicationRecord;
           try {
-            const bytes = await readSmallFile(target, joinPath(joinPath(recordsRoot, jd.name), `${unit.name}.json`), 1024 * 1024, signal ? { signal } : undefined);
+            const bytes = await readSmallFile(target, joinPath(joinPath(recordsRoot, jd.name), `${name}.json`), 1024 * 1024, signal ? { signal } : undefined);
             record = JSON.parse(bytes.toString("utf8")) as ReplicationRecord;
           } catch {
-            continue; // advisory: try the next older one
+            return null; // advisory
           }
           const completedAt = Date.parse(record.source?.completedAt ?? "");
           const publishedAt = Date.parse(record.publishedAt ?? "");
-          if (record.format !== 1 || !Number.isFinite(completedAt)) continue;
+          if (record.format !== 1 || !Number.isFinite(completedAt)) return null;
           if (record.source?.dir) e.sourceDir ??= parentDir(record.source.dir);
-          this.offerRestorable(e, { checkpointId: unit.checkpointId, completedAt, publishedAt: Number.isFinite(publishedAt) ? publishedAt : null });
+          return { completedAt, publishedAt: Number.isFinite(publishedAt) ? publishedAt : null };
+        };
+        for (const unit of checkpoints) {
+          const r = await readUnit(unit.name);
+          if (r === null) continue; // try the next older one
+          this.offerRestorable(e, { checkpointId: unit.checkpointId, ...r });
           break;
+        }
+        // Savepoints are few and ordered by time only: each one's record is read.
+        for (const unit of units.filter((u) => u.kind === "savepoint")) {
+          const r = await readUnit(unit.name);
+          if (r !== null) this.offerRestorePoint(e, { unit: unit.name, kind: "savepoint", checkpointId: null, ...r });
         }
       }
     }
@@ -130,8 +159,11 @@ export class DrView {
 
   /** A checkpoint was just published (it is restorable now). */
   onPublished(e: PublishedEvent, now = Date.now()): void {
-    if (e.kind !== "checkpoint") return;
     const entry = this.entry(parentDir(e.targetDir), e.job);
+    if (e.kind === "savepoint") {
+      this.offerRestorePoint(entry, { unit: e.unit, kind: "savepoint", checkpointId: null, completedAt: e.completedAt ?? now - e.lagMs, publishedAt: now });
+      return;
+    }
     const exact = e.completedAt !== undefined;
     this.offerRestorable(entry, { checkpointId: e.checkpointId, completedAt: e.completedAt ?? now - e.lagMs, publishedAt: now }, exact);
   }
@@ -152,6 +184,18 @@ export class DrView {
     if (j.newestPublishedCheckpoint !== null && j.newestPublishedCompletedAt !== null) {
       this.offerRestorable(e, { checkpointId: j.newestPublishedCheckpoint, completedAt: j.newestPublishedCompletedAt, publishedAt: j.lastPublishAt });
     }
+    // From a listing of the target the restore point is taken as it is, also when it moved back (a newer
+    // savepoint was reaped along with its source); otherwise it only moves forward.
+    const listedAt = j.restorableCheckedAt ?? null;
+    if (listedAt !== null && (e.restorePointListedAt === null || listedAt > e.restorePointListedAt)) {
+      e.restorePointListedAt = listedAt;
+      const p = j.newestRestorePoint;
+      const fallback = e.restorable === null ? null : { unit: `chk-${e.restorable.checkpointId}`, kind: "checkpoint" as const, checkpointId: e.restorable.checkpointId, completedAt: e.restorable.completedAt };
+      const next = p ?? fallback; // never less than the checkpoint-only figure, which stays as it was
+      if (e.job !== "") e.restorePoint = next === null ? null : { ...next, publishedAt: next.unit === e.restorePoint?.unit ? e.restorePoint.publishedAt : null };
+    } else if (j.newestRestorePoint !== null) {
+      this.offerRestorePoint(e, { ...j.newestRestorePoint, publishedAt: null });
+    }
     // The count is trusted only when it comes from a sync that listed the target: a sync that could not
     // list it reports 0, which says nothing about what is restorable there.
     const checkedAt = j.restorableCheckedAt ?? null;
@@ -170,12 +214,17 @@ export class DrView {
 
 /** Seconds of source history the DR copy lacks: newest source completion minus newest restorable completion (both NameNode clocks). */
 export function lagSeconds(e: JobDrState): number | null {
-  if (e.source === null) return null;
+  if (e.source === null) return e.restorePoint === null ? null : 0; // no source checkpoint to be behind: a savepoint-only job
   if (e.restorable === null) return null;
   return Math.max(0, (e.source.completedAt - e.restorable.completedAt) / 1000);
 }
 
-/** Age of the newest restorable checkpoint: what a restore from the target would lose now. */
+/** Age of the newest restore point (checkpoint or savepoint): what a restore from the target would lose now. */
 export function rpoSeconds(e: JobDrState, now = Date.now()): number | null {
+  return e.restorePoint === null ? null : Math.max(0, (now - e.restorePoint.completedAt) / 1000);
+}
+
+/** The same from the newest restorable checkpoint alone (what a restore that ignores savepoints would lose). */
+export function checkpointRpoSeconds(e: JobDrState, now = Date.now()): number | null {
   return e.restorable === null ? null : Math.max(0, (now - e.restorable.completedAt) / 1000);
 }

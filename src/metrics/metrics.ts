@@ -26,12 +26,6 @@ export function rpoObjectiveMs(rpo: RpoObjectives, job: string): number {
   return rpo.jobs[job] ?? rpo.objective;
 }
 
-/** A cluster whose active NameNode is watched, to count failovers. */
-export interface NamenodeWatch {
-  cluster: string;
-  active(): string | null;
-}
-
 export interface ReplicatorMetrics {
   registry: Registry;
   hooks: EngineHooks;
@@ -41,9 +35,6 @@ export interface ReplicatorMetrics {
   bindStatus(read: () => EngineStatus, leaseHeld: () => boolean): void;
   setRpo(rpo: RpoObjectives): void;
   rpo(): RpoObjectives;
-  watchNamenodes(watches: NamenodeWatch[]): void;
-  /** Compares every watched cluster's active NameNode with the last one seen (also done at every scrape). */
-  checkNamenodes(): void;
   /** Folds the bound status into the view now (the daemon calls it after every cycle). */
   refresh(): void;
   configReloaded(ok: boolean): void;
@@ -86,12 +77,11 @@ export function createMetrics(o: { defaultMetrics?: boolean } = {}): ReplicatorM
   const scanRequests = new Counter({ name: n("scan_list_requests_total"), help: "Listing requests made by scans", labelNames: ["side"], ...reg });
   const publishLag = new Histogram({ name: n("publish_lag_seconds"), help: "Source completion to target publication, per published checkpoint", labelNames: ["flink_job"], buckets: [1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600], ...reg });
   const publishDuration = new Histogram({ name: n("publish_duration_seconds"), help: "From planning a checkpoint's copy to its publication on the target", labelNames: ["flink_job"], buckets: [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600], ...reg });
-  const failovers: Counter = new Counter({
+  const failovers = new Counter({
     name: n("namenode_failovers_total"),
-    help: "Changes of the active NameNode this daemon talks to, per cluster",
+    help: "Times this daemon's WebHDFS client switched to another NameNode of the cluster (standby or unreachable answers)",
     labelNames: ["cluster"],
     ...reg,
-    collect: () => checkNamenodes(),
   });
   const reloads = new Counter({ name: n("config_reloads_total"), help: "Config reloads attempted (SIGHUP or a change of the file)", ...reg });
   const reloadFailures = new Counter({ name: n("config_reload_failures_total"), help: "Config reloads rejected (the running config stays)", ...reg });
@@ -106,21 +96,9 @@ export function createMetrics(o: { defaultMetrics?: boolean } = {}): ReplicatorM
   let readStatus: (() => EngineStatus) | null = null;
   let readLease: () => boolean = () => false;
   let rpo: RpoObjectives = DEFAULT_RPO;
-  let watches: NamenodeWatch[] = [];
-  const lastActive = new Map<string, string>();
-  const checkNamenodes = () => {
-    for (const w of watches) {
-      const active = w.active();
-      if (active === null) continue;
-      const before = lastActive.get(w.cluster);
-      if (before !== undefined && before !== active) failovers.inc({ cluster: w.cluster });
-      lastActive.set(w.cluster, active);
-    }
-  };
   const refresh = () => {
     const s = readStatus?.();
     if (s) view.observe(s);
-    checkNamenodes();
   };
   type Job = ReturnType<DrView["list"]>[number];
   type Status = EngineStatus["jobs"][number];
@@ -145,11 +123,19 @@ export function createMetrics(o: { defaultMetrics?: boolean } = {}): ReplicatorM
     });
   jobGauge(
     "newest_restorable_checkpoint_completed_timestamp_seconds",
-    "Source completion time of the newest checkpoint restorable on the target (last known; RPO = time() - this)",
+    "Source completion time of the newest checkpoint restorable on the target, savepoints aside (last known; time() - this is the checkpoint-only RPO)",
     (j) => (j.restorable === null ? null : j.restorable.completedAt / 1000),
   );
+  jobGauge(
+    "newest_restore_point_completed_timestamp_seconds",
+    "Source completion time of the newest restore point on the target: the restorable checkpoint or savepoint that completed last (last known; RPO = time() - this)",
+    (j) => (j.restorePoint === null ? null : j.restorePoint.completedAt / 1000),
+  );
+  jobGauge("newest_restore_point_is_savepoint", "1 when the newest restore point is a savepoint, 0 when it is a checkpoint", (j) =>
+    j.restorePoint === null ? null : j.restorePoint.kind === "savepoint" ? 1 : 0,
+  );
   jobGauge("newest_restorable_checkpoint_id", "Newest checkpoint id restorable on the target (last known)", (j) => j.restorable?.checkpointId ?? null);
-  jobGauge("rpo_seconds", "Age of the newest restorable checkpoint by this daemon's clock: what a restore from the target would lose now", (j, now) => rpoSeconds(j, now));
+  jobGauge("rpo_seconds", "Age of the newest restore point (checkpoint or savepoint) by this daemon's clock: what a restore from the target would lose now", (j, now) => rpoSeconds(j, now));
   jobGauge("rpo_objective_seconds", "The job's recovery point objective (config rpo.objective or rpo.jobs.<job>)", (j) => rpoObjectiveMs(rpo, j.job) / 1000);
   jobGauge("newest_source_checkpoint_id", "Newest complete checkpoint id on the source (last known)", (j) => j.source?.checkpointId ?? null);
   jobGauge(
@@ -165,14 +151,8 @@ export function createMetrics(o: { defaultMetrics?: boolean } = {}): ReplicatorM
   jobGauge("last_publish_timestamp_seconds", "When the newest restorable checkpoint was published on the target", (j) =>
     j.restorable?.publishedAt == null ? null : j.restorable.publishedAt / 1000,
   );
-  jobGauge("pending_files", "Files of the checkpoint being copied that are not on the target yet (0 when idle)", (_j, _now, s) => {
-    const c = s?.current;
-    return c ? Math.max(0, c.filesTotal - c.filesDone) : 0;
-  });
-  jobGauge("pending_bytes", "Bytes of the checkpoint being copied that are not on the target yet (0 when idle)", (_j, _now, s) => {
-    const c = s?.current;
-    return c ? Math.max(0, c.bytesTotal - c.bytesDone) : 0;
-  });
+  jobGauge("pending_files", "Files not on the target yet of every checkpoint the job selected to publish and has not published (0 when caught up)", (_j, _now, s) => s?.pending.files ?? 0);
+  jobGauge("pending_bytes", "Bytes of those files (shared files counted once; 0 when caught up)", (_j, _now, s) => s?.pending.bytes ?? 0);
   jobGauge("job_failing", "1 while the job's last sync failed", (_j, _now, s) => {
     return s === null ? null : s.lastError === null ? 0 : 1;
   });
@@ -228,6 +208,7 @@ export function createMetrics(o: { defaultMetrics?: boolean } = {}): ReplicatorM
       scanDuration.observe({ side }, ms / 1000);
       scanRequests.inc({ side }, requests);
     },
+    onNamenodeFailover: (cluster) => failovers.inc({ cluster }),
   };
   return {
     registry,
@@ -241,11 +222,6 @@ export function createMetrics(o: { defaultMetrics?: boolean } = {}): ReplicatorM
       rpo = next;
     },
     rpo: () => rpo,
-    watchNamenodes(next) {
-      watches = next;
-      checkNamenodes();
-    },
-    checkNamenodes,
     refresh,
     configReloaded(ok) {
       reloads.inc();

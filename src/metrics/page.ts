@@ -32,18 +32,27 @@ function iec(bytes: number): string {
 const e = escapeHtml;
 
 function jobRow(j: JobReport): string {
-  const state = j.newestRestorableCheckpoint === null ? "bad" : j.rpoMet === false ? "bad" : j.lastError !== null ? "warn" : "ok";
+  const state = j.newestRestorePoint === null ? "bad" : j.rpoMet === false ? "bad" : j.lastError !== null ? "warn" : "ok";
   const cell = (name: string, html: string) => `<td data-field="${name}">${html}</td>`;
   const chk = (c: { id: number; completedAt: { iso: string } } | null) => (c === null ? "–" : `chk-${e(c.id)}<br><small>${e(c.completedAt.iso)}</small>`);
   return [
     `<tr class="${state}" data-job="${e(j.job)}">`,
     cell("job", `<code>${e(j.job || "(root)")}</code>`),
     cell("source", chk(j.newestSourceCheckpoint)),
-    cell("restorable", chk(j.newestRestorableCheckpoint)),
+    cell(
+      "restorable",
+      chk(j.newestRestorableCheckpoint) +
+        (j.newestRestorePoint?.kind === "savepoint" ? `<br>newer savepoint: <code>${e(j.newestRestorePoint.unit)}</code><br><small>${e(j.newestRestorePoint.completedAt.iso)}</small>` : ""),
+    ),
     cell("rpo", `<span class="${j.rpoMet === false ? "bad" : "ok"}">${e(humanDuration(j.rpoSeconds))}</span><br><small>objective ${e(humanDuration(j.rpoObjectiveSeconds))}</small>`),
     cell("lag", e(humanDuration(j.lagSeconds))),
     cell("restorable-count", j.restorableCheckpoints === null ? "–" : e(j.restorableCheckpoints)),
-    cell("pending", j.pending === null ? "–" : `${e(j.pending.files)} files, ${e(iec(j.pending.bytes))}`),
+    cell(
+      "pending",
+      j.pending.checkpoints.length === 0
+        ? "none"
+        : `${e(j.pending.files)} files, ${e(iec(j.pending.bytes))}<br><small>${e(j.pending.checkpoints.length)} to publish: ${e(j.pending.checkpoints.slice(0, 5).join(", "))}${j.pending.checkpoints.length > 5 ? ", …" : ""}</small>`,
+    ),
     cell("error", j.lastError === null ? "–" : `<span class="err">${e(j.lastError)}</span>${j.lastErrorAt ? `<br><small>${e(j.lastErrorAt.iso)}</small>` : ""}`),
     "</tr>",
     `<tr class="cmd" data-job="${e(j.job)}"><td colspan="8">`,
@@ -93,7 +102,7 @@ page generated ${e(r.generatedAt.iso)}
 ${r.jobs.length === 0 ? `<tr><td colspan="8">no job seen yet</td></tr>` : r.jobs.map(jobRow).join("\n")}
 </tbody>
 </table>
-<p><small>RPO: age of the newest restorable checkpoint (source completion time). Lag: newest source checkpoint minus newest restorable, by NameNode time. Restorable: last verified count, kept while the target is unreachable. JSON: <a href="status">/status</a>, metrics: <a href="metrics">/metrics</a>.</small></p>
+<p><small>RPO: age of the newest restore point on the target, the restorable checkpoint or savepoint that completed last on the source. Lag: newest source checkpoint minus newest restorable, by NameNode time. Restorable: last verified count, kept while the target is unreachable. Pending: what the checkpoints selected to publish still lack on the target. JSON: <a href="status">/status</a>, metrics: <a href="metrics">/metrics</a>.</small></p>
 </body>
 </html>
 `;

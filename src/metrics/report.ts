@@ -1,11 +1,12 @@
 // What /status answers and the status page at / shows: per job, the newest
-// source checkpoint, the newest checkpoint restorable on the target, RPO against
+// source checkpoint, the newest checkpoint restorable on the target, the newest
+// restore point (checkpoint or savepoint) and the RPO measured from it against
 // its objective, lag, the verified restorable count, the last error and the
 // command that restores the job from the target. Times are given twice: as
 // ISO-8601 and as Unix seconds.
 
 import type { EngineStatus, JobStatus } from "../replication/index.js";
-import { DrView, lagSeconds, rpoSeconds, type JobDrState } from "./dr-view.js";
+import { checkpointRpoSeconds, DrView, lagSeconds, rpoSeconds, type JobDrState } from "./dr-view.js";
 import { DEFAULT_RPO, rpoObjectiveMs, type RpoObjectives } from "./metrics.js";
 
 export interface Instant {
@@ -25,19 +26,28 @@ export interface JobReport {
   phase: JobStatus["phase"] | null;
   newestSourceCheckpoint: { id: number; completedAt: Instant } | null;
   newestRestorableCheckpoint: { id: number; uri: string; completedAt: Instant; publishedAt: Instant | null } | null;
-  /** Age of the newest restorable checkpoint (what a restore would lose now), seconds. */
+  /** The newest restore point: the restorable checkpoint or savepoint that completed last on the source. */
+  newestRestorePoint: { unit: string; kind: "checkpoint" | "savepoint"; uri: string; completedAt: Instant; publishedAt: Instant | null } | null;
+  /** Age of the newest restore point (what a restore would lose now), seconds. */
   rpoSeconds: number | null;
+  /** Age of the newest restorable checkpoint alone, savepoints aside, seconds. */
+  checkpointRpoSeconds: number | null;
   rpoObjectiveSeconds: number;
   rpoMet: boolean | null;
   /** Newest source completion minus newest restorable completion, seconds. */
   lagSeconds: number | null;
   restorableCheckpoints: number | null;
   restorableVerifiedAt: Instant | null;
-  pending: { checkpoint: string; files: number; bytes: number } | null;
+  /**
+   * The job's backlog: files and bytes not on the target yet of every checkpoint selected to publish and
+   * not published (`checkpoints`), shared files counted once; `copying` is the one being copied now.
+   * Zeros when caught up.
+   */
+  pending: { files: number; bytes: number; checkpoints: string[]; copying: string | null };
   lastError: string | null;
   lastErrorAt: Instant | null;
   reapHeld: string | null;
-  /** Restores the job from the newest restorable checkpoint (NO_CLAIM); null while there is none. */
+  /** Restores the job from the newest restore point (NO_CLAIM); null while there is none. */
   restoreCommand: string | null;
   /** Verifies the target now and prints the same command. */
   verifyCommand: string;
@@ -86,6 +96,7 @@ export function buildReport(i: ReportInputs): StatusReport {
     const rpoS = rpoSeconds(d, now);
     const objective = rpoObjectiveMs(rpo, d.job) / 1000;
     const chkUri = d.restorable ? uriOf(`${d.targetDir}/chk-${d.restorable.checkpointId}`) : null;
+    const pointUri = d.restorePoint ? uriOf(`${d.targetDir}/${d.restorePoint.unit}`) : null;
     return {
       job: d.job,
       sourceDir: d.sourceDir,
@@ -96,17 +107,22 @@ export function buildReport(i: ReportInputs): StatusReport {
         d.restorable && chkUri
           ? { id: d.restorable.checkpointId, uri: chkUri, completedAt: instant(d.restorable.completedAt) as Instant, publishedAt: instant(d.restorable.publishedAt) }
           : null,
+      newestRestorePoint:
+        d.restorePoint && pointUri
+          ? { unit: d.restorePoint.unit, kind: d.restorePoint.kind, uri: pointUri, completedAt: instant(d.restorePoint.completedAt) as Instant, publishedAt: instant(d.restorePoint.publishedAt) }
+          : null,
       rpoSeconds: rpoS,
+      checkpointRpoSeconds: checkpointRpoSeconds(d, now),
       rpoObjectiveSeconds: objective,
       rpoMet: rpoS === null ? null : rpoS <= objective,
       lagSeconds: lagSeconds(d),
       restorableCheckpoints: d.restorableCount,
       restorableVerifiedAt: instant(d.restorableVerifiedAt),
-      pending: s?.current ? { checkpoint: s.current.unit, files: s.current.filesTotal - s.current.filesDone, bytes: s.current.bytesTotal - s.current.bytesDone } : null,
+      pending: { files: s?.pending.files ?? 0, bytes: s?.pending.bytes ?? 0, checkpoints: s?.pending.checkpoints ?? [], copying: s?.current?.unit ?? null },
       lastError: s?.lastError ?? null,
       lastErrorAt: instant(s?.lastErrorAt),
       reapHeld: s?.reapHeld ?? null,
-      restoreCommand: chkUri ? `flink run --fromSavepoint ${shellQuote(chkUri)} --restoreMode no_claim <your-job.jar>` : null,
+      restoreCommand: pointUri ? `flink run --fromSavepoint ${shellQuote(pointUri)} --restoreMode no_claim <your-job.jar>` : null,
       verifyCommand: `ckpt-replicator latest --config ${config} --job ${shellQuote(d.job)} --format flink`,
       totals: s?.totals ?? null,
     };

@@ -13,6 +13,7 @@ import { BandwidthLimiter, ByteBudget } from "./bandwidth.js";
 import { MetadataCatalog } from "./catalog.js";
 import { Copier } from "./copy.js";
 import { JobReplicator, lagSecondsOf, type EngineDeps, type SyncOutcome } from "./job.js";
+import { DeleteLimit, filesUnderRoots, type DeleteLimitState } from "./delete-limit.js";
 import { ADMIN_DIR } from "./layout.js";
 import { Lease } from "./lease.js";
 import { ClusterLocator, targetPathFor } from "./locations.js";
@@ -47,6 +48,8 @@ export interface CycleReport {
   target: TreeSnapshot;
   outcomes: Map<string, SyncOutcome>;
   started: string[];
+  /** The run-wide max-delete threshold (reap.maxDelete) and what the jobs of this cycle used of it. */
+  deleteLimit: DeleteLimitState;
 }
 
 export interface EngineStatus {
@@ -219,7 +222,9 @@ export class Engine {
     this.targetCatalog.retainOnly(unitDirs(target));
     this.deps.deleteBudget.remaining = this.config.reap.maxDeletesPerCycle;
 
-    const report: CycleReport = { source, target, outcomes: new Map(), started: [] };
+    // One allowance for every job this cycle starts: --max-delete counts the run, as in rclone and rsync.
+    const deleteLimit = new DeleteLimit(this.config.reap.maxDelete, filesUnderRoots(target));
+    const report: CycleReport = { source, target, outcomes: new Map(), started: [], deleteLimit: deleteLimit.state() };
     const pairs = this.pairJobs(source, target);
     const targetReferences = await this.targetReferencesByJob(target, signal);
     const runs: Promise<void>[] = [];
@@ -242,6 +247,7 @@ export class Engine {
           targetRoot: p.targetRoot,
           targetProblem: targetProblem(target, p.targetRoot),
           otherJobs: referencesOfOthers(targetReferences, p.targetDir),
+          deleteLimit,
         },
         { ...(o.dryRun ? { dryRun: true } : {}), ...(o.complete ? { complete: true } : {}), signal },
       );
@@ -256,7 +262,10 @@ export class Engine {
         ).finally(() => this.active.delete(p.sourceDir)),
       );
     }
-    if (o.wait) await Promise.all(runs);
+    if (o.wait) {
+      await Promise.all(runs);
+      report.deleteLimit = deleteLimit.state();
+    }
     return report;
   }
 

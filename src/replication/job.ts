@@ -17,7 +17,9 @@ import { copyCheckpointFiles, type Copier } from "./copy.js";
 import { isTempName, METADATA_FILE, type UnitKind } from "./layout.js";
 import type { ClusterLocator } from "./locations.js";
 import type { Lease } from "./lease.js";
-import { confirmPresentByChecksum, planUnit, type UnitPlan } from "./plan.js";
+import { Backlog } from "./backlog.js";
+import { ReapAbortedError, type DeleteLimit } from "./delete-limit.js";
+import { confirmPresentByChecksum, missingOnTarget, planUnit, type UnitPlan } from "./plan.js";
 import { publishCheckpoint } from "./publish.js";
 import { executeReap, planReap, type PublishedUnit } from "./reap.js";
 import { listRecordNames, recordFor, writeRecord, type ReplicationRecord } from "./records.js";
@@ -57,6 +59,8 @@ export interface JobView {
   targetProblem?: string | undefined;
   /** Target paths other jobs' published checkpoints reference (never deleted by this job's reaper). */
   otherJobs?: { referenced: ReadonlySet<string>; known: boolean } | undefined;
+  /** The cycle's run-wide deletion threshold (reap.maxDelete), shared by every job it syncs. */
+  deleteLimit?: DeleteLimit | undefined;
 }
 
 export interface SyncOptions {
@@ -81,6 +85,8 @@ export interface SyncOutcome {
    */
   planned: PlannedUnit[];
   upToDate: boolean;
+  /** Set when the run's max-delete threshold stopped this job's deletions (its copies and publishes went on). */
+  deletionsAborted?: string;
 }
 
 export interface PlannedUnit {
@@ -93,11 +99,6 @@ export interface PlannedUnit {
   /** The whole closure: files and bytes the published unit consists of. */
   filesTotal: number;
   bytesTotal: number;
-}
-
-/** The reap would delete more than reap.maxDelete / --max-delete allows: it deleted nothing. */
-export class ReapAbortedError extends CkptError {
-  readonly kind = "reap-aborted";
 }
 
 class TargetUnavailableError extends CkptError {
@@ -116,6 +117,8 @@ export class JobReplicator {
   private readonly reported = new Set<string>();
   private readonly checksumConfirmed = new Set<string>();
   private readonly log: Logger;
+  /** What this sync selected to publish and has not copied yet (status.pending mirrors it). */
+  private readonly backlog = new Backlog();
 
   constructor(
     readonly key: string,
@@ -170,9 +173,21 @@ export class JobReplicator {
       // Target files an earlier unit of this sync copied (or, in a dry run, would copy), with their lengths:
       // the listing predates those copies, so without this a later unit would copy its shared files again.
       const onTargetNow = new Map<string, number>();
+      const select = (c: Candidate) => {
+        if (o.dryRun) return;
+        this.backlog.add(c.unit.name, missingOnTarget(c.references, { sourceLocator: this.deps.sourceLocator, roots: this.deps.config.paths, sourceSnapshot: view.sourceSnapshot, targetSnapshot: view.targetSnapshot, targetListings: plannedDirs }));
+        this.status.pending = this.backlog.summary();
+      };
+      // The backlog: the newest newer checkpoint (every kept one for resync), lost ones and savepoints. When
+      // the daemon's newest is subsumed mid-copy, the next newer one joins it as it is attempted.
+      for (const c of [...pick(o.complete ? selection.newer : selection.newer.slice(0, 1)), ...pick(selection.backfill), ...pick(selection.savepoints)]) select(c);
       const attempt = async (c: Candidate): Promise<"published" | "skipped" | "subsumed" | "dry-run"> => {
         attempted.push(c);
-        const result = await this.replicateUnit(c, view, plannedDirs, o, onTargetNow);
+        select(c);
+        const result = await this.replicateUnit(c, view, plannedDirs, o, onTargetNow).finally(() => {
+          this.backlog.drop(c.unit.name, false);
+          this.status.pending = this.backlog.summary();
+        });
         if (typeof result === "object") {
           // Dry run: the same selection as the real run, each unit with what it would copy.
           outcome.wouldCopy ??= result;
@@ -220,6 +235,7 @@ export class JobReplicator {
         this.log.info({ checkpoint: this.status.current?.unit }, "job sync interrupted by the stop");
         return outcome;
       }
+      if (err instanceof ReapAbortedError) outcome.deletionsAborted = err.message;
       this.status.totals.errors++;
       this.status.lastError = errorMessage(err);
       this.status.lastErrorAt = Date.now();
@@ -228,6 +244,8 @@ export class JobReplicator {
     } finally {
       this.status.phase = "idle";
       this.status.current = null;
+      this.backlog.clear();
+      this.status.pending = this.backlog.summary();
     }
     return outcome;
   }
@@ -370,6 +388,12 @@ export class JobReplicator {
       this.status.newestPublishedCheckpoint = newestPub?.unit.checkpointId ?? null;
       this.status.newestPublishedCompletedAt = newestPub?.unit.metadata?.mtime ?? null;
       this.status.publishedOnTarget = restorable.length;
+      // Checkpoint or savepoint: whichever completed last on the source is what a restore would start from.
+      const point = [...restorable].sort((a, b) => newestFirst(a.unit, b.unit))[0];
+      this.status.newestRestorePoint =
+        point?.unit.metadata == null
+          ? null
+          : { unit: point.unit.name, kind: point.unit.kind, checkpointId: point.unit.kind === "checkpoint" ? point.unit.checkpointId : null, completedAt: point.unit.metadata.mtime };
     }
     const published = this.status.newestPublishedCompletedAt;
     const publishedName = this.status.newestPublishedCheckpoint === null ? null : `chk-${this.status.newestPublishedCheckpoint}`;
@@ -464,7 +488,7 @@ export class JobReplicator {
       unit: unit.name,
     }));
     this.assertLease();
-    const vanished = await copyCheckpointFiles(this.deps.copier, tasks, o.signal, (task) => this.countCopied(task.length));
+    const vanished = await copyCheckpointFiles(this.deps.copier, tasks, o.signal, (task) => this.countCopied(task.target, task.length));
     if (vanished !== null) {
       return this.abandon(unit, c.completedAt, vanished.path);
     }
@@ -485,6 +509,7 @@ export class JobReplicator {
       signal: o.signal,
     });
     remember(); // published: its whole closure is on the target, verified
+    this.backlog.drop(unit.name, true);
     this.status.totals.published++;
     this.status.lastPublishAt = Date.now();
     const lagMs = Date.now() - c.completedAt;
@@ -541,17 +566,8 @@ export class JobReplicator {
       now: Date.now(),
     });
     this.status.reapHeld = plan.held;
-    const limit = this.deps.config.reap.maxDelete;
-    if (limit !== undefined) {
-      // An abort threshold, not a cap: past it nothing is deleted (our stale temporaries do not count).
-      const destructive = plan.deletions.filter((d) => !isTempName(baseName(d.path))).length;
-      const files = fresh.sharedFiles.size + fresh.units.reduce((n, u) => n + u.entries.length, 0);
-      const max = "count" in limit ? limit.count : Math.floor((files * limit.percent) / 100);
-      if (destructive > max) {
-        const what = "count" in limit ? `${limit.count}` : `${limit.percent}% of ${files} files = ${max}`;
-        throw new ReapAbortedError(`reap would delete ${destructive} paths on the target, more than max-delete (${what}): nothing deleted`);
-      }
-    }
+    // An abort threshold for the whole run, not a cap: past it nothing is deleted (our stale temporaries do not count).
+    view.deleteLimit?.reserve(this.key, plan.deletions.filter((d) => !isTempName(baseName(d.path))).length);
     if (plan.deletions.length > 0) await this.deps.lease?.confirm();
     let deleted = 0;
     await executeReap(plan, {
@@ -574,7 +590,9 @@ export class JobReplicator {
     for (const d of plan.deletions) this.deps.targetScanner.invalidate(d.recursive ? d.path : parentOf(d.path));
   }
 
-  private countCopied(length: number): void {
+  private countCopied(target: string, length: number): void {
+    this.backlog.copied(target);
+    this.status.pending = this.backlog.summary();
     if (this.status.current) {
       this.status.current.filesDone++;
       this.status.current.bytesDone += length;

@@ -72,14 +72,34 @@ export async function planUnit(references: FileReference[], ctx: PlanContext): P
         sourceEntry = await ctx.source.stat(m.source, ctx.signal ? { signal: ctx.signal } : {});
       }
       if (sourceEntry === null || sourceEntry.type !== "file" || sourceEntry.length < m.required) vanished.push(m.source);
-      const targetEntry = ctx.targetListings?.has(parentOf(m.target))
-        ? (ctx.targetListings.get(parentOf(m.target))?.get(baseName(m.target)) ?? null)
-        : lookup(ctx.targetSnapshot, m.target);
+      const targetEntry = targetEntryOf(ctx, m.target);
       const present = !!sourceEntry && !!targetEntry && targetEntry.type === "file" && targetEntry.length === sourceEntry.length;
       return { ...m, sourceEntry: sourceEntry ?? null, present };
     }),
   );
   return { files, unpublishable, vanished };
+}
+
+/**
+ * What a unit's closure lacks on the target, from the listings at hand (no request is made): target path ->
+ * source length (the size the checkpoint needs when the source listing does not show the file). The
+ * backlog's estimate; planUnit decides the actual copy when the unit's turn comes.
+ */
+export function missingOnTarget(references: FileReference[], ctx: Omit<PlanContext, "source" | "signal">): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of mapReferences(references, ctx.sourceLocator, ctx.roots).mapped) {
+    const sourceEntry = lookup(ctx.sourceSnapshot, m.source);
+    const length = sourceEntry && sourceEntry.type === "file" && sourceEntry.length >= m.required ? sourceEntry.length : m.required;
+    const targetEntry = targetEntryOf(ctx, m.target);
+    if (targetEntry && targetEntry.type === "file" && targetEntry.length === length) continue;
+    out.set(m.target, length);
+  }
+  return out;
+}
+
+/** A target path's entry: from the fresh listings of the job when they cover its directory, else from the snapshot. */
+function targetEntryOf(ctx: Pick<PlanContext, "targetListings" | "targetSnapshot">, path: string): Entry | null | undefined {
+  return ctx.targetListings?.has(parentOf(path)) ? (ctx.targetListings.get(parentOf(path))?.get(baseName(path)) ?? null) : lookup(ctx.targetSnapshot, path);
 }
 
 /** Entry of a path from the snapshot's listings: undefined when its directory was not listed. */

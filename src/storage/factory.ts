@@ -7,7 +7,12 @@ import { LocalStorage } from "./local.js";
 import type { Storage } from "./types.js";
 import { WebHdfsStorage } from "./webhdfs.js";
 
-export function createStorage(side: ClusterSide, logger: Logger): Storage {
+export interface StorageOptions {
+  /** The WebHDFS client switched to another NameNode of this side's cluster (see WebHdfsClientOptions.onFailover). */
+  onFailover?: (e: { cluster: string; from: string; to: string }) => void;
+}
+
+export function createStorage(side: ClusterSide, logger: Logger, o: StorageOptions = {}): Storage {
   if (side.kind === "local") return new LocalStorage(side.name);
   const client = new WebHdfsClient(
     {
@@ -19,7 +24,7 @@ export function createStorage(side: ClusterSide, logger: Logger): Storage {
       requestTimeoutMs: side.requestTimeoutMs,
       retry: side.retry,
     },
-    { logger },
+    { logger, ...(o.onFailover ? { onFailover: o.onFailover } : {}) },
   );
   return new WebHdfsStorage(client);
 }

@@ -43,6 +43,11 @@ export interface WebHdfsClientOptions {
   rewriteDataNodeUrl?: (url: URL) => URL;
   /** TLS settings for https NameNodes and DataNodes (CA bundle, client certificate...). */
   tls?: Pick<https.AgentOptions, "ca" | "cert" | "key" | "rejectUnauthorized" | "servername">;
+  /**
+   * Called each time the client switches to another NameNode of the cluster (the one it talked to
+   * answered standby or could not be reached, and another answered): a failover, as this client saw it.
+   */
+  onFailover?: (e: { cluster: string; from: string; to: string }) => void;
 }
 
 export type UploadBody = Readable | Uint8Array | string;
@@ -86,9 +91,12 @@ export class WebHdfsClient {
 
   constructor(conn: ClusterConnection, options: WebHdfsClientOptions = {}) {
     this.name = conn.name;
-    this.#selector = new NamenodeSelector(conn.namenodes);
     this.#auth = options.auth ?? createSimpleAuth(conn);
     this.#logger = (options.logger ?? silentLogger).child({ cluster: conn.name });
+    this.#selector = new NamenodeSelector(conn.namenodes, (from, to) => {
+      this.#logger.info({ from, to }, "NameNode failover: now talking to another NameNode");
+      options.onFailover?.({ cluster: conn.name, from, to });
+    });
     this.#policy = { ...DEFAULT_RETRY_POLICY, ...conn.retry };
     this.#timeoutMs = conn.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     const maxSockets = options.maxSockets ?? 16;

@@ -13,14 +13,22 @@ const RETRY_SAME_NAMENODE = new Set([
   "org.apache.hadoop.hdfs.server.namenode.SafeModeException",
 ]);
 
-/** Remembers the NameNode that last answered authoritatively; the rest are tried in configured order. */
+/** The client stopped talking to one NameNode and now talks to another (a failover as the client lives it). */
+export type NamenodeSwitchListener = (from: string, to: string) => void;
+
+/**
+ * Remembers the NameNode that last answered authoritatively; the rest are tried in configured order.
+ * Each change of that NameNode is announced to `onSwitch` once, at the moment it happens.
+ */
 export class NamenodeSelector {
   readonly #urls: readonly string[];
+  readonly #onSwitch: NamenodeSwitchListener | undefined;
   #active = 0;
 
-  constructor(urls: readonly string[]) {
+  constructor(urls: readonly string[], onSwitch?: NamenodeSwitchListener) {
     if (urls.length === 0) throw new Error("a cluster needs at least one NameNode URL");
     this.#urls = [...urls];
+    this.#onSwitch = onSwitch;
   }
 
   active(): string {
@@ -34,7 +42,10 @@ export class NamenodeSelector {
 
   markActive(url: string): void {
     const index = this.#urls.indexOf(url);
-    if (index >= 0) this.#active = index;
+    if (index < 0 || index === this.#active) return;
+    const from = this.active();
+    this.#active = index;
+    this.#onSwitch?.(from, url);
   }
 }
 

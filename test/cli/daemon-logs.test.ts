@@ -38,7 +38,7 @@ describe("daemon logs", () => {
       const lines = () => err.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
       await waitFor(() => lines().some((l) => String(l.msg).startsWith("stats: ")), 15_000, "a stats line");
       const stats = lines().find((l) => String(l.msg).startsWith("stats: "))!;
-      expect(stats.msg).toMatch(/^stats: copied \d+ files \([\d.]+ (B|KiB|MiB), [\d.]+ (B|KiB|MiB)\/s\) in \ds, published \d+, deleted \d+; pending \d+ files \([\d.]+ (B|KiB|MiB) in flight\); 1 job\(s\), 0 failing, worst RPO -, 1 with nothing restorable$/);
+      expect(stats.msg).toMatch(/^stats: copied \d+ files \([\d.]+ (B|KiB|MiB), [\d.]+ (B|KiB|MiB)\/s\) in \ds, published \d+, deleted \d+; pending \d+ files \([\d.]+ (B|KiB|MiB)\) of \d+ checkpoint\(s\), \d+ queued \([\d.]+ (B|KiB|MiB) in flight\); 1 job\(s\), 0 failing, worst RPO -, 1 with nothing restorable$/);
       expect(stats).toMatchObject({ level: 30, jobs: 1, failingJobs: 0, rpoSeconds: { [job]: null } });
       child.kill("SIGTERM"); // the 4 MiB checkpoint at 512 KiB/s is still being copied
       expect((await exited).code).toBe(0);

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config/load.js";
 import {
-  ExitCode, exitCodeFor, JobNotFoundError, mostSevere, NothingRestorableError, PartialFailureError, RootNotFoundError, SideUnreachableError,
+  ExitCode, exitCodeFor, InterruptedError, JobNotFoundError, MaxDeleteExceededError, mostSevere, NothingRestorableError, PartialFailureError, RootNotFoundError,
+  SideUnreachableError,
 } from "../../src/cli/exit-codes.js";
 import { EnvironmentError, LocalFileError, UsageError } from "../../src/util/errors.js";
 
@@ -36,7 +37,10 @@ describe("exit codes", () => {
     expect(exitCodeFor(new SideUnreachableError("source", "hdfs1", "/x", "down"))).toBe(4);
     expect(exitCodeFor(new SideUnreachableError("target", "hdfs2", "/y", "down"))).toBe(5);
     expect(exitCodeFor(new NothingRestorableError(["j"], "none"))).toBe(6);
+    expect(exitCodeFor(new MaxDeleteExceededError("over"))).toBe(7);
     expect(exitCodeFor(new PartialFailureError("some"))).toBe(1);
+    expect(exitCodeFor(new InterruptedError("SIGINT", "stopped"))).toBe(130);
+    expect(exitCodeFor(new InterruptedError("SIGTERM", "stopped"))).toBe(143);
     expect(exitCodeFor(new Error("bug"))).toBe(70);
   });
 
@@ -46,5 +50,10 @@ describe("exit codes", () => {
     const nothing = new NothingRestorableError([], "n");
     expect(mostSevere([partial, nothing, target])).toBe(target);
     expect(mostSevere([partial, nothing])).toBe(nothing);
+    const maxDelete = new MaxDeleteExceededError("m");
+    expect(mostSevere([partial, maxDelete])).toBe(maxDelete);
+    expect(mostSevere([maxDelete, nothing])).toBe(nothing);
+    const stopped = new InterruptedError("SIGTERM", "s");
+    expect(mostSevere([target, stopped, partial])).toBe(stopped); // the stop explains the rest
   });
 });

@@ -109,7 +109,7 @@ describe("no false success (issue #9 §1)", () => {
     expect(oneLineError(v)).toBe(`ckpt-replicator: job ${JOB_B} has no _metadata on the target: nothing is restorable`);
     const l = await runCli(["latest", "--config", good, "--job", JOB_B.slice(0, 8)]);
     expect(l.code).toBe(6);
-    expect(oneLineError(l)).toBe(`ckpt-replicator: no checkpoint of job ${JOB_B} on the target hdfs2: nothing to restore from`);
+    expect(oneLineError(l)).toBe(`ckpt-replicator: no checkpoint or savepoint of job ${JOB_B} on the target hdfs2: nothing to restore from`);
   });
 });
 

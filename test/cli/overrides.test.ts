@@ -139,8 +139,12 @@ describe("--max-delete (an abort threshold, like rclone's)", () => {
       expect(existsSync(`${tmp}/src/${job}/chk-1`)).toBe(false);
 
       const r = await runCli(["resync", "--config", config, "--max-delete", "0"]);
-      expect(r.code).toBe(1);
-      expect(r.stdout).toMatch(new RegExp(`^${job}: target chk-2 \\(restorable\\), source chk-2: FAILED: reap would delete \\d+ paths on the target, more than max-delete \\(0\\): nothing deleted$`, "m"));
+      expect(r.code).toBe(7);
+      expect(r.stdout).toMatch(
+        new RegExp(`^${job}: target chk-2 \\(restorable\\), source chk-2: published chk-2, DELETIONS ABORTED: reap would delete \\d+ paths on the target, more than max-delete allows for the run \\(0\\): nothing deleted$`, "m"),
+      );
+      expect(oneLineError(r)).toMatch(/^ckpt-replicator: deletions stopped at max-delete \(0 paths for the run, 0 deleted\): 1 job\(s\) deleted nothing: (9d)+; their copies and publishes were done$/);
+      expect(existsSync(`${tmp}/dr/${job}/chk-2/_metadata`)).toBe(true); // the copy went on
       expect(existsSync(`${tmp}/dr/${job}/chk-1/_metadata`)).toBe(true);
 
       const pct = await runCli(["resync", "--config", config, "--max-delete", "100%"]);
@@ -152,4 +156,69 @@ describe("--max-delete (an abort threshold, like rclone's)", () => {
       await rm(tmp, { recursive: true, force: true });
     }
   });
+
+  it("counts and percentages apply to the whole run across jobs; past them the deletions stop (exit 7), not the copies", async () => {
+    const tmp = await mkdtemp(join(tmpdir(), "maxdel-run-"));
+    try {
+      const { FlinkJobSimulator } = await import("../../src/sandbox/simulator/index.js");
+      const { LocalStorage } = await import("../../src/storage/local.js");
+      const { existsSync } = await import("node:fs");
+      const { readdir } = await import("node:fs/promises");
+      const sim = (jobId: string, seed: number, big = false) =>
+        new FlinkJobSimulator({
+          storage: new LocalStorage("s"), fsUri: "file:", root: `${tmp}/src`, intervalMs: 0, stateSizeBytes: 16 * 1024, retained: 1, seed, jobId,
+          ...(big ? { parallelism: 4, operators: 2, newSharedFilesPerSubtask: 6 } : { parallelism: 1, operators: 1 }),
+        });
+      const [a, b, c] = ["a1".repeat(16), "b2".repeat(16), "c3".repeat(16)];
+      const simA = sim(a, 1);
+      const simB = sim(b, 2);
+      for (const s of [simA, simB, sim(c, 3, true)]) await s.run({ count: 1 }); // c: many files, nothing to delete
+      const config = join(tmp, "r.yaml");
+      await writeFile(config, `source: {name: src}\ntarget: {name: dr}\npaths: [{source: "file://${tmp}/src", target: "file://${tmp}/dr"}]\nretain: {min: 1, max: 1}\nlease: {ttl: 5s}\nmetrics: false\nlog: {level: silent}\n`);
+      expect((await runCli(["resync", "--config", config])).code).toBe(0);
+      for (const s of [simA, simB]) await s.run({ count: 1 }); // chk-2 each: the target would drop their chk-1
+      const resync = (limit: string) => runCli(["resync", "--config", config, "--max-delete", limit]);
+      const lineOf = (out: string, job: string) => out.split("\n").find((l) => l.startsWith(`${job}:`)) ?? "";
+      const wouldDelete = (line: string) => Number(/would delete (\d+) paths/.exec(line)?.[1]);
+      const filesOnTarget = (out: string) => Number(/% of the (\d+) files on the target/.exec(out)?.[1]);
+
+      // 0%: nothing may go; the first job to reap is refused, and every later one of the run with it.
+      const zero = await resync("0%");
+      expect(zero.code, zero.stdout + zero.stderr).toBe(7);
+      const [dA, dB] = [wouldDelete(lineOf(zero.stdout, a)), wouldDelete(lineOf(zero.stdout, b))];
+      expect(dA).toBeGreaterThan(0);
+      expect(dB).toBeGreaterThan(0);
+      expect(zero.stdout).toMatch(/DELETIONS ABORTED: deletions stopped for the rest of this run: job (a1|b2)+ would have taken them past max-delete/);
+      expect(lineOf(zero.stdout, c)).toMatch(/up to date$/);
+      expect(existsSync(`${tmp}/dr/${a}/chk-1/_metadata`) && existsSync(`${tmp}/dr/${b}/chk-1/_metadata`)).toBe(true);
+      expect(existsSync(`${tmp}/dr/${a}/chk-2/_metadata`) && existsSync(`${tmp}/dr/${b}/chk-2/_metadata`)).toBe(true); // copies went on
+
+      // A count that each job's reap fits alone but not both together: the first goes ahead, the second stops.
+      const count = await resync(String(Math.max(dA, dB)));
+      expect(count.code, count.stdout + count.stderr).toBe(7);
+      expect(oneLineError(count)).toMatch(new RegExp(`^ckpt-replicator: deletions stopped at max-delete \\(${Math.max(dA, dB)} paths for the run, \\d+ deleted\\): 1 job\\(s\\) deleted nothing`));
+      const kept = [a, b].filter((j) => existsSync(`${tmp}/dr/${j}/chk-1/_metadata`));
+      expect(kept, "exactly one job's deletions stopped").toHaveLength(1);
+      const left = kept[0]!;
+
+      // A percentage is of every file on the target under the roots, not of the job's own files.
+      const probe = await resync("0%");
+      const all = filesOnTarget(probe.stdout);
+      const countFiles = async (dir: string): Promise<number> => {
+        let n = 0;
+        for (const e of await readdir(dir, { withFileTypes: true })) n += e.isDirectory() ? await countFiles(join(dir, e.name)) : 1;
+        return n;
+      };
+      const own = await countFiles(`${tmp}/dr/${left}`);
+      const d = wouldDelete(lineOf(probe.stdout, left));
+      const percent = (Math.ceil((10000 * d) / all) + 1) / 100;
+      expect((100 * d) / own, "the job's own files would refuse this percentage").toBeGreaterThan(percent);
+      const pct = await resync(`${percent}%`);
+      expect(pct.code, pct.stdout + pct.stderr).toBe(0);
+      expect(existsSync(`${tmp}/dr/${left}/chk-1`)).toBe(false);
+      expect(existsSync(`${tmp}/dr/${left}/chk-2/_metadata`)).toBe(true);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

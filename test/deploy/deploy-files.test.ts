@@ -96,7 +96,7 @@ describe("deploy/prometheus/alerts.yaml", () => {
     const byName = (name: string) => alerts().find((a) => a.alert === name);
     const missed = byName("CkptRpoObjectiveMissed");
     expect(missed?.labels?.severity).toBe("critical");
-    expect(missed?.expr).toMatch(/time\(\) - ckpt_replicator_newest_restorable_checkpoint_completed_timestamp_seconds\)\s*> ckpt_replicator_rpo_objective_seconds/);
+    expect(missed?.expr).toMatch(/time\(\) - ckpt_replicator_newest_restore_point_completed_timestamp_seconds\)\s*> ckpt_replicator_rpo_objective_seconds/);
     expect(byName("CkptRpoObjectiveAtRisk")?.labels?.severity).toBe("warning");
     expect(byName("CkptReplicationLagHigh")?.expr.trim()).toBe("ckpt_replicator_replication_lag_seconds > 600");
     // "Nothing restorable" reads the last verified count, never target reachability.

@@ -24,16 +24,14 @@ async function exported(): Promise<Map<string, Set<string>>> {
   h.onDeleted?.("j", "/p", "x");
   h.onJobError?.("j", null);
   h.onScan?.("source", 1, 1, true);
-  let active = "a";
-  metrics.watchNamenodes([{ cluster: "c", active: () => active }]);
-  active = "b";
+  h.onNamenodeFailover?.("c", "http://a", "http://b");
   metrics.configReloaded(false);
   metrics.bindStatus(
     () => ({
       jobs: [
         {
           job: "j", sourceDir: "/s/j", targetDir: "/t/j", phase: "idle", newestSourceCheckpoint: 1, newestSourceCompletedAt: 1, newestPublishedCheckpoint: 1,
-          newestPublishedCompletedAt: 1, lastPublishAt: 1, publishedOnTarget: 1, restorableCheckedAt: 1, lagSeconds: 0, behindSince: null, current: null,
+          newestPublishedCompletedAt: 1, lastPublishAt: 1, newestRestorePoint: { unit: "chk-1", kind: "checkpoint", checkpointId: 1, completedAt: 1 }, publishedOnTarget: 1, restorableCheckedAt: 1, lagSeconds: 0, behindSince: null, current: null, pending: { files: 0, bytes: 0, checkpoints: [] },
           lastError: null, lastErrorAt: null, reapHeld: null, newRunDetectedAt: null,
           totals: { published: 0, filesCopied: 0, bytesCopied: 0, filesSkipped: 0, abandonedSubsumed: 0, abandonedMissing: 0, unpublishable: 0, corruptMetadata: 0, deleted: 0, unpublishedBroken: 0, errors: 0 },
         },
@@ -102,7 +100,7 @@ describe("deploy/grafana/ckpt-replicator.json", () => {
   it("has the operator's panels: RPO vs objective, lag, pending bytes, throughput, errors, restorable checkpoints", () => {
     const all = dashboardQueries(dashboard()).join("\n");
     for (const metric of [
-      "time() - ckpt_replicator_newest_restorable_checkpoint_completed_timestamp_seconds",
+      "time() - ckpt_replicator_newest_restore_point_completed_timestamp_seconds",
       "ckpt_replicator_rpo_objective_seconds",
       "ckpt_replicator_replication_lag_seconds",
       "ckpt_replicator_pending_bytes",

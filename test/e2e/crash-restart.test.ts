@@ -7,10 +7,9 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createStorage } from "../../src/storage/factory.js";
-import { joinPath, type Entry, type Storage } from "../../src/storage/types.js";
 import { silentLogger } from "../../src/util/log.js";
-import { startSandboxPair, SOURCE_ROOT, TARGET_ROOT, type SandboxPair } from "../helpers/sandbox-pair.js";
-import { targetVerdicts } from "../helpers/replication.js";
+import { startSandboxPair, TARGET_ROOT, type SandboxPair } from "../helpers/sandbox-pair.js";
+import { assertNoHalfWrittenFiles, isCopyTemp, isTemp, targetVerdicts, walk } from "../helpers/replication.js";
 import { spawnCli, waitFor } from "../helpers/child.js";
 
 let pair: SandboxPair;
@@ -20,29 +19,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await pair.close();
 });
-
-/** Every file below `dir`, recursively (path -> entry). */
-async function walk(storage: Storage, dir: string, out = new Map<string, Entry>()): Promise<Map<string, Entry>> {
-  for (const e of (await storage.list(dir)) ?? []) {
-    const p = joinPath(dir, e.name);
-    if (e.type === "dir") await walk(storage, p, out);
-    else out.set(p, e);
-  }
-  return out;
-}
-
-const isTemp = (path: string) => /\/\.[^/]*\.ckpt-tmp\.[0-9a-f]+$/.test(path);
-/** A temporary of a state-file copy (not of the lease or a record under .ckpt-replicator/). */
-const isCopyTemp = (path: string) => isTemp(path) && !path.includes("/.ckpt-replicator/");
-
-/** Nothing visible under a final name on the target differs from the source file it mirrors. */
-async function assertNoHalfWrittenFiles(source: Storage, target: Storage, targetFiles: Map<string, Entry>): Promise<void> {
-  for (const [path, e] of targetFiles) {
-    if (isTemp(path) || path.includes("/.ckpt-replicator/") || path.endsWith("/_metadata")) continue;
-    const src = await source.stat(SOURCE_ROOT + path.slice(TARGET_ROOT.length));
-    if (src !== null) expect(`${path}: ${e.length}`).toBe(`${path}: ${src.length}`);
-  }
-}
 
 describe("daemon process", () => {
   it("after kill -9 mid-copy, a restart converges and nothing half-written is visible", async () => {

@@ -120,7 +120,7 @@ describe("live Prometheus against a running daemon", () => {
       // Healthy: scraped, the job's RPO is known and small, no RPO alert.
       await until("Prometheus scrapes the daemon", 20_000, async () => (await scalar(`up{job="ckpt-replicator"}`)) === 1);
       await until("the job has a restorable checkpoint with an RPO under its 6 s objective", 20_000, async () => {
-        const rpo = await scalar(`time() - ckpt_replicator_newest_restorable_checkpoint_completed_timestamp_seconds${sel}`);
+        const rpo = await scalar(`time() - ckpt_replicator_newest_restore_point_completed_timestamp_seconds${sel}`);
         return rpo !== null && rpo < 4;
       });
       expect(await scalar(`ckpt_replicator_rpo_objective_seconds${sel}`)).toBe(6);
@@ -135,7 +135,7 @@ describe("live Prometheus against a running daemon", () => {
       expect(Number(pending.value)).toBeGreaterThan(6);
       // By now the outage is established: these must hold still until hdfs2 is back.
       const restorableDuring = await scalar(`ckpt_replicator_restorable_checkpoints${sel}`);
-      const restorableTsDuring = await scalar(`ckpt_replicator_newest_restorable_checkpoint_completed_timestamp_seconds${sel}`);
+      const restorableTsDuring = await scalar(`ckpt_replicator_newest_restore_point_completed_timestamp_seconds${sel}`);
       const firing = await until("the RPO alert fires", 20_000, async () => (await rpoAlert()).find((a) => a.state === "firing"));
       expect(Number(firing.value)).toBeGreaterThan(6 + 3 - 1);
       expect(Date.now() - cutAt).toBeGreaterThan(6_000); // not before the objective was actually missed
@@ -148,10 +148,10 @@ describe("live Prometheus against a running daemon", () => {
       expect(await scalar("ckpt_replicator_target_reachable")).toBe(0);
       const outageS = Math.floor((Date.now() - cutAt) / 1000);
       expect(await scalar(`ckpt_replicator_restorable_checkpoints${sel}`)).toBe(restorableDuring);
-      expect(await scalar(`ckpt_replicator_newest_restorable_checkpoint_completed_timestamp_seconds${sel}`)).toBe(restorableTsDuring);
+      expect(await scalar(`ckpt_replicator_newest_restore_point_completed_timestamp_seconds${sel}`)).toBe(restorableTsDuring);
       // Over the whole outage, scraped every second: the restorable count never read 0 and the series never vanished.
       expect(await scalar(`min_over_time(ckpt_replicator_restorable_checkpoints${sel}[${outageS}s])`)).toBeGreaterThan(0);
-      expect(await scalar(`count_over_time(ckpt_replicator_newest_restorable_checkpoint_completed_timestamp_seconds${sel}[${outageS}s])`)).toBeGreaterThanOrEqual(outageS - 2);
+      expect(await scalar(`count_over_time(ckpt_replicator_newest_restore_point_completed_timestamp_seconds${sel}[${outageS}s])`)).toBeGreaterThanOrEqual(outageS - 2);
       expect(await scalar(`max_over_time(ckpt_replicator_replication_lag_seconds${sel}[1m])`)).toBeGreaterThan(0);
       expect((await allAlerts()).filter((a) => a.labels.alertname === "CkptNoRestorableCheckpoint")).toEqual([]);
 
@@ -168,7 +168,7 @@ describe("live Prometheus against a running daemon", () => {
       const back = await fetch(`${admin}/clusters/hdfs2/reachable`, { method: "POST" });
       expect(back.status).toBe(200);
       await until("the RPO alert resolves", 30_000, async () => (await rpoAlert()).length === 0);
-      expect(await scalar(`time() - ckpt_replicator_newest_restorable_checkpoint_completed_timestamp_seconds${sel}`)).toBeLessThan(6);
+      expect(await scalar(`time() - ckpt_replicator_newest_restore_point_completed_timestamp_seconds${sel}`)).toBeLessThan(6);
       expect(await scalar("ckpt_replicator_target_reachable")).toBe(1);
     } catch (err) {
       if (promLog) process.stderr.write(`prometheus output:\n${promLog.slice(-4000)}\n`);

@@ -3,13 +3,11 @@
 // file is there, restorable on the target, under the job or directly under a root.
 
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { buildCheckpointMetadata, serializeMetadata } from "../../src/flink/index.js";
 import { Engine } from "../../src/replication/index.js";
 import { createStorage } from "../../src/storage/factory.js";
-import type { Storage } from "../../src/storage/types.js";
 import { silentLogger } from "../../src/util/log.js";
 import { startSandboxPair, SOURCE_ROOT, TARGET_ROOT, type SandboxPair } from "../helpers/sandbox-pair.js";
-import { cycleUntil, targetVerdicts } from "../helpers/replication.js";
+import { cycleUntil, targetVerdicts, writeSavepoint } from "../helpers/replication.js";
 
 let pair: SandboxPair;
 beforeEach(async () => {
@@ -18,32 +16,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await pair.close();
 });
-
-/** A canonical savepoint as Flink writes it: state files next to _metadata, referenced relatively. */
-async function writeSavepoint(storage: Storage, dir: string, files: Record<string, number>): Promise<void> {
-  await storage.mkdirs(dir);
-  for (const [name, size] of Object.entries(files)) await storage.write(`${dir}/${name}`, Buffer.alloc(size, 7));
-  const [first, second] = Object.entries(files);
-  const md = buildCheckpointMetadata({
-    version: 4,
-    checkpointId: 12,
-    properties: { kind: "savepoint" },
-    operators: [
-      {
-        operatorId: "00112233445566778899aabbccddeeff",
-        parallelism: 1,
-        subtasks: [
-          {
-            index: 0,
-            keyed: { kind: "keyGroups", savepoint: true, keyGroups: { start: 0, count: 128 } as never, file: { relative: first![0], size: first![1] } },
-            operatorState: { states: [{ name: "s", offsets: [0] }], file: { relative: second![0], size: second![1] } },
-          },
-        ],
-      },
-    ],
-  });
-  await storage.write(`${dir}/_metadata`, serializeMetadata(md));
-}
 
 it("replicates savepoints in a job directory and at the root, each restorable on the target", async () => {
   const config = await pair.config();

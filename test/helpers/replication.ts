@@ -1,11 +1,15 @@
 // Test helpers around the engine: a source storage that records which methods
 // were called (to prove the source is never written), a sampler that verifies
 // every target _metadata while the replicator runs, and a loop that cycles the
-// engine until a condition holds.
+// engine until a condition holds, a savepoint written as Flink writes one, and
+// checks of what a crash or a stop left on the target.
 
 import type { Config } from "../../src/config/load.js";
+import { buildCheckpointMetadata, serializeMetadata } from "../../src/flink/index.js";
 import { verifyCheckpoints, type Engine, type UnitVerdict } from "../../src/replication/index.js";
-import type { ReadOnlyStorage, Storage } from "../../src/storage/types.js";
+import { expect } from "vitest";
+import { joinPath, type Entry, type ReadOnlyStorage, type Storage } from "../../src/storage/types.js";
+import { SOURCE_ROOT, TARGET_ROOT } from "./sandbox-pair.js";
 
 export function recordingStorage(inner: Storage): { storage: Storage; calls: Map<string, number> } {
   const calls = new Map<string, number>();
@@ -98,4 +102,53 @@ export function cycleInBackground(engine: Engine, pauseMs = 50) {
       return errors;
     },
   };
+}
+
+/** A canonical savepoint as Flink writes it: state files next to _metadata, referenced relatively. */
+export async function writeSavepoint(storage: Storage, dir: string, files: Record<string, number>): Promise<void> {
+  await storage.mkdirs(dir);
+  for (const [name, size] of Object.entries(files)) await storage.write(`${dir}/${name}`, Buffer.alloc(size, 7));
+  const [first, second] = Object.entries(files);
+  const md = buildCheckpointMetadata({
+    version: 4,
+    checkpointId: 12,
+    properties: { kind: "savepoint" },
+    operators: [
+      {
+        operatorId: "00112233445566778899aabbccddeeff",
+        parallelism: 1,
+        subtasks: [
+          {
+            index: 0,
+            keyed: { kind: "keyGroups", savepoint: true, keyGroups: { start: 0, count: 128 } as never, file: { relative: first![0], size: first![1] } },
+            operatorState: { states: [{ name: "s", offsets: [0] }], file: { relative: second![0], size: second![1] } },
+          },
+        ],
+      },
+    ],
+  });
+  await storage.write(`${dir}/_metadata`, serializeMetadata(md));
+}
+
+/** Every file below `dir`, recursively (path -> entry). */
+export async function walk(storage: Storage, dir: string, out = new Map<string, Entry>()): Promise<Map<string, Entry>> {
+  for (const e of (await storage.list(dir)) ?? []) {
+    const p = joinPath(dir, e.name);
+    if (e.type === "dir") await walk(storage, p, out);
+    else out.set(p, e);
+  }
+  return out;
+}
+
+export const isTemp = (path: string) => /\/\.[^/]*\.ckpt-tmp\.[0-9a-f]+$/.test(path);
+/** A temporary of a state-file copy (not of the lease or a record under .ckpt-replicator/). */
+export const isCopyTemp = (path: string) => isTemp(path) && !path.includes("/.ckpt-replicator/");
+
+/** Nothing visible under a final name on the target differs from the source file it mirrors. */
+export async function assertNoHalfWrittenFiles(source: Storage, target: Storage, targetFiles: Map<string, Entry>): Promise<void> {
+  for (const [path, e] of targetFiles) {
+    if (isTemp(path) || path.includes("/.ckpt-replicator/") || path.endsWith("/_metadata")) continue;
+    const src = await source.stat(SOURCE_ROOT + path.slice(TARGET_ROOT.length));
+    if (src !== null) expect(`${path}: ${e.length}`).toBe(`${path}: ${src.length}`);
+  }
 }

@@ -36,6 +36,8 @@ function jobA(over: Partial<JobStatus> = {}): JobStatus {
     reapHeld: "the source root looks unhealthy",
     lastError: "boom",
     current: { unit: "chk-9", filesTotal: 10, filesDone: 4, bytesTotal: 1000, bytesDone: 250 },
+    // The backlog: chk-9 being copied plus a savepoint after it (more than the current checkpoint lacks).
+    pending: { files: 9, bytes: 2750, checkpoints: ["chk-9", "savepoint-a1b2c3-0123456789ab"] },
     ...over,
   };
 }
@@ -123,8 +125,8 @@ describe("/metrics", () => {
       'ckpt_replicator_restorable_checkpoints{flink_job="job-a"} 2',
       'ckpt_replicator_restorable_checkpoints_verified_timestamp_seconds{flink_job="job-a"} 1700000080',
       'ckpt_replicator_last_publish_timestamp_seconds{flink_job="job-a"} 1700000075',
-      'ckpt_replicator_pending_files{flink_job="job-a"} 6',
-      'ckpt_replicator_pending_bytes{flink_job="job-a"} 750',
+      'ckpt_replicator_pending_files{flink_job="job-a"} 9',
+      'ckpt_replicator_pending_bytes{flink_job="job-a"} 2750',
       'ckpt_replicator_job_failing{flink_job="job-a"} 1',
       'ckpt_replicator_reap_held{flink_job="job-a"} 1',
       "ckpt_replicator_copy_queue_files 3",
@@ -154,7 +156,7 @@ describe("/metrics", () => {
     current = status({
       targetRootsHealthy: false,
       sourceRootsHealthy: false,
-      jobs: [jobA({ publishedOnTarget: 0, newestSourceCheckpoint: null, newestSourceCompletedAt: null, lastError: "target unavailable: connection refused", current: null })],
+      jobs: [jobA({ publishedOnTarget: 0, newestSourceCheckpoint: null, newestSourceCompletedAt: null, lastError: "target unavailable: connection refused", current: null, pending: { files: 0, bytes: 0, checkpoints: [] } })],
     });
     const during = await lines();
     expect(sample(during, "ckpt_replicator_target_reachable")).toBe(0);
@@ -222,26 +224,44 @@ describe("/metrics", () => {
     expect(sample(got, 'ckpt_replicator_restorable_checkpoints{flink_job="job-c"}')).toBe(3); // counted from records until a listing
   });
 
-  it("counts NameNode failovers per cluster and config reloads with their failures", async () => {
+  it("counts NameNode failovers per cluster (from the client's switch events) and config reloads with their failures", async () => {
     const metrics = createMetrics({ defaultMetrics: false });
-    let active = "http://nn1:9870";
-    metrics.watchNamenodes([
-      { cluster: "hdfs1", active: () => active },
-      { cluster: "local", active: () => null },
-    ]);
     const { lines } = await serve({ metrics });
     expect(await lines()).not.toContainEqual(expect.stringMatching(/^ckpt_replicator_namenode_failovers_total\{/));
-    active = "http://nn2:9870";
+    metrics.hooks.onNamenodeFailover?.("hdfs1", "http://nn1:9870", "http://nn2:9870");
     expect(await lines()).toContain('ckpt_replicator_namenode_failovers_total{cluster="hdfs1"} 1');
-    active = "http://nn1:9870";
-    metrics.checkNamenodes();
+    metrics.hooks.onNamenodeFailover?.("hdfs1", "http://nn2:9870", "http://nn1:9870");
     metrics.configReloaded(true);
     metrics.configReloaded(false);
     const got = await lines();
     expect(got).toContain('ckpt_replicator_namenode_failovers_total{cluster="hdfs1"} 2');
+    expect(got).not.toContainEqual(expect.stringMatching(/^ckpt_replicator_namenode_failovers_total\{cluster="hdfs2"\}/));
     expect(got).toContain("ckpt_replicator_config_reloads_total 2");
     expect(got).toContain("ckpt_replicator_config_reload_failures_total 1");
     expect(got).toContain("ckpt_replicator_config_last_reload_successful 0");
+  });
+
+  it("the RPO goes by the newest restore point: a newer savepoint counts, and once it is reaped the checkpoint again", async () => {
+    let current = status({ jobs: [jobA({ lastError: null, newestRestorePoint: { unit: "chk-7", kind: "checkpoint", checkpointId: 7, completedAt: T0 + 70_000 } })] });
+    const metrics = createMetrics({ defaultMetrics: false });
+    const { lines } = await serve({ metrics, status: () => current });
+    const point = 'ckpt_replicator_newest_restore_point_completed_timestamp_seconds{flink_job="job-a"}';
+    const isSavepoint = 'ckpt_replicator_newest_restore_point_is_savepoint{flink_job="job-a"}';
+    const chk = 'ckpt_replicator_newest_restorable_checkpoint_completed_timestamp_seconds{flink_job="job-a"}';
+    expect(sample(await lines(), point)).toBe(1700000070);
+    // A savepoint completed at T0+85s is published: it is the restore point now; the checkpoint figure stays.
+    metrics.hooks.onPublished?.({ job: "job-a", unit: "savepoint-a1-0001", checkpointId: Number.NaN, kind: "savepoint", files: 2, filesCopied: 2, bytes: 9, bytesCopied: 9, lagMs: 5000, completedAt: T0 + 85_000, targetDir: "/dr/cp/job-a/savepoint-a1-0001" });
+    let got = await lines();
+    expect(sample(got, point)).toBe(1700000085);
+    expect(sample(got, isSavepoint)).toBe(1);
+    expect(sample(got, chk)).toBe(1700000070);
+    const rpo = sample(got, 'ckpt_replicator_rpo_seconds{flink_job="job-a"}')!;
+    expect(rpo).toBeLessThan((Date.now() - T0 - 70_000) / 1000 - 10); // measured from the savepoint, 15 s younger
+    // A later listing shows the savepoint gone (reaped with its source): back to the checkpoint.
+    current = status({ jobs: [jobA({ lastError: null, restorableCheckedAt: T0 + 300_000, newestRestorePoint: { unit: "chk-7", kind: "checkpoint", checkpointId: 7, completedAt: T0 + 70_000 } })] });
+    got = await lines();
+    expect(sample(got, point)).toBe(1700000070);
+    expect(sample(got, isSavepoint)).toBe(0);
   });
 
   it("serves before a status is bound, without job gauges", async () => {
@@ -296,7 +316,7 @@ describe("/healthz, /readyz, /status", () => {
           newestRestorableCheckpoint: { id: 7, uri: "/dr/cp/job-a/chk-7", completedAt: { iso: "2023-11-14T22:14:30.000Z", seconds: 1700000070 } },
           lagSeconds: 20,
           restorableCheckpoints: 2,
-          pending: { checkpoint: "chk-9", files: 6, bytes: 750 },
+          pending: { files: 9, bytes: 2750, checkpoints: ["chk-9", "savepoint-a1b2c3-0123456789ab"], copying: "chk-9" },
           lastError: "boom",
           rpoObjectiveSeconds: 900,
           rpoMet: false,

@@ -34,6 +34,8 @@ function status(): EngineStatus {
         publishedOnTarget: 2,
         restorableCheckedAt: NOW - 5_000,
         current: { unit: "chk-12", filesTotal: 37, filesDone: 17, bytesTotal: 3 * 1024 * 1024, bytesDone: 1024 * 1024 },
+        // The whole backlog: chk-12 (20 files, 2 MiB left) and chk-11 behind it.
+        pending: { files: 31, bytes: 3 * 1024 * 1024, checkpoints: ["chk-12", "chk-11"] },
         lastError: EVIL,
         lastErrorAt: NOW - 10_000,
       },
@@ -128,7 +130,7 @@ describe("status page in headless Chromium", () => {
     expect(await cell("rpo")).toBe("1 min 35 s objective 1 min 0 s");
     expect(await cell("lag")).toBe("1 min 5 s");
     expect(await cell("restorable-count")).toBe("2");
-    expect(await cell("pending")).toBe("20 files, 2.0 MiB");
+    expect(await cell("pending")).toBe("31 files, 3.0 MiB 2 to publish: chk-12, chk-11");
     expect(await cell("error")).toBe(`${EVIL} 2026-12-01T09:59:50.000Z`.replace(/\s+/g, " "));
     expect(await row.getAttribute("class")).toBe("bad"); // over its objective
     const cmd = page.locator('tr.cmd[data-job="a1b2c3d4"]');

@@ -18,6 +18,8 @@ import {
 let sandbox: Sandbox;
 let stateDir: string;
 let client: WebHdfsClient;
+/** Every NameNode switch the client announced (onFailover). */
+const switches: Array<{ cluster: string; from: string; to: string }> = [];
 
 beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), "webhdfs-client-emulator-"));
@@ -25,7 +27,7 @@ beforeAll(async () => {
   const { namenodes } = sandbox.endpoints.clusters.hdfs1!;
   client = new WebHdfsClient({
     name: "hdfs1", namenodes, user: "flink", retry: { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 20 },
-  });
+  }, { onFailover: (e) => switches.push(e) });
 });
 
 afterAll(async () => {
@@ -90,11 +92,12 @@ describe("client against the emulator", () => {
     expect(isNotFound(await client.open(`${dir}/f1`).catch((e: unknown) => e))).toBe(true);
   });
 
-  it("follows a NameNode failover in the middle of a sequence", async () => {
+  it("follows a NameNode failover in the middle of a sequence, announcing each switch once", async () => {
     const { namenodes } = sandbox.endpoints.clusters.hdfs1!;
     await client.mkdirs("/ha");
     await client.create("/ha/a", "one");
     expect(client.activeNamenode()).toBe(namenodes[0]);
+    switches.length = 0;
     sandbox.failover("hdfs1");
     // A standby still redirects the CREATE NameNode step (contract 6.1), so the switch shows on the next write.
     await client.create("/ha/b", "two");
@@ -105,6 +108,11 @@ describe("client against the emulator", () => {
     expect(await text("/ha/b")).toBe("two");
     expect(client.activeNamenode()).toBe(namenodes[0]);
     await client.delete("/ha", { recursive: true });
+    // Two switches, back and forth: a sampler of activeNamenode() taken before and after would see none.
+    expect(switches).toEqual([
+      { cluster: "hdfs1", from: namenodes[0], to: namenodes[1] },
+      { cluster: "hdfs1", from: namenodes[1], to: namenodes[0] },
+    ]);
   });
 
   it("streams 1 GiB through CREATE then OPEN with process RSS under 200 MB", async () => {

@@ -1,7 +1,9 @@
-// `ckpt-replicator latest --config FILE --job ID [--format path|json|flink]`:
-// the newest checkpoint of a job that is restorable on the target (verified
-// now, not taken from bookkeeping), as a path, JSON, or a ready Flink restore
-// command in NO_CLAIM mode so the DR job never deletes replicated files.
+// `ckpt-replicator latest --config FILE --job ID [--format path|json|flink] [--checkpoints-only]`:
+// the newest restore point of a job on the target: the restorable checkpoint or
+// savepoint that completed last on the source (verified now, not taken from
+// bookkeeping), as a path, JSON, or a ready Flink restore command in NO_CLAIM
+// mode so the DR job never deletes replicated files. --checkpoints-only ignores
+// savepoints.
 
 import type { CommandModule } from "yargs";
 import type { Writable } from "node:stream";
@@ -20,6 +22,9 @@ export type LatestFormat = "path" | "json" | "flink";
 
 export interface LatestResult {
   job: string;
+  /** checkpoint or savepoint */
+  kind: "checkpoint" | "savepoint";
+  /** The directory name: chk-<n> or savepoint-<...>. */
   checkpoint: string;
   checkpointId: number;
   uri: string;
@@ -30,7 +35,7 @@ export interface LatestResult {
   publishedAt: string | null;
 }
 
-export async function findLatest(config: Config, jobQuery: string, logger: import("../../util/log.js").Logger): Promise<LatestResult> {
+export async function findLatest(config: Config, jobQuery: string, logger: import("../../util/log.js").Logger, o: { checkpointsOnly?: boolean } = {}): Promise<LatestResult> {
   const sides = openSides(config, logger);
   try {
     // The target must be readable and its roots exist; the source only helps to tell "no such job"
@@ -53,14 +58,15 @@ export async function findLatest(config: Config, jobQuery: string, logger: impor
       },
     });
     if (scanFailures[0]) throw scanFailures[0];
-    const best = newestRestorable(verdicts, job);
+    const best = newestRestorable(verdicts, job, !o.checkpointsOnly);
     if (best === null) {
-      const seen = verdicts.filter((v) => v.kind === "checkpoint").length;
+      const what = o.checkpointsOnly ? "checkpoint" : "checkpoint or savepoint";
+      const seen = verdicts.filter((v) => v.job === job && (!o.checkpointsOnly || v.kind === "checkpoint")).length;
       throw new NoRestorableCheckpointError(
         [job],
         seen === 0
-          ? `no checkpoint of job ${job} on the target ${config.target.name}: nothing to restore from`
-          : `none of the ${seen} checkpoint(s) of job ${job} on the target is restorable (run verify for details)`,
+          ? `no ${what} of job ${job} on the target ${config.target.name}: nothing to restore from`
+          : `none of the ${seen} ${what}(s) of job ${job} on the target is restorable (run verify for details)`,
       );
     }
     const pair = config.paths.find((p) => best.dir.startsWith(`${p.target}/`));
@@ -75,6 +81,7 @@ function toResult(v: UnitVerdict, config: Config, record: ReplicationRecord | nu
   const uri = new ClusterLocator(config.target).uriOf(v.dir, config.target);
   return {
     job: v.job,
+    kind: v.kind,
     checkpoint: v.unit,
     checkpointId: v.checkpointId,
     uri,
@@ -90,7 +97,7 @@ export function formatLatest(r: LatestResult, format: LatestFormat): string {
   if (format === "path") return `${r.uri}\n`;
   if (format === "json") return `${JSON.stringify(r, null, 2)}\n`;
   return [
-    `# Newest restorable checkpoint of job ${r.job}: ${r.checkpoint}${r.sourceCompletedAt ? ` (completed on the source at ${r.sourceCompletedAt})` : ""}`,
+    `# Newest restore point of job ${r.job}: ${r.kind} ${r.checkpoint}${r.sourceCompletedAt ? ` (completed on the source at ${r.sourceCompletedAt})` : ""}`,
     `# NO_CLAIM: the restored job never deletes the replicated files; its own first checkpoint is a full one.`,
     `flink run --fromSavepoint ${r.uri} --restoreMode no_claim <your-job.jar> [job arguments]`,
     `# Flink 2.x: flink run --fromSavepoint ${r.uri} --claimMode NO_CLAIM <your-job.jar>`,
@@ -100,23 +107,24 @@ export function formatLatest(r: LatestResult, format: LatestFormat): string {
   ].join("\n");
 }
 
-export async function runLatest(args: { config: string; job: string; format?: LatestFormat }, out: Writable = process.stdout): Promise<LatestResult> {
+export async function runLatest(args: { config: string; job: string; format?: LatestFormat; checkpointsOnly?: boolean }, out: Writable = process.stdout): Promise<LatestResult> {
   const { config, logger } = await loadCommandConfig(args.config);
-  const result = await findLatest(config, args.job, logger);
+  const result = await findLatest(config, args.job, logger, { checkpointsOnly: args.checkpointsOnly === true });
   out.write(formatLatest(result, args.format ?? "path"));
   return result;
 }
 
-export const latestCommand: CommandModule<object, { config: string; job: string; format: LatestFormat }> = {
+export const latestCommand: CommandModule<object, { config: string; job: string; format: LatestFormat; "checkpoints-only": boolean }> = {
   command: "latest",
-  describe: "Print the newest checkpoint of a job that is restorable on the target (verified now)",
+  describe: "Print the newest restore point of a job on the target: the restorable checkpoint or savepoint that completed last (verified now)",
   builder: (y) =>
     y.options({
       ...configOption,
       job: { type: "string", demandOption: true, describe: "Job directory name under the target root (or a unique prefix)" },
       format: { choices: ["path", "json", "flink"] as const, default: "path" as const, describe: "Output: URI, JSON, or a Flink restore command" },
+      "checkpoints-only": { type: "boolean", default: false, describe: "Ignore savepoints: the newest restorable checkpoint" },
     }),
   handler: async (argv) => {
-    await runLatest({ config: argv.config, job: argv.job, format: argv.format });
+    await runLatest({ config: argv.config, job: argv.job, format: argv.format, checkpointsOnly: argv["checkpoints-only"] });
   },
 };

@@ -8,7 +8,13 @@
 // It never reports success it did not see: the roots are probed first (a
 // missing root exits 3, an unreadable source 4, an unreadable target 5), a
 // job left with nothing restorable on the target while the source has
-// checkpoints exits 6, and any job that failed or stayed behind exits 1.
+// checkpoints exits 6, deletions stopped at --max-delete exit 7, and any job
+// that failed or stayed behind exits 1.
+//
+// SIGINT/SIGTERM stop it gracefully: no new copy starts, the copies in flight
+// are aborted and their temporaries removed, nothing partial is published (a
+// _metadata is written only after its whole closure is verified), the lease is
+// released, one line says so, and it exits 130/143 (128 + the signal).
 
 import type { CommandModule } from "yargs";
 import type { Writable } from "node:stream";
@@ -17,9 +23,9 @@ import { createEngine, openSides } from "../../daemon/runtime.js";
 import type { CycleReport, JobStatus, PlannedUnit, TreeSnapshot } from "../../replication/index.js";
 import { formatBytes } from "../../config/units.js";
 import type { Config } from "../../config/load.js";
-import { configOption, loadCommandConfig } from "../context.js";
+import { configOption, loadCommandConfig, withTermination } from "../context.js";
 import { ProgressLine } from "../progress.js";
-import { displayJob, JobNotFoundError, mostSevere, NothingRestorableError, PartialFailureError, RootNotFoundError, SideUnreachableError, type Side } from "../exit-codes.js";
+import { displayJob, InterruptedError, JobNotFoundError, MaxDeleteExceededError, mostSevere, NothingRestorableError, PartialFailureError, RootNotFoundError, SideUnreachableError, type Side } from "../exit-codes.js";
 import { assertProbes, explainUnreadable, jobsOf, probeSide, resolveJob } from "../probe.js";
 import { jobFilterOf, jobPatternOptions, overrideOptions, overridesOf, type JobPatternArgs, type OverrideArgs } from "../overrides.js";
 
@@ -33,7 +39,7 @@ export interface ResyncArgs extends OverrideArgs, JobPatternArgs {
   json?: boolean;
 }
 
-export type ResyncJobState = "up-to-date" | "behind" | "failed" | "nothing-restorable" | "no-source-checkpoint";
+export type ResyncJobState = "up-to-date" | "behind" | "failed" | "nothing-restorable" | "no-source-checkpoint" | "deletions-aborted";
 
 export interface ResyncJobSummary {
   job: string;
@@ -56,25 +62,43 @@ export interface ResyncJobSummary {
   line: string;
 }
 
-export async function runResync(args: ResyncArgs, out: Writable & { isTTY?: boolean } = process.stdout): Promise<ResyncJobSummary[]> {
+/**
+ * `stop` (SIGINT/SIGTERM from the CLI, its reason the signal's name) interrupts the run: see the header.
+ */
+export async function runResync(args: ResyncArgs, out: Writable & { isTTY?: boolean } = process.stdout, stop?: AbortSignal): Promise<ResyncJobSummary[]> {
   const overrides = overridesOf(args); // usage errors before anything is read
   const jobFilter = jobFilterOf(args);
   const loaded = await loadCommandConfig(args.config);
   const config = overrides.apply(loaded.config);
   const { logger } = loaded;
   const job = await preflight(config, logger, args.job, jobFilter);
+  if (stop?.aborted) throw interrupted(stop, "before anything was copied", [], 0);
 
   let progress: ProgressLine | null = null;
   const engine = createEngine(config, logger, combineHooks({ onBytes: (_j, n) => progress?.addBytes(n) }), !args.dryRun);
   progress = new ProgressLine(process.stderr, () => engine.status());
-  let report: CycleReport;
+  let inFlightAtStop = 0;
+  const onStop = () => {
+    inFlightAtStop = engine.status().copyQueue;
+    logger.info({ signal: String(stop?.reason), inFlight: inFlightAtStop }, "resync interrupted: no new copy starts, the copies in flight are aborted");
+    engine.abort(new Error(`interrupted by ${String(stop?.reason)}`));
+  };
+  stop?.addEventListener("abort", onStop, { once: true });
+  let report: CycleReport | undefined;
   try {
-    await engine.start();
+    await engine.start(engine.stopSignal);
     progress.start();
     report = await engine.cycle({ wait: true, complete: true, ...(args.dryRun ? { dryRun: true } : {}), ...(job !== undefined ? { job } : {}), ...(jobFilter ? { jobFilter } : {}) });
+  } catch (err) {
+    if (!stop?.aborted) throw err; // the stop's own aborts are reported below
   } finally {
+    stop?.removeEventListener("abort", onStop);
     progress.stop();
-    await engine.stop();
+    await engine.stop(); // aborts what still runs (temporaries removed), waits for it, releases the lease
+  }
+  if (stop?.aborted || report === undefined) {
+    const published = [...(report?.outcomes ?? [])].flatMap(([key, o]) => o.publishedNow.map((u) => `${displayJob(key)}/${u}`));
+    throw interrupted(stop as AbortSignal, args.dryRun ? "during the dry run" : "", published, inFlightAtStop);
   }
   const sideFailures = [...snapshotFailures("source", config, report.source), ...snapshotFailures("target", config, report.target)];
   const byJob = new Map<string, JobStatus>(engine.status().jobs.map((j) => [j.job, j]));
@@ -93,12 +117,32 @@ export async function runResync(args: ResyncArgs, out: Writable & { isTTY?: bool
       ),
     );
   }
+  const stopped = summaries.filter((s) => s.state === "deletions-aborted");
+  if (stopped.length > 0) {
+    const limit = report.deleteLimit;
+    failures.push(
+      new MaxDeleteExceededError(
+        `deletions stopped at max-delete (${limit.max} paths for the run, ${limit.used} deleted): ${stopped.length} job(s) deleted nothing: ${stopped.map((s) => displayJob(s.job)).join(", ")}; their copies and publishes were done`,
+      ),
+    );
+  }
   const bad = summaries.filter((s) => s.state === "failed" || (!args.dryRun && s.state === "behind"));
   if (bad.length > 0) {
     failures.push(new ResyncIncompleteError(`${bad.length} job(s) not up to date: ${bad.map((b) => `${displayJob(b.job)}${b.error ? ` (${b.error})` : ""}`).join(", ")}`));
   }
   if (failures.length > 0) throw mostSevere(failures);
   return summaries;
+}
+
+/** The one line an interrupted resync ends with (exit 130 for SIGINT, 143 for SIGTERM). */
+function interrupted(stop: AbortSignal, when: string, published: string[], inFlight: number): InterruptedError {
+  const signal = stop.reason === "SIGINT" ? "SIGINT" : "SIGTERM";
+  const parts = [
+    `resync interrupted by ${signal}${when ? ` ${when}` : ""}`,
+    when ? "nothing was written" : `no new copy started, ${inFlight} file cop${inFlight === 1 ? "y" : "ies"} in flight aborted and their temporaries removed, nothing partial published, the lease released`,
+    published.length > 0 ? `published before the stop: ${published.slice(0, 10).join(", ")}${published.length > 10 ? `, ... ${published.length - 10} more` : ""}` : "nothing was published",
+  ];
+  return new InterruptedError(signal, `${parts.join("; ")}; run it again to finish`);
 }
 
 /** Probes both sides (a missing source root: 3, unreadable source: 4, unreadable target: 5) and resolves --job. */
@@ -141,7 +185,8 @@ function summarize(job: string, o: import("../../replication/index.js").SyncOutc
   const behind = newestSource === null ? 0 : Math.max(0, newestSource - (newestPublished ?? 0));
   const sourceHasCheckpoints = o.sourceComplete.length > 0;
   let state: ResyncJobState;
-  if (error !== null) state = "failed";
+  if (o.deletionsAborted !== undefined) state = "deletions-aborted";
+  else if (error !== null) state = "failed";
   else if (!dryRun && ((newestSource !== null && newestPublished === null) || (sourceHasCheckpoints && (s?.publishedOnTarget ?? 0) === 0))) {
     state = "nothing-restorable";
   }
@@ -170,6 +215,10 @@ export function summaryLine(j: Omit<ResyncJobSummary, "line">, dryRun: boolean):
   const source = j.newestSource === null ? "source no complete checkpoint" : `source chk-${j.newestSource}`;
   const head = `${displayJob(j.job)}: ${target}, ${source}`;
   if (j.state === "failed") return `${head}: FAILED: ${j.error}`;
+  if (j.state === "deletions-aborted") {
+    const now = j.publishedNow.length > 0 ? `published ${j.publishedNow.join(", ")}, ` : "";
+    return `${head}: ${now}DELETIONS ABORTED: ${j.error}`;
+  }
   if (j.state === "nothing-restorable") {
     return `${head}: NOTHING RESTORABLE: no checkpoint could be published (each was subsumed or lost on the source before its copy finished; try a lower scan.interval or more bandwidth)`;
   }
@@ -210,6 +259,12 @@ export const resyncCommand: CommandModule<object, ResyncArgv> = {
       ...jobPatternOptions,
     }),
   handler: async (argv) => {
-    await runResync({ config: argv.config, job: argv.job, dryRun: argv["dry-run"], json: argv.json, transfers: argv.transfers, bwlimit: argv.bwlimit, maxDelete: argv["max-delete"], includeJob: argv["include-job"], excludeJob: argv["exclude-job"] });
+    await withTermination((stop) =>
+      runResync(
+        { config: argv.config, job: argv.job, dryRun: argv["dry-run"], json: argv.json, transfers: argv.transfers, bwlimit: argv.bwlimit, maxDelete: argv["max-delete"], includeJob: argv["include-job"], excludeJob: argv["exclude-job"] },
+        process.stdout,
+        stop,
+      ),
+    );
   },
 };
