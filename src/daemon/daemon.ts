@@ -183,6 +183,11 @@ export class Daemon {
   }
 
   private readiness(): { ok: boolean; reason: string } {
+    // A refused certificate or credential says why, before its consequences (lost lease, failed scans) do.
+    for (const [side, storage] of [["source", this.engine.source], ["target", this.engine.target]] as const) {
+      const problem = credentialProblemOf(storage);
+      if (problem !== null) return { ok: false, reason: `${side} ${storage.name}: ${problem}` };
+    }
     if (!this.leaseHeld()) return { ok: false, reason: "target lease not held" };
     const s = this.engine.status();
     if (s.lastScanAt === null) return { ok: false, reason: "no scan finished yet" };
@@ -323,6 +328,12 @@ export class Daemon {
     this.removeCrashGuard?.();
     this.logger.info("replicator stopped");
   }
+}
+
+/** Why a WebHDFS storage's cluster refuses its TLS or credentials right now (null: it does not, or a local side). */
+function credentialProblemOf(storage: unknown): string | null {
+  const client = (storage as { client?: { credentialProblem?: () => string | null } }).client;
+  return typeof client?.credentialProblem === "function" ? client.credentialProblem() : null;
 }
 
 /** The NameNode a WebHDFS storage currently talks to (null for a local side). */

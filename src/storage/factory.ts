@@ -2,24 +2,27 @@
 
 import type { ClusterSide } from "../config/load.js";
 import type { Logger } from "../util/log.js";
-import { WebHdfsClient } from "../webhdfs/index.js";
+import { WebHdfsClient, type ClusterConnection } from "../webhdfs/index.js";
 import { LocalStorage } from "./local.js";
 import type { Storage } from "./types.js";
 import { WebHdfsStorage } from "./webhdfs.js";
 
 export function createStorage(side: ClusterSide, logger: Logger): Storage {
   if (side.kind === "local") return new LocalStorage(side.name);
-  const client = new WebHdfsClient(
-    {
-      name: side.name,
-      namenodes: side.namenodes,
-      ...(side.user ? { user: side.user } : {}),
-      ...(side.doAs ? { doAs: side.doAs } : {}),
-      ...(side.delegationToken ? { delegationToken: side.delegationToken } : {}),
-      requestTimeoutMs: side.requestTimeoutMs,
-      retry: side.retry,
-    },
-    { logger },
-  );
-  return new WebHdfsStorage(client);
+  return new WebHdfsStorage(new WebHdfsClient(clusterConnection(side), { logger }));
+}
+
+/** How the WebHDFS client reaches a configured side (all its NameNodes, or `overrides` such as one of them). */
+export function clusterConnection(side: ClusterSide, overrides: Partial<ClusterConnection> = {}): ClusterConnection {
+  return {
+    name: side.name,
+    namenodes: side.namenodes,
+    ...(side.user ? { user: side.user } : {}),
+    ...(side.doAs ? { doAs: side.doAs } : {}),
+    ...(side.delegationToken ? { delegationToken: side.delegationToken } : {}),
+    ...(side.tls ? { tls: side.tls } : {}),
+    requestTimeoutMs: side.requestTimeoutMs,
+    retry: side.retry,
+    ...overrides,
+  };
 }

@@ -8,7 +8,7 @@ import https from "node:https";
 import { Readable } from "node:stream";
 import { silentLogger, type Logger } from "../util/log.js";
 import { createSimpleAuth, secretValues } from "./auth.js";
-import { WebHdfsError, isNotFound } from "./errors.js";
+import { WebHdfsError, isCredentialFailure, isNotFound } from "./errors.js";
 import { DEFAULT_RETRY_POLICY, NamenodeSelector, withFailover } from "./namenodes.js";
 import { assertAbsoluteHdfsPath, maskUrl, webHdfsUrl, type QueryValue } from "./paths.js";
 import { dataNodeReadStream } from "./read-stream.js";
@@ -17,7 +17,9 @@ import {
   type StepContext,
 } from "./responses.js";
 import { RequestDeadline, sendRequest, type HttpResponse } from "./transport.js";
-import type { AuthProvider, ClusterConnection, ContentSummary, FileChecksum, FileStatus, RetryPolicy } from "./types.js";
+import type {
+  AuthProvider, ClusterConnection, ContentSummary, FileChecksum, FileStatus, RetryPolicy, TlsSettings,
+} from "./types.js";
 import {
   booleanBody, contentSummaryBody, fileChecksumBody, fileStatusBody, listStatusBatchBody, listStatusBody, parseJson,
 } from "./wire.js";
@@ -41,8 +43,6 @@ export interface WebHdfsClientOptions {
   maxSockets?: number;
   /** Rewrites the DataNode URL of a redirect (e.g. a container hostname that does not resolve here). */
   rewriteDataNodeUrl?: (url: URL) => URL;
-  /** TLS settings for https NameNodes and DataNodes (CA bundle, client certificate...). */
-  tls?: Pick<https.AgentOptions, "ca" | "cert" | "key" | "rejectUnauthorized" | "servername">;
 }
 
 export type UploadBody = Readable | Uint8Array | string;
@@ -57,7 +57,12 @@ interface Call {
   path: string;
   destination?: string;
   params?: Record<string, QueryValue>;
+  /** Credentials of this call instead of the client's (the delegation-token operations use SPNEGO). */
+  auth?: AuthProvider;
 }
+
+/** Call parameters that carry a secret (the token of RENEW/CANCELDELEGATIONTOKEN): masked in logged URLs. */
+const SECRET_CALL_PARAMS = ["token"];
 
 /** One attempt's view: the NameNode answer and the means to continue to the DataNode. */
 interface Attempt {
@@ -83,6 +88,7 @@ export class WebHdfsClient {
   readonly #dnAgents: { http: http.Agent; https: https.Agent };
   readonly #rewrite: (url: URL) => URL;
   #batchListingUnsupported = false;
+  #credentialProblem: string | null = null;
 
   constructor(conn: ClusterConnection, options: WebHdfsClientOptions = {}) {
     this.name = conn.name;
@@ -92,15 +98,24 @@ export class WebHdfsClient {
     this.#policy = { ...DEFAULT_RETRY_POLICY, ...conn.retry };
     this.#timeoutMs = conn.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     const maxSockets = options.maxSockets ?? 16;
+    const tls = tlsAgentOptions(conn.tls);
     this.#nnAgents = {
       http: new http.Agent({ keepAlive: true, maxSockets }),
-      https: new https.Agent({ ...options.tls, keepAlive: true, maxSockets }),
+      https: new https.Agent({ ...tls, keepAlive: true, maxSockets }),
     };
     this.#dnAgents = {
       http: new http.Agent({ keepAlive: false }),
-      https: new https.Agent({ ...options.tls, keepAlive: false }),
+      https: new https.Agent({ ...tls, keepAlive: false }),
     };
     this.#rewrite = options.rewriteDataNodeUrl ?? ((url) => url);
+  }
+
+  /**
+   * Why the cluster refused this client's credentials or TLS in the last operation that got that far
+   * (the error message: no secret in it), or null once an operation succeeded. For readiness probes.
+   */
+  credentialProblem(): string | null {
+    return this.#credentialProblem;
   }
 
   /** The NameNode URL currently believed active. */
@@ -258,10 +273,14 @@ export class WebHdfsClient {
   async #run<T>(call: Call, o: OpOptions | undefined, handle: (attempt: Attempt) => Promise<T>): Promise<T> {
     assertAbsoluteHdfsPath(call.path);
     const timeoutMs = o?.timeoutMs ?? this.#timeoutMs;
-    const secrets = secretValues(this.#auth);
+    const callSecrets = SECRET_CALL_PARAMS.flatMap((name) => {
+      const value = call.params?.[name];
+      return typeof value === "string" && value !== "" ? [value, encodeURIComponent(value)] : [];
+    });
+    // Computed per attempt: the credentials may be renewed between attempts.
     const context = (namenode: string): StepContext => ({
       cluster: this.name, operation: call.op, path: call.path, destination: call.destination,
-      step: "namenode", namenode, secrets,
+      step: "namenode", namenode, secrets: [...secretValues(call.auth ?? this.#auth), ...callSecrets],
     });
     const retry = {
       selector: this.#selector,
@@ -271,24 +290,43 @@ export class WebHdfsClient {
       describe: `${call.op} ${call.path}`,
       abortError: () => stepError(context(this.#selector.active()), { failure: "aborted", detail: "aborted by the caller" }),
     };
-    return withFailover(retry, async (namenode) => {
-      o?.guard?.();
-      const ctx = context(namenode);
-      const deadline = new RequestDeadline(timeoutMs, o?.signal);
-      let keep = false;
+    const once = () =>
+      withFailover(retry, async (namenode) => {
+        o?.guard?.();
+        const ctx = context(namenode);
+        const deadline = new RequestDeadline(timeoutMs, o?.signal);
+        let keep = false;
+        try {
+          const auth = call.auth ?? this.#auth;
+          const url = webHdfsUrl(namenode, call.path, call.op, { ...auth.queryParams(), ...call.params });
+          this.#logger.debug({ method: call.method, url: maskUrl(url, [...auth.secretParams, ...SECRET_CALL_PARAMS]) }, "webhdfs request");
+          const headers = { ...(await auth.headers(namenode)) };
+          const agent = url.protocol === "https:" ? this.#nnAgents.https : this.#nnAgents.http;
+          const res = await sendRequest({ method: call.method, url, agent, headers, signal: deadline.signal });
+          return await handle({ namenode, res, ctx, deadline, timeoutMs, keepDeadline: () => (keep = true), guard: o?.guard });
+        } catch (err) {
+          throw stepFailure(ctx, err);
+        } finally {
+          if (!keep) deadline.dispose();
+        }
+      });
+    const auth = call.auth ?? this.#auth;
+    try {
+      await auth.prepare?.(o?.signal);
+      let result: T;
       try {
-        const url = webHdfsUrl(namenode, call.path, call.op, { ...this.#auth.queryParams(), ...call.params });
-        this.#logger.debug({ method: call.method, url: maskUrl(url, this.#auth.secretParams) }, "webhdfs request");
-        const headers = await this.#auth.headers();
-        const agent = url.protocol === "https:" ? this.#nnAgents.https : this.#nnAgents.http;
-        const res = await sendRequest({ method: call.method, url, agent, headers, signal: deadline.signal });
-        return await handle({ namenode, res, ctx, deadline, timeoutMs, keepDeadline: () => (keep = true), guard: o?.guard });
+        result = await once();
       } catch (err) {
-        throw stepFailure(ctx, err);
-      } finally {
-        if (!keep) deadline.dispose();
+        // Credentials the server refused (an expired or cancelled token...): renewed ones get one more try.
+        if (auth.recover === undefined || !isCredentialFailure(err) || !(await auth.recover(err, o?.signal))) throw err;
+        result = await once();
       }
-    });
+      this.#credentialProblem = null;
+      return result;
+    } catch (err) {
+      if (isCredentialFailure(err)) this.#credentialProblem = errorText(err);
+      throw err;
+    }
   }
 
   /** Follows the NameNode's redirect to the DataNode and runs `accept` on the DataNode's answer. */
@@ -314,6 +352,21 @@ export class WebHdfsClient {
       throw stepFailure(ctx, err, consumed);
     }
   }
+}
+
+/** Agent options for the TLS settings; certificates are always verified (there is no switch to turn that off). */
+function tlsAgentOptions(tls: TlsSettings | undefined): https.AgentOptions {
+  if (tls === undefined) return {};
+  const out: https.AgentOptions = {};
+  if (tls.ca !== undefined) out.ca = tls.ca;
+  if (tls.cert !== undefined) out.cert = tls.cert;
+  if (tls.key !== undefined) out.key = tls.key;
+  if (tls.serverName !== undefined) out.servername = tls.serverName;
+  return out;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function rejected(ctx: StepContext, detail: string): WebHdfsError {

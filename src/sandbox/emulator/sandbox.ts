@@ -5,7 +5,7 @@
 import { silentLogger, type Logger } from "../../util/log.js";
 import { startAdminServer } from "./admin.js";
 import { EmulatedCluster, type ClusterSettings, type NameNodeState } from "./cluster.js";
-import type { EndpointServer } from "./endpoint-server.js";
+import type { EndpointServer, EndpointTls } from "./endpoint-server.js";
 import { SandboxError } from "./errors.js";
 import { FaultInjector } from "./faults.js";
 import type { SecuritySettings } from "./security.js";
@@ -45,6 +45,8 @@ export interface SandboxOptions {
   doubleDecodeDataNodePaths?: boolean;
   /** Secure mode (no real Kerberos; see docs/sandbox.md). Off for every cluster by default. */
   security?: SecurityOptions;
+  /** Clusters served over https only (dfs.http.policy=HTTPS_ONLY): cluster name -> certificate and key (PEM). */
+  tls?: Record<string, EndpointTls>;
 }
 
 export interface SecurityOptions {
@@ -104,6 +106,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const secureNames = options.security?.enabled;
   for (const name of Array.isArray(secureNames) ? secureNames : []) {
     if (!names.includes(name)) throw new SandboxError(`security.enabled names unknown cluster "${name}"`);
+  }
+  for (const name of Object.keys(options.tls ?? {})) {
+    if (!names.includes(name)) throw new SandboxError(`tls names unknown cluster "${name}"`);
   }
   const logger = options.logger ?? silentLogger;
   const faults = new FaultInjector();
@@ -188,6 +193,7 @@ function clusterSettings(name: string, o: SandboxOptions, logger: Logger, faults
     advertisedHost: o.advertisedHost ?? "127.0.0.1",
     doubleDecodeDataNodePaths: o.doubleDecodeDataNodePaths ?? false,
     security: securitySettings(name, o),
+    tls: o.tls?.[name],
   };
 }
 
