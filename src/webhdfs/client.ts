@@ -8,6 +8,10 @@ import https from "node:https";
 import { Readable } from "node:stream";
 import { silentLogger, type Logger } from "../util/log.js";
 import { createSimpleAuth, secretValues } from "./auth.js";
+import {
+  FileTokenAuth, KerberosTokenAuth, TokenFileError, type Negotiator, type TokenAuth, type TokenOps, type TokenStatus,
+} from "./delegation.js";
+import { KerberosUnavailableError, SpnegoAuth, SpnegoError } from "./spnego.js";
 import { WebHdfsError, isCredentialFailure, isNotFound } from "./errors.js";
 import { DEFAULT_RETRY_POLICY, NamenodeSelector, withFailover } from "./namenodes.js";
 import { assertAbsoluteHdfsPath, maskUrl, webHdfsUrl, type QueryValue } from "./paths.js";
@@ -21,7 +25,8 @@ import type {
   AuthProvider, ClusterConnection, ContentSummary, FileChecksum, FileStatus, RetryPolicy, TlsSettings,
 } from "./types.js";
 import {
-  booleanBody, contentSummaryBody, fileChecksumBody, fileStatusBody, listStatusBatchBody, listStatusBody, parseJson,
+  booleanBody, contentSummaryBody, fileChecksumBody, fileStatusBody, listStatusBatchBody, listStatusBody, longBody, parseJson,
+  tokenBody,
 } from "./wire.js";
 
 export interface OpOptions {
@@ -41,6 +46,15 @@ export interface WebHdfsClientOptions {
   auth?: AuthProvider;
   /** Per NameNode keep-alive socket limit (default 16). */
   maxSockets?: number;
+  /**
+   * Kerberos: the client fetches, renews and replaces its own delegation tokens with SPNEGO
+   * (GETDELEGATIONTOKEN / RENEWDELEGATIONTOKEN, CANCELDELEGATIONTOKEN on release()).
+   */
+  negotiator?: Negotiator;
+  /** How often a token file is looked at for changes (default 1000 ms). */
+  tokenFileCheckMs?: number;
+  /** Clock of the token lifecycle (default Date.now; tests move it). */
+  clock?: () => number;
   /** Rewrites the DataNode URL of a redirect (e.g. a container hostname that does not resolve here). */
   rewriteDataNodeUrl?: (url: URL) => URL;
 }
@@ -81,6 +95,7 @@ export class WebHdfsClient {
   readonly name: string;
   readonly #selector: NamenodeSelector;
   readonly #auth: AuthProvider;
+  readonly #tokens: TokenAuth | null;
   readonly #logger: Logger;
   readonly #policy: RetryPolicy;
   readonly #timeoutMs: number;
@@ -93,8 +108,23 @@ export class WebHdfsClient {
   constructor(conn: ClusterConnection, options: WebHdfsClientOptions = {}) {
     this.name = conn.name;
     this.#selector = new NamenodeSelector(conn.namenodes);
-    this.#auth = options.auth ?? createSimpleAuth(conn);
     this.#logger = (options.logger ?? silentLogger).child({ cluster: conn.name });
+    const doAs = conn.doAs === undefined || conn.doAs === "" ? {} : { doAs: conn.doAs };
+    if (options.auth === undefined && options.negotiator !== undefined) {
+      this.#tokens = new KerberosTokenAuth({
+        negotiator: options.negotiator, ops: this.#tokenOps(new SpnegoAuth(options.negotiator), new SpnegoAuth(options.negotiator, conn.doAs)),
+        logger: this.#logger, ...doAs, ...(conn.tokenRenewer ? { renewer: conn.tokenRenewer } : {}),
+        ...(options.clock ? { now: options.clock } : {}),
+      });
+    } else if (options.auth === undefined && conn.delegationTokenFile !== undefined) {
+      this.#tokens = new FileTokenAuth({
+        path: conn.delegationTokenFile, logger: this.#logger, ...doAs, ...(options.clock ? { now: options.clock } : {}),
+        ...(options.tokenFileCheckMs !== undefined ? { checkIntervalMs: options.tokenFileCheckMs } : {}),
+      });
+    } else {
+      this.#tokens = null;
+    }
+    this.#auth = options.auth ?? this.#tokens ?? createSimpleAuth(conn);
     this.#policy = { ...DEFAULT_RETRY_POLICY, ...conn.retry };
     this.#timeoutMs = conn.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     const maxSockets = options.maxSockets ?? 16;
@@ -116,6 +146,16 @@ export class WebHdfsClient {
    */
   credentialProblem(): string | null {
     return this.#credentialProblem;
+  }
+
+  /** The delegation token's state (expiry, renewals, re-fetches, failures) when this client manages one. */
+  tokenStatus(): TokenStatus | null {
+    return this.#tokens?.status() ?? null;
+  }
+
+  /** Cancels the delegation tokens this client fetched (a clean stop); the client stays usable. */
+  async release(): Promise<void> {
+    if (this.#tokens instanceof KerberosTokenAuth) await this.#tokens.release();
   }
 
   /** The NameNode URL currently believed active. */
@@ -257,6 +297,24 @@ export class WebHdfsClient {
     }
   }
 
+  /** GET/RENEW/CANCELDELEGATIONTOKEN with SPNEGO credentials (`fetchAuth` adds doas for a proxy user). */
+  #tokenOps(auth: SpnegoAuth, fetchAuth: SpnegoAuth): TokenOps {
+    return {
+      fetch: (renewer, signal) =>
+        this.#run({ method: "GET", op: "GETDELEGATIONTOKEN", path: "/", params: { renewer }, auth: fetchAuth }, { signal }, async (a) => {
+          const text = await expectText(a.ctx, a.res.body, [200]);
+          const token = tokenBody.parse(parseJson(text));
+          // No snippet of the body in this error: it may hold a token.
+          if (token === undefined) throw stepError(a.ctx, { failure: "unexpected-response", status: 200, detail: 'expected {"Token":{"urlString":...}} or {"Token":null}' });
+          return token;
+        }),
+      renew: (token, signal) =>
+        this.#run({ method: "PUT", op: "RENEWDELEGATIONTOKEN", path: "/", params: { token }, auth }, { signal }, (a) => expectJson(a.ctx, a.res.body, longBody)),
+      cancel: (token) =>
+        this.#run({ method: "PUT", op: "CANCELDELEGATIONTOKEN", path: "/", params: { token }, auth }, undefined, (a) => expectStatus(a.ctx, a.res.body, [200])),
+    };
+  }
+
   async #upload(call: Call, body: UploadBody, okStatuses: readonly number[], o: OpOptions | undefined): Promise<void> {
     const payload = typeof body === "string" ? Buffer.from(body, "utf8") : body;
     try {
@@ -290,6 +348,7 @@ export class WebHdfsClient {
       describe: `${call.op} ${call.path}`,
       abortError: () => stepError(context(this.#selector.active()), { failure: "aborted", detail: "aborted by the caller" }),
     };
+    let sent: Record<string, string> = {};
     const once = () =>
       withFailover(retry, async (namenode) => {
         o?.guard?.();
@@ -298,7 +357,8 @@ export class WebHdfsClient {
         let keep = false;
         try {
           const auth = call.auth ?? this.#auth;
-          const url = webHdfsUrl(namenode, call.path, call.op, { ...auth.queryParams(), ...call.params });
+          sent = auth.queryParams();
+          const url = webHdfsUrl(namenode, call.path, call.op, { ...sent, ...call.params });
           this.#logger.debug({ method: call.method, url: maskUrl(url, [...auth.secretParams, ...SECRET_CALL_PARAMS]) }, "webhdfs request");
           const headers = { ...(await auth.headers(namenode)) };
           const agent = url.protocol === "https:" ? this.#nnAgents.https : this.#nnAgents.http;
@@ -318,13 +378,15 @@ export class WebHdfsClient {
         result = await once();
       } catch (err) {
         // Credentials the server refused (an expired or cancelled token...): renewed ones get one more try.
-        if (auth.recover === undefined || !isCredentialFailure(err) || !(await auth.recover(err, o?.signal))) throw err;
+        if (auth.recover === undefined || !isCredentialFailure(err) || !(await auth.recover(err, sent, o?.signal))) throw err;
         result = await once();
       }
       this.#credentialProblem = null;
       return result;
     } catch (err) {
-      if (isCredentialFailure(err)) this.#credentialProblem = errorText(err);
+      if (isCredentialFailure(err) || err instanceof SpnegoError || err instanceof TokenFileError || err instanceof KerberosUnavailableError) {
+        this.#credentialProblem = errorText(err);
+      }
       throw err;
     }
   }

@@ -7,6 +7,12 @@ export {
   type WebHdfsFailure, type WebHdfsStep,
 } from "./errors.js";
 export { createSimpleAuth } from "./auth.js";
+export {
+  FileTokenAuth, KerberosTokenAuth, TokenFileError, type Negotiator, type TokenOps, type TokenStatus, type TokenSourceKind,
+} from "./delegation.js";
+export {
+  GssNegotiator, KerberosUnavailableError, SpnegoError, kerberosAvailable, servicePrincipalFor, type KerberosSettings,
+} from "./spnego.js";
 export { encodeHdfsPath, assertAbsoluteHdfsPath } from "./paths.js";
 export { DEFAULT_RETRY_POLICY } from "./namenodes.js";
 export { checksumHex, sameChecksum, type DirectoryListingPage } from "./wire.js";

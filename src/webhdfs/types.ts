@@ -71,7 +71,7 @@ export interface AuthProvider {
    * The server refused the credentials (isCredentialFailure): get new ones if that can help; true when the
    * operation should be tried once more with them.
    */
-  recover?(err: unknown, signal?: AbortSignal): Promise<boolean>;
+  recover?(err: unknown, sent: Record<string, string>, signal?: AbortSignal): Promise<boolean>;
 }
 
 /** TLS settings for https:// NameNodes and DataNodes (PEM text; absent: the system's trusted CAs). */
@@ -97,6 +97,10 @@ export interface ClusterConnection {
   doAs?: string;
   /** Static delegation token (already resolved from file/env by the config loader). */
   delegationToken?: string;
+  /** A file holding the delegation token, re-read when it changes (takes precedence over delegationToken). */
+  delegationTokenFile?: string;
+  /** Renewer named when fetching tokens with Kerberos (default: the client principal). */
+  tokenRenewer?: string;
   /** Per-request deadline for the NameNode step and for the DataNode response headers. */
   requestTimeoutMs?: number;
   retry?: Partial<RetryPolicy>;

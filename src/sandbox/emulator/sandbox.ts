@@ -58,6 +58,8 @@ export interface SecurityOptions {
   tokenRenewIntervalMs?: number;
   /** No renewal goes past issue date + this (default 604800000, dfs.namenode.delegation.token.max-lifetime). */
   tokenMaxLifetimeMs?: number;
+  /** The secret managers' clock (default Date.now): tests move it to cross renew deadlines without waiting. */
+  clock?: () => number;
 }
 
 export interface MintTokenRequest {
@@ -89,6 +91,8 @@ export interface Sandbox {
   setSecure(cluster: string, on: boolean): void;
   /** A delegation token of `cluster`, as its NameNode would issue it (kind "WEBHDFS delegation"). */
   mintDelegationToken(cluster: string, request: MintTokenRequest): IssuedToken;
+  /** Cancels every live delegation token of `cluster` behind its holders' backs (an admin revoking them); returns how many. */
+  revokeDelegationTokens(cluster: string): number;
   /** Closes all servers and sockets and flushes the namespace. */
   stop(): Promise<void>;
 }
@@ -164,6 +168,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         expiresInMs: request.expiresInMs,
       });
     },
+    revokeDelegationTokens: (name) => get(name).security.tokens.cancelAll(),
     stop: async () => {
       await admin.close();
       await stopAll();
@@ -205,6 +210,7 @@ function securitySettings(name: string, o: SandboxOptions): SecuritySettings {
     spnegoUser: s.spnegoUser ?? o.superuser ?? "hdfs",
     renewIntervalMs: positive(s.tokenRenewIntervalMs ?? 86_400_000, "security.tokenRenewIntervalMs"),
     maxLifetimeMs: positive(s.tokenMaxLifetimeMs ?? 604_800_000, "security.tokenMaxLifetimeMs"),
+    ...(s.clock ? { clock: s.clock } : {}),
   };
 }
 
