@@ -85,8 +85,8 @@ export class Daemon {
     this.metrics.bindStatus(() => this.engine.status(), () => this.leaseHeld());
     this.metrics.setRpo(o.config.rpo);
     this.metrics.watchNamenodes([
-      { cluster: o.config.source.name, active: () => activeNamenodeOf(this.engine.source) },
-      { cluster: o.config.target.name, active: () => activeNamenodeOf(this.engine.target) },
+      { cluster: o.config.source.name, active: () => activeNamenodeOf(this.engine.source), token: () => this.engine.source.security?.().token ?? null },
+      { cluster: o.config.target.name, active: () => activeNamenodeOf(this.engine.target), token: () => this.engine.target.security?.().token ?? null },
     ]);
   }
 
@@ -185,7 +185,7 @@ export class Daemon {
   private readiness(): { ok: boolean; reason: string } {
     // A refused certificate or credential says why, before its consequences (lost lease, failed scans) do.
     for (const [side, storage] of [["source", this.engine.source], ["target", this.engine.target]] as const) {
-      const problem = credentialProblemOf(storage);
+      const problem = storage.security?.().credentialProblem ?? null;
       if (problem !== null) return { ok: false, reason: `${side} ${storage.name}: ${problem}` };
     }
     if (!this.leaseHeld()) return { ok: false, reason: "target lease not held" };
@@ -328,12 +328,6 @@ export class Daemon {
     this.removeCrashGuard?.();
     this.logger.info("replicator stopped");
   }
-}
-
-/** Why a WebHDFS storage's cluster refuses its TLS or credentials right now (null: it does not, or a local side). */
-function credentialProblemOf(storage: unknown): string | null {
-  const client = (storage as { client?: { credentialProblem?: () => string | null } }).client;
-  return typeof client?.credentialProblem === "function" ? client.credentialProblem() : null;
 }
 
 /** The NameNode a WebHDFS storage currently talks to (null for a local side). */

@@ -10,6 +10,7 @@
 import { readFileSync } from "node:fs";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { EngineHooks, EngineStatus } from "../replication/index.js";
+import type { TokenStatus } from "../webhdfs/index.js";
 import { DrView, lagSeconds, rpoSeconds } from "./dr-view.js";
 
 export const METRIC_PREFIX = "ckpt_replicator_";
@@ -30,6 +31,8 @@ export function rpoObjectiveMs(rpo: RpoObjectives, job: string): number {
 export interface NamenodeWatch {
   cluster: string;
   active(): string | null;
+  /** The cluster's delegation-token state, when the client manages a token. */
+  token?(): TokenStatus | null;
 }
 
 export interface ReplicatorMetrics {
@@ -102,6 +105,40 @@ export function createMetrics(o: { defaultMetrics?: boolean } = {}): ReplicatorM
     { version: info.version, node_version: info.node, revision: info.revision },
     1,
   );
+
+  // Delegation tokens, read from the clients at every scrape (nothing while a side manages no token).
+  const tokenStates = () =>
+    watches.flatMap((w) => {
+      const t = w.token?.() ?? null;
+      return t === null ? [] : [{ cluster: w.cluster, t }];
+    });
+  new Gauge({
+    name: n("delegation_token_expiry_timestamp_seconds"),
+    help: "When the cluster's current delegation token expires unless renewed (its max date for a token from a file)",
+    labelNames: ["cluster", "source"],
+    ...reg,
+    collect() {
+      this.reset();
+      for (const { cluster, t } of tokenStates()) {
+        const at = t.expiresAt ?? t.maxDate;
+        if (at !== null) this.set({ cluster, source: t.source }, at / 1000);
+      }
+    },
+  });
+  const tokenCounter = (name: string, help: string, pick: (t: TokenStatus) => number) =>
+    new Counter({
+      name: n(name),
+      help,
+      labelNames: ["cluster"],
+      ...reg,
+      collect() {
+        this.reset();
+        for (const { cluster, t } of tokenStates()) this.inc({ cluster }, pick(t));
+      },
+    });
+  tokenCounter("delegation_token_renewals_total", "Delegation token renewals (RENEWDELEGATIONTOKEN) that succeeded", (t) => t.renewals);
+  tokenCounter("delegation_token_refetches_total", "Delegation tokens replaced by a new one (max lifetime, refused token, changed token file)", (t) => t.refetches);
+  tokenCounter("delegation_token_failures_total", "Delegation token fetches, renewals or token-file reads that failed", (t) => t.failures);
 
   let readStatus: (() => EngineStatus) | null = null;
   let readLease: () => boolean = () => false;

@@ -2,14 +2,20 @@
 
 import type { ClusterSide } from "../config/load.js";
 import type { Logger } from "../util/log.js";
-import { WebHdfsClient, type ClusterConnection } from "../webhdfs/index.js";
+import { GssNegotiator, WebHdfsClient, type ClusterConnection } from "../webhdfs/index.js";
 import { LocalStorage } from "./local.js";
 import type { Storage } from "./types.js";
 import { WebHdfsStorage } from "./webhdfs.js";
 
 export function createStorage(side: ClusterSide, logger: Logger): Storage {
   if (side.kind === "local") return new LocalStorage(side.name);
-  return new WebHdfsStorage(new WebHdfsClient(clusterConnection(side), { logger }));
+  return new WebHdfsStorage(createWebHdfsClient(side, logger));
+}
+
+/** The WebHDFS client of a configured side: its connection, TLS, token file or Kerberos (SPNEGO) credentials. */
+export function createWebHdfsClient(side: ClusterSide, logger?: Logger, overrides: Partial<ClusterConnection> = {}): WebHdfsClient {
+  const negotiator = side.kerberos === undefined ? undefined : new GssNegotiator(side.kerberos);
+  return new WebHdfsClient(clusterConnection(side, overrides), { ...(logger ? { logger } : {}), ...(negotiator ? { negotiator } : {}) });
 }
 
 /** How the WebHDFS client reaches a configured side (all its NameNodes, or `overrides` such as one of them). */
@@ -20,6 +26,8 @@ export function clusterConnection(side: ClusterSide, overrides: Partial<ClusterC
     ...(side.user ? { user: side.user } : {}),
     ...(side.doAs ? { doAs: side.doAs } : {}),
     ...(side.delegationToken ? { delegationToken: side.delegationToken } : {}),
+    ...(side.delegationTokenFile ? { delegationTokenFile: side.delegationTokenFile } : {}),
+    ...(side.kerberos?.renewer ? { tokenRenewer: side.kerberos.renewer } : {}),
     ...(side.tls ? { tls: side.tls } : {}),
     requestTimeoutMs: side.requestTimeoutMs,
     retry: side.retry,

@@ -56,3 +56,31 @@ describe("source.tls / target.tls", () => {
     expect(await problemsOf(config(`{ca: "${(ca as TestCa).files.ca}"}`, "http://127.0.0.1:1"))).toContain("source.tls: set, but no source.namenodes URL is https://");
   });
 });
+
+describe("source.kerberos / delegationToken.file", () => {
+  const side = (extra: string) => `
+source: {namenodes: ["http://127.0.0.1:1"], uri: "hdfs://ns1", ${extra}}
+target: {namenodes: ["http://127.0.0.1:2"], uri: "hdfs://ns2"}
+paths: [{source: /flink/cp, target: /dr/cp}]
+`;
+  it("keeps principal, keytab, service principal and renewer; a token file keeps its path for re-reading", async () => {
+    const keytab = join((ca as TestCa).dir, "replicator.keytab");
+    await writeFile(keytab, "not checked here");
+    const cfg = await parseConfigText(side(`kerberos: {principal: replicator@EXAMPLE.COM, keytab: "${keytab}", servicePrincipal: HTTP@nn.example.com}`), "k.yaml", {});
+    expect(cfg.source.kerberos).toEqual({ principal: "replicator@EXAMPLE.COM", keytab, servicePrincipal: "HTTP@nn.example.com" });
+    const token = join((ca as TestCa).dir, "token");
+    await writeFile(token, "TOKEN\n");
+    expect((await parseConfigText(side(`delegationToken: {file: "${token}"}`), "k.yaml", {})).source.delegationTokenFile).toBe(token);
+  });
+
+  it.each([
+    ["a principal without realm", "kerberos: {principal: replicator}", "source.kerberos.principal: must be a Kerberos principal"],
+    ["an unreadable keytab", "kerberos: {principal: r@EXAMPLE.COM, keytab: /nonexistent/r.keytab}", "source.kerberos.keytab: cannot read /nonexistent/r.keytab (ENOENT)"],
+    ["kerberos with a static token", "kerberos: {principal: r@EXAMPLE.COM}, delegationToken: {env: T}", "give kerberos or delegationToken, not both"],
+    ["kerberos with user", "kerberos: {principal: r@EXAMPLE.COM}, user: flink", "source.user: not used with kerberos"],
+  ])("refuses %s, naming the key", async (_name, extra, expected) => {
+    const err = await parseConfigText(side(extra), "k.yaml", { T: "x" }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toContain(expected);
+  });
+});
