@@ -165,6 +165,21 @@ describe("delegation tokens fetched with Kerberos", () => {
     expect(ops(i).slice(1, 2)).toEqual(["namenode:GETDELEGATIONTOKEN:200"]);
   });
 
+  it("a proxy user (doAs) keeps working: the token is fetched for the doAs user and renewed by the principal", async () => {
+    const c = new WebHdfsClient(
+      { name: "secure", namenodes: sandbox.endpoints.clusters.secure?.namenodes ?? [], doAs: "flink", retry: FAST_RETRY },
+      { negotiator: negotiator(), logger, clock },
+    );
+    clients.push(c);
+    await c.create("/proxied", "x");
+    expect((await c.getFileStatus("/proxied")).owner).toBe("flink");
+    now += 0.8 * RENEW_INTERVAL;
+    await c.getFileStatus("/proxied");
+    expect(c.tokenStatus()).toMatchObject({ renewals: 1, failures: 0 });
+    const fetches = requests.filter((r) => r.op === "GETDELEGATIONTOKEN").at(-1);
+    expect(fetches?.doAs).toBe("flink");
+  });
+
   it("a cluster with security off answers {\"Token\":null}: operations go without a token", async () => {
     const c = kerberosClient("plain");
     const i = requests.length;
