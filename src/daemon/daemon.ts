@@ -1,10 +1,11 @@
-// The long-running replicator (`ckpt-replicator run`): takes the target lease,
-// serves metrics, cycles scan -> copy -> publish -> reap every scan.interval
+// The long-running replicator (`ckpt-replicator run`): serves metrics, takes the
+// target lease (waiting out a target that is unavailable at start), cycles scan -> copy -> publish -> reap every scan.interval
 // (sooner on filesystem events for a local source), reloads its config on file
 // change and SIGHUP (validated first; the old config stays on error), and stops
 // gracefully: in-flight copies are aborted within a deadline and their
 // temporaries removed, the lease released.
 
+import { setTimeout as delay } from "node:timers/promises";
 import { watch, type FSWatcher } from "chokidar";
 import { loadConfigFile, type Config } from "../config/load.js";
 import { CkptError, errorMessage } from "../util/errors.js";
@@ -14,6 +15,7 @@ import { buildReport } from "../metrics/report.js";
 import { startStatusServer } from "../metrics/server.js";
 import type { Engine, EngineHooks } from "../replication/index.js";
 import { ClusterLocator } from "../replication/locations.js";
+import { isTransient } from "../storage/types.js";
 import { createEngine } from "./runtime.js";
 import { snapshotOf, statsLine } from "./stats.js";
 
@@ -37,6 +39,10 @@ export class MetricsListenError extends CkptError {
     );
   }
 }
+
+/** Backoff between start-up attempts to take the lease while the target is unavailable. */
+const LEASE_RETRY_BASE_MS = 500;
+const LEASE_RETRY_MAX_MS = 15_000;
 
 /** How long a stop waits for in-flight copies to abort and clean up. */
 export const STOP_DEADLINE_MS = 10_000;
@@ -77,6 +83,8 @@ export class Daemon {
   private cycles = 0;
   private removeCrashGuard: (() => void) | null = null;
   private stopped: Promise<void> | null = null;
+  /** Why the lease could not be taken yet (start-up waiting for an unavailable target), or null. */
+  private leaseWait: string | null = null;
 
   constructor(private readonly o: DaemonOptions) {
     this.config = o.transform ? o.transform(o.config) : o.config;
@@ -132,30 +140,32 @@ export class Daemon {
     }
   }
 
-  /** Takes the lease (throws LeaseHeldError if another daemon has it), starts serving and cycling. */
+  /**
+   * Starts serving (/readyz says "not ready" until the lease is held), takes the lease and starts cycling.
+   * Throws LeaseHeldError if another daemon holds the lease, and any error that waiting will not mend
+   * (permission denied, a metrics port in use...). A target that is only unavailable for now (busy, in
+   * safe mode, unreachable) is waited for, with backoff, until it answers or `signal` aborts; an abort
+   * while waiting returns without starting (stop() then cleans up).
+   */
   async start(signal?: AbortSignal): Promise<void> {
     if (this.o.crashGuard) this.installCrashGuard();
+    let leased = false;
     try {
-      await this.engine.start(signal);
-    } catch (err) {
-      this.removeCrashGuard?.();
-      this.engine.source.close();
-      this.engine.target.close();
-      throw err;
-    }
-    try {
-      await this.loadRecords();
       if (this.config.metrics !== false) {
         this.server = await this.serve(this.config.metrics.listen);
         this.logger.info({ url: this.server.url }, "serving / (status page), /metrics, /healthz, /readyz, /status");
       }
+      leased = await this.acquireLease(signal);
     } catch (err) {
-      // Start-up failed after the lease was taken: release it, or the next start is refused for lease.ttl.
-      this.stopping = true;
       this.removeCrashGuard?.();
-      await this.engine.stop(this.o.stopDeadlineMs ?? STOP_DEADLINE_MS);
+      await this.server?.close();
+      this.server = null;
+      this.engine.source.close();
+      this.engine.target.close();
       throw err;
     }
+    if (!leased) return;
+    await this.loadRecords();
     if (this.o.watchConfig) this.watchConfigFile();
     if (this.config.source.kind === "local") this.watchLocalSource();
     this.engine.stopSignal.addEventListener("abort", () => void this.stop("the target lease was lost"));
@@ -164,7 +174,26 @@ export class Daemon {
     this.logger.info({ source: this.config.source.name, target: this.config.target.name, roots: this.config.paths }, "replicator started");
   }
 
-  /** Starts the HTTP endpoint; if that fails (port in use...), the lease just taken is released first. */
+  /** Takes the lease, waiting out a target that is transiently unavailable; false when `signal` aborted first. */
+  private async acquireLease(signal?: AbortSignal): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      if (signal?.aborted || this.stopping) return false;
+      try {
+        await this.engine.start(signal);
+        this.leaseWait = null;
+        return true;
+      } catch (err) {
+        if (signal?.aborted || this.stopping) return false;
+        if (!isTransient(err)) throw err;
+        const delayMs = Math.min(LEASE_RETRY_MAX_MS, LEASE_RETRY_BASE_MS * 2 ** Math.min(attempt - 1, 10));
+        this.leaseWait = errorMessage(err);
+        this.logger.warn({ err: this.leaseWait, attempt, retryInMs: delayMs }, "cannot take the target lease yet (target unavailable); waiting for it");
+        await delay(delayMs, undefined, signal ? { signal } : {}).catch(() => undefined);
+      }
+    }
+  }
+
+  /** Starts the HTTP endpoint (before the lease is taken: a port in use fails the start with nothing held). */
   private async serve(listen: string): Promise<{ url: string; close(): Promise<void> }> {
     try {
       return await startStatusServer({
@@ -188,7 +217,7 @@ export class Daemon {
       const problem = storage.security?.().credentialProblem ?? null;
       if (problem !== null) return { ok: false, reason: `${side} ${storage.name}: ${problem}` };
     }
-    if (!this.leaseHeld()) return { ok: false, reason: "target lease not held" };
+    if (!this.leaseHeld()) return { ok: false, reason: this.leaseWait === null ? "target lease not held" : `waiting for the target lease: ${this.leaseWait}` };
     const s = this.engine.status();
     if (s.lastScanAt === null) return { ok: false, reason: "no scan finished yet" };
     const stale = Date.now() - s.lastScanAt > Math.max(3 * this.config.scan.interval, 60_000);

@@ -146,7 +146,8 @@ export class Lease {
       const holder = await this.read(highest.epoch);
       const now = await this.storageNow(io);
       const age = now - highest.mtime;
-      if (age <= this.ttlMs) {
+      // An epoch file of our own is one an earlier attempt of this start wrote before its answer was lost.
+      if (age <= this.ttlMs && holder?.owner !== this.owner) {
         throw new LeaseHeldError(this.path, `${holder?.owner ?? "unknown owner"}, epoch ${highest.epoch}, renewed ${Math.round(age / 1000)}s ago`, Date.now() + (this.ttlMs - age));
       }
       this.logger.warn({ lease: this.path, previous: holder?.owner ?? null, epoch: highest.epoch, ageMs: age }, "taking over an expired lease");

@@ -133,6 +133,14 @@ export function isMissing(err: unknown): boolean {
   return e.status === 404 && e.javaClassName === "java.io.FileNotFoundException";
 }
 
+/**
+ * True when trying the same operation again later may succeed (the cluster is busy, starting, in safe
+ * mode or unreachable): an adapter's error says so through a boolean `transient` property.
+ */
+export function isTransient(err: unknown): boolean {
+  return err !== null && typeof err === "object" && (err as { transient?: unknown }).transient === true;
+}
+
 /** Reads a whole small file (e.g. _metadata), refusing more than maxBytes. */
 export async function readSmallFile(storage: Pick<Storage, "name" | "read">, path: string, maxBytes: number, o?: IoOptions): Promise<Buffer> {
   const stream = await storage.read(path, o);

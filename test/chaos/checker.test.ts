@@ -106,6 +106,30 @@ describe("chaos checker", () => {
     }
   });
 
+  it("counts the repair window on the service clock: time with no daemon serving does not use it up", async () => {
+    const { chk, checker, copier, unobserve } = await world(400);
+    try {
+      await checker.sample();
+      const file = chk.files[0]!;
+      checker.recordTamper("truncate-shared", file.path);
+      await copier.overwrite(file.path, Buffer.alloc(1));
+      checker.tick(false);
+      // 600 ms pass with the daemon down (killed, not restarted yet): the window does not run.
+      await new Promise((r) => setTimeout(r, 600));
+      checker.tick(true);
+      await checker.sample();
+      expect(checker.violations).toEqual([]);
+      // Then 500 ms with a daemon serving that does not repair it: flagged.
+      await new Promise((r) => setTimeout(r, 500));
+      checker.tick(false);
+      await checker.sample();
+      expect(checker.violations.map((v) => v.invariant)).toEqual(["closure"]);
+      expect(checker.violations[0]!.message).toMatch(/ms of them with a daemon serving/);
+    } finally {
+      unobserve();
+    }
+  });
+
   it("flags the newest restorable checkpoint disappearing while the source still has it (newest)", async () => {
     const { chk, checker, copier, unobserve } = await world();
     try {

@@ -7,7 +7,8 @@
 // Invariants, checked at every sample:
 //   closure      every target `_metadata` is a checkpoint the simulator wrote, and every file it
 //                references is present with at least the length it needs. A checkpoint broken by our own
-//                tampering must be repaired or unpublished within the repair window.
+//                tampering must be repaired or unpublished within the repair window (counted on the
+//                service clock: time with a daemon serving and no cluster down on purpose).
 //   newest       a job that had >= 1 restorable checkpoint on the target never has 0 while the source
 //                still has checkpoints (unless all of those were tampered with by us).
 //   retain       a restorable checkpoint that the source still retains is not deleted from the target while
@@ -138,6 +139,38 @@ export class Checker {
     if (this.reported.has(key)) return;
     this.reported.add(key);
     this.violations.push({ t: this.now(), invariant, message });
+  }
+
+  // ---- the service clock: repair windows count only time in which the daemon could act ----
+
+  private impairedTotal = 0;
+  private lastTick = Date.now();
+  private readonly impairedMarks: { at: number; total: number }[] = [{ at: Date.now(), total: 0 }];
+
+  /**
+   * Called by the harness at every sample: `impaired` says whether, since the previous tick, no daemon was
+   * serving (killed, not restarted yet, failing to start, paused) or the schedule had a cluster down on
+   * purpose (unreachable, safe mode, starting up). A repair window is a promise about the daemon's time,
+   * not about time in which it was not given a chance.
+   */
+  tick(impaired: boolean): void {
+    const now = Date.now();
+    if (impaired) this.impairedTotal += now - this.lastTick;
+    this.lastTick = now;
+    this.impairedMarks.push({ at: now, total: this.impairedTotal });
+  }
+
+  /** Milliseconds since `from` (wall clock) that were not impaired. */
+  serviceSince(from: number, now = Date.now()): number {
+    let lo = 0;
+    let hi = this.impairedMarks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.impairedMarks[mid]!.at <= from) lo = mid;
+      else hi = mid - 1;
+    }
+    const before = this.impairedMarks[lo]!.at <= from ? this.impairedMarks[lo]!.total : 0;
+    return now - from - (this.impairedTotal - before);
   }
 
   recordTamper(kind: string, path: string): void {
@@ -331,10 +364,10 @@ export class Checker {
       const tampered = this.tamperedAt(v.touches);
       if (tampered === null) {
         this.violate("closure", `${v.dir} is visible but not restorable and we did not touch it: ${v.problems.slice(0, 4).join("; ")}`, `closure:${v.dir}:${v.problems[0]}`);
-      } else if (now - tampered > this.o.repairWindowMs) {
+      } else if (this.serviceSince(tampered, now) > this.o.repairWindowMs) {
         this.violate(
           "closure",
-          `${v.dir} was broken by tampering at t=${tampered - this.o.startedAt} ms and is still visible and broken ${now - tampered} ms later (repair window ${this.o.repairWindowMs} ms): ${v.problems.slice(0, 4).join("; ")}`,
+          `${v.dir} was broken by tampering at t=${tampered - this.o.startedAt} ms and is still visible and broken ${now - tampered} ms later, ${this.serviceSince(tampered, now)} ms of them with a daemon serving and both clusters up (repair window ${this.o.repairWindowMs} ms): ${v.problems.slice(0, 4).join("; ")}`,
           `closure-window:${v.dir}:${tampered}`,
         );
       }

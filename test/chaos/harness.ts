@@ -182,7 +182,9 @@ export async function runChaos(world: World, cliBin: string): Promise<ChaosResul
   const tamperProbe = new Probe("hdfs2", nn.hdfs2!.namenodes, TAMPER_USER);
   const sourceProbe = new Probe("hdfs1", nn.hdfs1!.namenodes, FLINK_USER);
   const rnd = new ChaosRandom(world.seed, "runtime");
-  const obligations: { job: string; minId: number; run: number; deadline: number; what: string }[] = [];
+  const obligations: { job: string; minId: number; run: number; createdAt: number; what: string }[] = [];
+  /** Clusters the schedule has down on purpose (unreachable, safe mode, starting up), until when. */
+  const outageUntil = new Map<string, number>();
   let stopping = false;
 
   const checker = new Checker({
@@ -233,6 +235,14 @@ export async function runChaos(world: World, cliBin: string): Promise<ChaosResul
 
   // ---- daemons ----
   const current = () => [...daemons].reverse().find((d) => !d.exitedYet && !d.expectExit);
+  /** No daemon serving (killed, restarting, failing to start, paused), or a cluster down on purpose. */
+  const impaired = (): boolean => {
+    const d = current();
+    if (!d || !d.started || d.paused) return true;
+    const now = Date.now();
+    for (const until of outageUntil.values()) if (until > now) return true;
+    return false;
+  };
 
   const startDaemon = async (why: string): Promise<DaemonInstance> => {
     const index = daemons.length;
@@ -338,7 +348,7 @@ export async function runChaos(world: World, cliBin: string): Promise<ChaosResul
         job: victim.jobId,
         minId: what === "delete-metadata" ? victim.checkpointId : 0,
         run: jobs.find((j) => j.shape.jobId === victim.jobId)?.run ?? 1,
-        deadline: Date.now() + world.repairWindowMs,
+        createdAt: Date.now(),
         what: `after tamper ${what} of ${path} at t=${Date.now() - startedAt} ms, job ${victim.jobId} must have a restorable checkpoint${what === "delete-metadata" ? ` with id >= ${victim.checkpointId} (republished without a restart)` : ""}`,
       });
     }
@@ -350,13 +360,22 @@ export async function runChaos(world: World, cliBin: string): Promise<ChaosResul
         await admin(adminUrl, "POST", `/clusters/${a.cluster}/failover`);
         return;
       case "unreachable":
+        outageUntil.set(`unreachable:${a.cluster}`, Date.now() + a.durationMs);
         await admin(adminUrl, "POST", `/clusters/${a.cluster}/unreachable`, { mode: a.mode, durationMs: a.durationMs });
         return;
       case "safemode":
       case "startup": {
         const route = a.kind === "safemode" ? "safemode" : "startup";
+        outageUntil.set(`${route}:${a.cluster}`, Number.POSITIVE_INFINITY);
         await admin(adminUrl, "PUT", `/clusters/${a.cluster}/${route}`, { on: true });
-        pending.push(sleep(a.durationMs).then(() => admin(adminUrl, "PUT", `/clusters/${a.cluster}/${route}`, { on: false }).then(() => note(`${route} ${a.cluster} off`))));
+        pending.push(
+          sleep(a.durationMs).then(() =>
+            admin(adminUrl, "PUT", `/clusters/${a.cluster}/${route}`, { on: false }).then(() => {
+              outageUntil.delete(`${route}:${a.cluster}`);
+              note(`${route} ${a.cluster} off`);
+            }),
+          ),
+        );
         return;
       }
       case "fault":
@@ -438,17 +457,20 @@ export async function runChaos(world: World, cliBin: string): Promise<ChaosResul
     const sampler = (async () => {
       while (sampling) {
         try {
+          checker.tick(impaired());
           await checker.sample();
           const now = Date.now();
           for (let i = obligations.length - 1; i >= 0; i--) {
             const o = obligations[i]!;
             const ok = (checker.last?.verdicts ?? []).some((v) => v.restorable && v.jobId === o.job && v.run === o.run && (v.checkpointId ?? 0) >= o.minId);
             if (ok) obligations.splice(i, 1);
-            else if (now > o.deadline) {
+            else if (checker.serviceSince(o.createdAt, now) > world.repairWindowMs) {
               obligations.splice(i, 1);
               // A job whose source has nothing newer may legitimately have nothing: only when the source retains >= 1.
               const job = jobs.find((j) => j.shape.jobId === o.job);
-              if ((job?.sim.retained().length ?? 0) > 0 && job?.run === o.run) checker.violate("closure", `${o.what}; it had none within ${world.repairWindowMs} ms`);
+              if ((job?.sim.retained().length ?? 0) > 0 && job?.run === o.run) {
+                checker.violate("closure", `${o.what}; it had none within ${world.repairWindowMs} ms of service (a daemon serving, both clusters up; ${now - o.createdAt} ms wall clock)`);
+              }
             }
           }
           const d = current();
