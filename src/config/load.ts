@@ -3,10 +3,15 @@
 // Every failure is a ConfigError naming the file, the key and the problem.
 
 import { lookup } from "node:dns/promises";
-import { readFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, readFile } from "node:fs/promises";
+import { createPrivateKey, X509Certificate } from "node:crypto";
+import { createSecureContext } from "node:tls";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
-import { CkptError } from "../util/errors.js";
+import { CkptError, errorMessage } from "../util/errors.js";
+import type { KerberosSettings } from "../webhdfs/spnego.js";
+import type { TlsSettings } from "../webhdfs/types.js";
 import { configSchema, type ParsedConfig, type SideConfig } from "./schema.js";
 
 export class ConfigError extends CkptError {
@@ -31,8 +36,14 @@ export interface ClusterSide {
   doAs: string | undefined;
   /** Resolved secret; never logged. */
   delegationToken: string | undefined;
+  /** delegationToken.file: the client re-reads it when it changes. */
+  delegationTokenFile?: string | undefined;
+  /** SPNEGO credentials: the client fetches and renews its own delegation tokens. */
+  kerberos?: KerberosSettings & { renewer?: string | undefined } | undefined;
   requestTimeoutMs: number;
   retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
+  /** PEM contents read from the configured files (undefined: no tls key). */
+  tls?: TlsSettings | undefined;
 }
 
 export interface RootPair {
@@ -100,6 +111,10 @@ async function normalize(parsed: ParsedConfig, file: string, env: NodeJS.Process
   const problems: string[] = [];
   const source = await normalizeSide("source", parsed.source, parsed.paths.map((p) => p.source), env, problems);
   const target = await normalizeSide("target", parsed.target, parsed.paths.map((p) => p.target), env, problems);
+  const keytabs = new Set([source.kerberos?.keytab, target.kerberos?.keytab].filter((k) => k !== undefined));
+  if (keytabs.size > 1) {
+    problems.push("target.kerberos.keytab: differs from source.kerberos.keytab; one process reads one client keytab (put both principals in one keytab)");
+  }
   const paths = parsed.paths.map((p) => ({ source: stripFileScheme(p.source), target: stripFileScheme(p.target) }));
   checkRootsDisjoint("paths[].source", paths.map((p) => p.source), problems);
   checkRootsDisjoint("paths[].target", paths.map((p) => p.target), problems);
@@ -138,6 +153,11 @@ async function normalizeSide(
   if (side.delegationToken !== undefined) {
     delegationToken = await readToken(key, side.delegationToken, env, problems);
   }
+  const tls = side.tls === undefined ? undefined : await readTls(key, side.tls, problems);
+  const kerberos = side.kerberos === undefined ? undefined : await kerberosOf(key, side, problems);
+  if (tls !== undefined && !(side.namenodes ?? []).some((u) => u.startsWith("https:"))) {
+    problems.push(`${key}.tls: set, but no ${key}.namenodes URL is https://`);
+  }
   return {
     kind,
     name: side.name ?? (key === "source" ? "source" : "target"),
@@ -149,7 +169,65 @@ async function normalizeSide(
     delegationToken,
     requestTimeoutMs: side.requestTimeout,
     retry: { maxAttempts: side.retry.attempts, baseDelayMs: side.retry.baseDelay, maxDelayMs: side.retry.maxDelay },
+    tls,
+    ...(side.delegationToken?.file !== undefined ? { delegationTokenFile: side.delegationToken.file } : {}),
+    ...(kerberos !== undefined ? { kerberos } : {}),
   };
+}
+
+async function kerberosOf(key: string, side: SideConfig, problems: string[]): Promise<ClusterSide["kerberos"]> {
+  const k = side.kerberos as NonNullable<SideConfig["kerberos"]>;
+  if (side.delegationToken !== undefined) problems.push(`${key}.kerberos: give kerberos or delegationToken, not both (with kerberos the replicator fetches its own tokens)`);
+  if (side.user !== undefined) problems.push(`${key}.user: not used with kerberos (the principal is the user; use doAs to act for another user)`);
+  if (k.keytab !== undefined) {
+    try {
+      await access(k.keytab, constants.R_OK);
+    } catch (err) {
+      problems.push(`${key}.kerberos.keytab: cannot read ${k.keytab} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+  }
+  return {
+    principal: k.principal,
+    ...(k.keytab !== undefined ? { keytab: k.keytab } : {}),
+    ...(k.servicePrincipal !== undefined ? { servicePrincipal: k.servicePrincipal } : {}),
+    ...(k.renewer !== undefined ? { renewer: k.renewer } : {}),
+  };
+}
+
+/** Reads the PEM files of `<key>.tls` and checks that OpenSSL accepts them (and that the key fits the certificate). */
+async function readTls(key: string, tls: NonNullable<SideConfig["tls"]>, problems: string[]): Promise<TlsSettings | undefined> {
+  const out: TlsSettings = {};
+  let readable = true;
+  for (const name of ["ca", "cert", "key"] as const) {
+    const file = tls[name];
+    if (file === undefined) continue;
+    try {
+      out[name] = await readFile(file, "utf8");
+    } catch (err) {
+      problems.push(`${key}.tls.${name}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      readable = false;
+    }
+  }
+  if (tls.serverName !== undefined) out.serverName = tls.serverName;
+  if (!readable) return undefined;
+  for (const name of ["ca", "cert", "key"] as const) {
+    const value = out[name];
+    if (value === undefined) continue;
+    const problem = name === "key" ? privateKeyProblem(value) : certificatesProblem(value);
+    if (problem !== null) {
+      problems.push(`${key}.tls.${name}: ${tls[name]} is not a usable PEM ${name === "key" ? "private key" : "certificate"} (${problem})`);
+      return undefined;
+    }
+  }
+  if (out.cert !== undefined && out.key !== undefined) {
+    try {
+      createSecureContext({ cert: out.cert, key: out.key });
+    } catch (err) {
+      problems.push(`${key}.tls.key: ${tls.key} does not belong to the certificate ${tls.cert} (${errorMessage(err)})`);
+      return undefined;
+    }
+  }
+  return out;
 }
 
 async function readToken(
@@ -170,6 +248,29 @@ async function readToken(
   } catch (err) {
     problems.push(`${key}.delegationToken.file: cannot read ${source.file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
     return undefined;
+  }
+}
+
+/** Why `pem` is not one or more PEM certificates, or null when every block parses. */
+function certificatesProblem(pem: string): string | null {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) return "no -----BEGIN CERTIFICATE----- block";
+  for (const block of blocks) {
+    try {
+      new X509Certificate(block);
+    } catch (err) {
+      return errorMessage(err);
+    }
+  }
+  return null;
+}
+
+function privateKeyProblem(pem: string): string | null {
+  try {
+    createPrivateKey(pem);
+    return null;
+  } catch (err) {
+    return errorMessage(err);
   }
 }
 

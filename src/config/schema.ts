@@ -88,6 +88,33 @@ const tokenSource = z
   })
   .refine((t) => (t.file === undefined) !== (t.env === undefined), "give exactly one of file or env");
 
+/** TLS for https:// NameNodes and DataNodes: PEM files (read at load), and the name certificates are checked against. */
+const tlsSettings = z
+  .strictObject({
+    /** CA bundle (PEM) that signs the cluster's certificates; replaces the system trust store for this side. */
+    ca: z.string().min(1).optional(),
+    /** Client certificate (PEM) and its unencrypted private key (PEM), for servers that require one. */
+    cert: z.string().min(1).optional(),
+    key: z.string().min(1).optional(),
+    /** Host name the server certificates must name (and SNI), instead of the URL's host. */
+    serverName: z.string().regex(/^[A-Za-z0-9.-]+$/, "must be a host name").optional(),
+  })
+  .refine((t) => (t.cert === undefined) === (t.key === undefined), "give both cert and key, or neither");
+
+const principal = z.string().regex(/^[^@\s]+@[^@\s]+$/, "must be a Kerberos principal name@REALM (or HTTP@host for a service)");
+
+/** SPNEGO with the daemon's own Kerberos identity; delegation tokens are then fetched, renewed and replaced. */
+const kerberosSettings = z.strictObject({
+  /** The daemon's principal, e.g. replicator/host.example.com@EXAMPLE.COM. */
+  principal,
+  /** Keytab holding the principal's keys (no kinit); absent: the ticket cache (KRB5CCNAME). */
+  keytab: z.string().min(1).optional(),
+  /** The NameNodes' HTTP service in GSS form HTTP@host; default HTTP@<host of each NameNode URL>. */
+  servicePrincipal: principal.optional(),
+  /** Renewer named in GETDELEGATIONTOKEN; default the principal. */
+  renewer: z.string().min(1).optional(),
+});
+
 const side = z.strictObject({
   /** Label in logs and metrics. */
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "use letters, digits, '.', '_' or '-'").optional(),
@@ -100,6 +127,8 @@ const side = z.strictObject({
   user: z.string().regex(/^[A-Za-z_][A-Za-z0-9._-]*[$]?$/, "is not a valid HDFS user name").optional(),
   doAs: z.string().regex(/^[A-Za-z_][A-Za-z0-9._-]*[$]?$/, "is not a valid HDFS user name").optional(),
   delegationToken: tokenSource.optional(),
+  kerberos: kerberosSettings.optional(),
+  tls: tlsSettings.optional(),
   requestTimeout: duration("30s", DURATION_MINIMUMS.requestTimeout),
   /** Retries of one request on transient failures (standby, safe mode, 5xx, network), across NameNodes. */
   retry: z

@@ -92,6 +92,10 @@ export class Daemon {
     this.engine = createEngine(this.config, o.logger, combineHooks(this.metrics.hooks, o.hooks ?? {}));
     this.metrics.bindStatus(() => this.engine.status(), () => this.leaseHeld());
     this.metrics.setRpo(o.config.rpo);
+    this.metrics.watchTokens([
+      { cluster: o.config.source.name, token: () => this.engine.source.security?.().token ?? null },
+      { cluster: o.config.target.name, token: () => this.engine.target.security?.().token ?? null },
+    ]);
   }
 
   /** Reads the replication records once, so the newest restorable checkpoint is known before the first sync. */
@@ -208,6 +212,11 @@ export class Daemon {
   }
 
   private readiness(): { ok: boolean; reason: string } {
+    // A refused certificate or credential says why, before its consequences (lost lease, failed scans) do.
+    for (const [side, storage] of [["source", this.engine.source], ["target", this.engine.target]] as const) {
+      const problem = storage.security?.().credentialProblem ?? null;
+      if (problem !== null) return { ok: false, reason: `${side} ${storage.name}: ${problem}` };
+    }
     if (!this.leaseHeld()) return { ok: false, reason: this.leaseWait === null ? "target lease not held" : `waiting for the target lease: ${this.leaseWait}` };
     const s = this.engine.status();
     if (s.lastScanAt === null) return { ok: false, reason: "no scan finished yet" };

@@ -10,6 +10,7 @@
 import { readFileSync } from "node:fs";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { EngineHooks, EngineStatus } from "../replication/index.js";
+import type { TokenStatus } from "../webhdfs/index.js";
 import { DrView, lagSeconds, rpoSeconds } from "./dr-view.js";
 
 export const METRIC_PREFIX = "ckpt_replicator_";
@@ -26,6 +27,13 @@ export function rpoObjectiveMs(rpo: RpoObjectives, job: string): number {
   return rpo.jobs[job] ?? rpo.objective;
 }
 
+/** A cluster whose client may manage a delegation token (its state is read at every scrape). */
+export interface TokenWatch {
+  cluster: string;
+  /** The cluster's delegation-token state, or null when the client manages no token. */
+  token(): TokenStatus | null;
+}
+
 export interface ReplicatorMetrics {
   registry: Registry;
   hooks: EngineHooks;
@@ -35,6 +43,8 @@ export interface ReplicatorMetrics {
   bindStatus(read: () => EngineStatus, leaseHeld: () => boolean): void;
   setRpo(rpo: RpoObjectives): void;
   rpo(): RpoObjectives;
+  /** The clusters whose delegation tokens the token metrics report. */
+  watchTokens(watches: TokenWatch[]): void;
   /** Folds the bound status into the view now (the daemon calls it after every cycle). */
   refresh(): void;
   configReloaded(ok: boolean): void;
@@ -93,6 +103,41 @@ export function createMetrics(o: { defaultMetrics?: boolean } = {}): ReplicatorM
     1,
   );
 
+  // Delegation tokens, read from the clients at every scrape (nothing while a side manages no token).
+  const tokenStates = () =>
+    watches.flatMap((w) => {
+      const t = w.token();
+      return t === null ? [] : [{ cluster: w.cluster, t }];
+    });
+  new Gauge({
+    name: n("delegation_token_expiry_timestamp_seconds"),
+    help: "When the cluster's current delegation token expires unless renewed (its max date for a token from a file)",
+    labelNames: ["cluster", "source"],
+    ...reg,
+    collect() {
+      this.reset();
+      for (const { cluster, t } of tokenStates()) {
+        const at = t.expiresAt ?? t.maxDate;
+        if (at !== null) this.set({ cluster, source: t.source }, at / 1000);
+      }
+    },
+  });
+  const tokenCounter = (name: string, help: string, pick: (t: TokenStatus) => number) =>
+    new Counter({
+      name: n(name),
+      help,
+      labelNames: ["cluster"],
+      ...reg,
+      collect() {
+        this.reset();
+        for (const { cluster, t } of tokenStates()) this.inc({ cluster }, pick(t));
+      },
+    });
+  tokenCounter("delegation_token_renewals_total", "Delegation token renewals (RENEWDELEGATIONTOKEN) that succeeded", (t) => t.renewals);
+  tokenCounter("delegation_token_refetches_total", "Delegation tokens replaced by a new one (max lifetime, refused token, changed token file)", (t) => t.refetches);
+  tokenCounter("delegation_token_failures_total", "Delegation token fetches, renewals or token-file reads that failed", (t) => t.failures);
+
+  let watches: TokenWatch[] = [];
   let readStatus: (() => EngineStatus) | null = null;
   let readLease: () => boolean = () => false;
   let rpo: RpoObjectives = DEFAULT_RPO;
@@ -222,6 +267,9 @@ export function createMetrics(o: { defaultMetrics?: boolean } = {}): ReplicatorM
       rpo = next;
     },
     rpo: () => rpo,
+    watchTokens(next) {
+      watches = next;
+    },
     refresh,
     configReloaded(ok) {
       reloads.inc();

@@ -324,6 +324,9 @@ export class Engine {
     this.copier.clear();
     await Promise.race([this.drain(), new Promise((r) => setTimeout(r, deadlineMs).unref())]);
     await this.lease?.release();
+    // Cancel the delegation tokens this process fetched (bounded: a stop must not hang on a dead NameNode).
+    const released = Promise.allSettled([this.source.release?.(), this.target.release?.()]);
+    await Promise.race([released, new Promise((r) => setTimeout(r, deadlineMs).unref())]);
     this.source.close();
     this.target.close();
   }

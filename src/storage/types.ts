@@ -4,6 +4,7 @@
 
 import type { Readable } from "node:stream";
 import { CkptError } from "../util/errors.js";
+import type { TokenStatus } from "../webhdfs/index.js";
 
 export interface Entry {
   name: string;
@@ -58,6 +59,16 @@ export interface Storage {
   /** Sets a file's modification time (ms since epoch). */
   setModificationTime(path: string, mtime: number, o?: IoOptions): Promise<void>;
   close(): void;
+  /** Security state of a remote storage (refused TLS/credentials, delegation token); absent for local ones. */
+  security?(): StorageSecurity;
+  /** Gives back what the storage holds on the server for this process (cancels its delegation tokens). */
+  release?(): Promise<void>;
+}
+
+export interface StorageSecurity {
+  /** Why the cluster refuses this process's TLS or credentials right now (null: it does not). */
+  credentialProblem: string | null;
+  token: TokenStatus | null;
 }
 
 /**
@@ -105,6 +116,12 @@ export class FencedStorage implements Storage {
   }
   close(): void {
     this.inner.close();
+  }
+  security(): StorageSecurity {
+    return this.inner.security?.() ?? { credentialProblem: null, token: null };
+  }
+  async release(): Promise<void> {
+    await this.inner.release?.();
   }
 }
 
@@ -177,4 +194,4 @@ export function isAlreadyExists(err: unknown): boolean {
 }
 
 /** The part of Storage that only reads: what the replicator is given for the source, which it never writes. */
-export type ReadOnlyStorage = Pick<Storage, "name" | "kind" | "stat" | "list" | "read" | "checksum" | "close">;
+export type ReadOnlyStorage = Pick<Storage, "name" | "kind" | "stat" | "list" | "read" | "checksum" | "close" | "security" | "release">;

@@ -4,7 +4,7 @@
 
 import type { Readable } from "node:stream";
 import { checksumHex, type FileStatus, type WebHdfsClient } from "../webhdfs/index.js";
-import type { Entry, IoOptions, Storage, WriteOptions } from "./types.js";
+import type { Entry, IoOptions, Storage, StorageSecurity, WriteOptions } from "./types.js";
 
 export class WebHdfsStorage implements Storage {
   readonly kind = "webhdfs" as const;
@@ -70,6 +70,14 @@ export class WebHdfsStorage implements Storage {
 
   close(): void {
     this.client.close();
+  }
+
+  security(): StorageSecurity {
+    return { credentialProblem: this.client.credentialProblem(), token: this.client.tokenStatus() };
+  }
+
+  release(): Promise<void> {
+    return this.client.release();
   }
 }
 

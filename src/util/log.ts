@@ -21,6 +21,8 @@ export const REDACTED_KEYS = [
   "*.authorization",
   "headers.authorization",
   "*.headers.authorization",
+  "tls.key",
+  "*.tls.key",
 ];
 
 export interface LoggerOptions {

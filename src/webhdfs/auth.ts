@@ -58,13 +58,12 @@ function redactParams(params: Readonly<Record<string, string>>, secretParams: re
 /** The secret values an auth provider sends (delegation token...), in raw and percent-encoded form. */
 export function secretValues(auth: AuthProvider): string[] {
   const params = auth.queryParams();
-  const values: string[] = [];
+  const raw = auth.secrets?.() ?? [];
   for (const name of auth.secretParams) {
     const value = params[name];
-    if (value === undefined || value === "") continue;
-    values.push(value, encodeURIComponent(value));
+    if (value !== undefined && value !== "") raw.push(value);
   }
-  return [...new Set(values)];
+  return [...new Set(raw.filter((v) => v !== "").flatMap((v) => [v, encodeURIComponent(v)]))];
 }
 
 /** `text` with every occurrence of the given secret values replaced by `***`. */

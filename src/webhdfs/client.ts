@@ -8,7 +8,11 @@ import https from "node:https";
 import { Readable } from "node:stream";
 import { silentLogger, type Logger } from "../util/log.js";
 import { createSimpleAuth, secretValues } from "./auth.js";
-import { WebHdfsError, isNotFound } from "./errors.js";
+import {
+  FileTokenAuth, KerberosTokenAuth, TokenFileError, type Negotiator, type TokenAuth, type TokenOps, type TokenStatus,
+} from "./delegation.js";
+import { KerberosUnavailableError, SpnegoAuth, SpnegoError } from "./spnego.js";
+import { WebHdfsError, isCredentialFailure, isNotFound } from "./errors.js";
 import { DEFAULT_RETRY_POLICY, NamenodeSelector, withFailover } from "./namenodes.js";
 import { assertAbsoluteHdfsPath, maskUrl, webHdfsUrl, type QueryValue } from "./paths.js";
 import { dataNodeReadStream } from "./read-stream.js";
@@ -17,9 +21,12 @@ import {
   type StepContext,
 } from "./responses.js";
 import { RequestDeadline, sendRequest, type HttpResponse } from "./transport.js";
-import type { AuthProvider, ClusterConnection, ContentSummary, FileChecksum, FileStatus, RetryPolicy } from "./types.js";
+import type {
+  AuthProvider, ClusterConnection, ContentSummary, FileChecksum, FileStatus, RetryPolicy, TlsSettings,
+} from "./types.js";
 import {
-  booleanBody, contentSummaryBody, fileChecksumBody, fileStatusBody, listStatusBatchBody, listStatusBody, parseJson,
+  booleanBody, contentSummaryBody, fileChecksumBody, fileStatusBody, listStatusBatchBody, listStatusBody, longBody, parseJson,
+  tokenBody,
 } from "./wire.js";
 
 export interface OpOptions {
@@ -39,10 +46,17 @@ export interface WebHdfsClientOptions {
   auth?: AuthProvider;
   /** Per NameNode keep-alive socket limit (default 16). */
   maxSockets?: number;
+  /**
+   * Kerberos: the client fetches, renews and replaces its own delegation tokens with SPNEGO
+   * (GETDELEGATIONTOKEN / RENEWDELEGATIONTOKEN, CANCELDELEGATIONTOKEN on release()).
+   */
+  negotiator?: Negotiator;
+  /** How often a token file is looked at for changes (default 1000 ms). */
+  tokenFileCheckMs?: number;
+  /** Clock of the token lifecycle (default Date.now; tests move it). */
+  clock?: () => number;
   /** Rewrites the DataNode URL of a redirect (e.g. a container hostname that does not resolve here). */
   rewriteDataNodeUrl?: (url: URL) => URL;
-  /** TLS settings for https NameNodes and DataNodes (CA bundle, client certificate...). */
-  tls?: Pick<https.AgentOptions, "ca" | "cert" | "key" | "rejectUnauthorized" | "servername">;
   /**
    * Called each time the client switches to another NameNode of the cluster (the one it talked to
    * answered standby or could not be reached, and another answered): a failover, as this client saw it.
@@ -62,7 +76,12 @@ interface Call {
   path: string;
   destination?: string;
   params?: Record<string, QueryValue>;
+  /** Credentials of this call instead of the client's (the delegation-token operations use SPNEGO). */
+  auth?: AuthProvider;
 }
+
+/** Call parameters that carry a secret (the token of RENEW/CANCELDELEGATIONTOKEN): masked in logged URLs. */
+const SECRET_CALL_PARAMS = ["token"];
 
 /** One attempt's view: the NameNode answer and the means to continue to the DataNode. */
 interface Attempt {
@@ -81,6 +100,7 @@ export class WebHdfsClient {
   readonly name: string;
   readonly #selector: NamenodeSelector;
   readonly #auth: AuthProvider;
+  readonly #tokens: TokenAuth | null;
   readonly #logger: Logger;
   readonly #policy: RetryPolicy;
   readonly #timeoutMs: number;
@@ -88,27 +108,62 @@ export class WebHdfsClient {
   readonly #dnAgents: { http: http.Agent; https: https.Agent };
   readonly #rewrite: (url: URL) => URL;
   #batchListingUnsupported = false;
+  #credentialProblem: string | null = null;
 
   constructor(conn: ClusterConnection, options: WebHdfsClientOptions = {}) {
     this.name = conn.name;
-    this.#auth = options.auth ?? createSimpleAuth(conn);
     this.#logger = (options.logger ?? silentLogger).child({ cluster: conn.name });
     this.#selector = new NamenodeSelector(conn.namenodes, (from, to) => {
       this.#logger.info({ from, to }, "NameNode failover: now talking to another NameNode");
       options.onFailover?.({ cluster: conn.name, from, to });
     });
+    const doAs = conn.doAs === undefined || conn.doAs === "" ? {} : { doAs: conn.doAs };
+    if (options.auth === undefined && options.negotiator !== undefined) {
+      this.#tokens = new KerberosTokenAuth({
+        negotiator: options.negotiator, ops: this.#tokenOps(new SpnegoAuth(options.negotiator), new SpnegoAuth(options.negotiator, conn.doAs)),
+        logger: this.#logger, ...doAs, ...(conn.tokenRenewer ? { renewer: conn.tokenRenewer } : {}),
+        ...(options.clock ? { now: options.clock } : {}),
+      });
+    } else if (options.auth === undefined && conn.delegationTokenFile !== undefined) {
+      this.#tokens = new FileTokenAuth({
+        path: conn.delegationTokenFile, logger: this.#logger, ...doAs, ...(options.clock ? { now: options.clock } : {}),
+        ...(options.tokenFileCheckMs !== undefined ? { checkIntervalMs: options.tokenFileCheckMs } : {}),
+      });
+    } else {
+      this.#tokens = null;
+    }
+    this.#auth = options.auth ?? this.#tokens ?? createSimpleAuth(conn);
     this.#policy = { ...DEFAULT_RETRY_POLICY, ...conn.retry };
     this.#timeoutMs = conn.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     const maxSockets = options.maxSockets ?? 16;
+    const tls = tlsAgentOptions(conn.tls);
     this.#nnAgents = {
       http: new http.Agent({ keepAlive: true, maxSockets }),
-      https: new https.Agent({ ...options.tls, keepAlive: true, maxSockets }),
+      https: new https.Agent({ ...tls, keepAlive: true, maxSockets }),
     };
     this.#dnAgents = {
       http: new http.Agent({ keepAlive: false }),
-      https: new https.Agent({ ...options.tls, keepAlive: false }),
+      https: new https.Agent({ ...tls, keepAlive: false }),
     };
     this.#rewrite = options.rewriteDataNodeUrl ?? ((url) => url);
+  }
+
+  /**
+   * Why the cluster refused this client's credentials or TLS in the last operation that got that far
+   * (the error message: no secret in it), or null once an operation succeeded. For readiness probes.
+   */
+  credentialProblem(): string | null {
+    return this.#credentialProblem;
+  }
+
+  /** The delegation token's state (expiry, renewals, re-fetches, failures) when this client manages one. */
+  tokenStatus(): TokenStatus | null {
+    return this.#tokens?.status() ?? null;
+  }
+
+  /** Cancels the delegation tokens this client fetched (a clean stop); the client stays usable. */
+  async release(): Promise<void> {
+    if (this.#tokens instanceof KerberosTokenAuth) await this.#tokens.release();
   }
 
   /** The NameNode URL currently believed active. */
@@ -250,6 +305,24 @@ export class WebHdfsClient {
     }
   }
 
+  /** GET/RENEW/CANCELDELEGATIONTOKEN with SPNEGO credentials (`fetchAuth` adds doas for a proxy user). */
+  #tokenOps(auth: SpnegoAuth, fetchAuth: SpnegoAuth): TokenOps {
+    return {
+      fetch: (renewer, signal) =>
+        this.#run({ method: "GET", op: "GETDELEGATIONTOKEN", path: "/", params: { renewer }, auth: fetchAuth }, { signal }, async (a) => {
+          const text = await expectText(a.ctx, a.res.body, [200]);
+          const token = tokenBody.parse(parseJson(text));
+          // No snippet of the body in this error: it may hold a token.
+          if (token === undefined) throw stepError(a.ctx, { failure: "unexpected-response", status: 200, detail: 'expected {"Token":{"urlString":...}} or {"Token":null}' });
+          return token;
+        }),
+      renew: (token, signal) =>
+        this.#run({ method: "PUT", op: "RENEWDELEGATIONTOKEN", path: "/", params: { token }, auth }, { signal }, (a) => expectJson(a.ctx, a.res.body, longBody)),
+      cancel: (token) =>
+        this.#run({ method: "PUT", op: "CANCELDELEGATIONTOKEN", path: "/", params: { token }, auth }, undefined, (a) => expectStatus(a.ctx, a.res.body, [200])),
+    };
+  }
+
   async #upload(call: Call, body: UploadBody, okStatuses: readonly number[], o: OpOptions | undefined): Promise<void> {
     const payload = typeof body === "string" ? Buffer.from(body, "utf8") : body;
     try {
@@ -266,10 +339,14 @@ export class WebHdfsClient {
   async #run<T>(call: Call, o: OpOptions | undefined, handle: (attempt: Attempt) => Promise<T>): Promise<T> {
     assertAbsoluteHdfsPath(call.path);
     const timeoutMs = o?.timeoutMs ?? this.#timeoutMs;
-    const secrets = secretValues(this.#auth);
+    const callSecrets = SECRET_CALL_PARAMS.flatMap((name) => {
+      const value = call.params?.[name];
+      return typeof value === "string" && value !== "" ? [value, encodeURIComponent(value)] : [];
+    });
+    // Computed per attempt: the credentials may be renewed between attempts.
     const context = (namenode: string): StepContext => ({
       cluster: this.name, operation: call.op, path: call.path, destination: call.destination,
-      step: "namenode", namenode, secrets,
+      step: "namenode", namenode, secrets: [...secretValues(call.auth ?? this.#auth), ...callSecrets],
     });
     const retry = {
       selector: this.#selector,
@@ -279,24 +356,47 @@ export class WebHdfsClient {
       describe: `${call.op} ${call.path}`,
       abortError: () => stepError(context(this.#selector.active()), { failure: "aborted", detail: "aborted by the caller" }),
     };
-    return withFailover(retry, async (namenode) => {
-      o?.guard?.();
-      const ctx = context(namenode);
-      const deadline = new RequestDeadline(timeoutMs, o?.signal);
-      let keep = false;
+    let sent: Record<string, string> = {};
+    const once = () =>
+      withFailover(retry, async (namenode) => {
+        o?.guard?.();
+        const ctx = context(namenode);
+        const deadline = new RequestDeadline(timeoutMs, o?.signal);
+        let keep = false;
+        try {
+          const auth = call.auth ?? this.#auth;
+          sent = auth.queryParams();
+          const url = webHdfsUrl(namenode, call.path, call.op, { ...sent, ...call.params });
+          this.#logger.debug({ method: call.method, url: maskUrl(url, [...auth.secretParams, ...SECRET_CALL_PARAMS]) }, "webhdfs request");
+          const headers = { ...(await auth.headers(namenode)) };
+          const agent = url.protocol === "https:" ? this.#nnAgents.https : this.#nnAgents.http;
+          const res = await sendRequest({ method: call.method, url, agent, headers, signal: deadline.signal });
+          return await handle({ namenode, res, ctx, deadline, timeoutMs, keepDeadline: () => (keep = true), guard: o?.guard });
+        } catch (err) {
+          throw stepFailure(ctx, err);
+        } finally {
+          if (!keep) deadline.dispose();
+        }
+      });
+    const auth = call.auth ?? this.#auth;
+    try {
+      await auth.prepare?.(o?.signal);
+      let result: T;
       try {
-        const url = webHdfsUrl(namenode, call.path, call.op, { ...this.#auth.queryParams(), ...call.params });
-        this.#logger.debug({ method: call.method, url: maskUrl(url, this.#auth.secretParams) }, "webhdfs request");
-        const headers = await this.#auth.headers();
-        const agent = url.protocol === "https:" ? this.#nnAgents.https : this.#nnAgents.http;
-        const res = await sendRequest({ method: call.method, url, agent, headers, signal: deadline.signal });
-        return await handle({ namenode, res, ctx, deadline, timeoutMs, keepDeadline: () => (keep = true), guard: o?.guard });
+        result = await once();
       } catch (err) {
-        throw stepFailure(ctx, err);
-      } finally {
-        if (!keep) deadline.dispose();
+        // Credentials the server refused (an expired or cancelled token...): renewed ones get one more try.
+        if (auth.recover === undefined || !isCredentialFailure(err) || !(await auth.recover(err, sent, o?.signal))) throw err;
+        result = await once();
       }
-    });
+      this.#credentialProblem = null;
+      return result;
+    } catch (err) {
+      if (isCredentialFailure(err) || err instanceof SpnegoError || err instanceof TokenFileError || err instanceof KerberosUnavailableError) {
+        this.#credentialProblem = errorText(err);
+      }
+      throw err;
+    }
   }
 
   /** Follows the NameNode's redirect to the DataNode and runs `accept` on the DataNode's answer. */
@@ -322,6 +422,21 @@ export class WebHdfsClient {
       throw stepFailure(ctx, err, consumed);
     }
   }
+}
+
+/** Agent options for the TLS settings; certificates are always verified (there is no switch to turn that off). */
+function tlsAgentOptions(tls: TlsSettings | undefined): https.AgentOptions {
+  if (tls === undefined) return {};
+  const out: https.AgentOptions = {};
+  if (tls.ca !== undefined) out.ca = tls.ca;
+  if (tls.cert !== undefined) out.cert = tls.cert;
+  if (tls.key !== undefined) out.key = tls.key;
+  if (tls.serverName !== undefined) out.servername = tls.serverName;
+  return out;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function rejected(ctx: StepContext, detail: string): WebHdfsError {

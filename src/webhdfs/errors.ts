@@ -14,6 +14,8 @@ export type WebHdfsStep = "namenode" | "datanode";
  * - `unexpected-response`: a status/body the operation cannot accept (wrong JSON shape, redirect without Location...);
  * - `rejected`: the server answered `{"boolean":false}` where success was required;
  * - `network`: connection refused/reset, DNS failure, socket closed early;
+ * - `tls`: the TLS handshake failed: untrusted or expired server certificate, host name not in it, client
+ *   certificate refused (a configuration problem: never retried);
  * - `timeout`: the request deadline (or the data-transfer idle timeout) expired;
  * - `aborted`: the caller's AbortSignal fired;
  * - `truncated`: a DataNode body ended before its Content-Length.
@@ -24,6 +26,7 @@ export type WebHdfsFailure =
   | "unexpected-response"
   | "rejected"
   | "network"
+  | "tls"
   | "timeout"
   | "aborted"
   | "truncated";
@@ -178,6 +181,30 @@ export function isPermissionDenied(e: unknown): boolean {
   if (!(e instanceof WebHdfsError)) return false;
   if (e.javaClassName !== undefined && PERMISSION_DENIED.has(e.javaClassName)) return true;
   return e.status === 401;
+}
+
+const SECURITY_EXCEPTION = "java.lang.SecurityException";
+const INVALID_TOKEN = "org.apache.hadoop.security.token.SecretManager$InvalidToken";
+
+/**
+ * The server refused the client's credentials or the connection's security rather than the request:
+ * a TLS failure, a 401 from the authentication filter (SPNEGO), or a delegation token the NameNode does
+ * not accept (403 SecurityException from the servlets' user lookup, or InvalidToken from the token ops).
+ */
+export function isCredentialFailure(e: unknown): boolean {
+  if (!(e instanceof WebHdfsError)) return false;
+  if (e.failure === "tls" || e.status === 401) return true;
+  return e.javaClassName === SECURITY_EXCEPTION || e.javaClassName === INVALID_TOKEN;
+}
+
+/**
+ * A request authenticated by a delegation token was refused because of the token (expired, cancelled,
+ * unknown to this NameNode, bad password): 403 with javaClassName SecurityException (getUGI failed on the
+ * token; the only credential such a request carries) or SecretManager$InvalidToken. Never by message text.
+ */
+export function isTokenRejected(e: unknown): boolean {
+  if (!(e instanceof WebHdfsError)) return false;
+  return e.status === 403 && (e.javaClassName === SECURITY_EXCEPTION || e.javaClassName === INVALID_TOKEN);
 }
 
 /** A path argument the client refuses before talking to any server (relative, `.`/`..`, empty segments). */

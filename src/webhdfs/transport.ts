@@ -1,14 +1,36 @@
 // One HTTP exchange over node:http/https (not fetch: the DataNode's unsolicited
 // `100 Continue` breaks undici): request deadline and AbortSignal, optional
 // streamed body with backpressure, socket idle timeout for long transfers, and
-// bounded reading of small response bodies. Failures become TransportError.
+// bounded reading of small response bodies. Failures become TransportError
+// (TLS handshake and certificate failures told apart by their error code).
 
 import http from "node:http";
 import https from "node:https";
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
 
-export type TransportFailure = "network" | "timeout" | "aborted" | "too-large";
+export type TransportFailure = "network" | "tls" | "timeout" | "aborted" | "too-large";
+
+/**
+ * OpenSSL's certificate verification results as Node reports them in `err.code` (X509_V_ERR_* names
+ * without the prefix); with the ERR_TLS_ and ERR_SSL_ families (host name mismatch, handshake alerts
+ * such as an unknown client CA, plain HTTP answering a TLS hello) they are TLS failures, not network ones.
+ */
+const CERTIFICATE_CODES = new Set([
+  "UNABLE_TO_GET_ISSUER_CERT", "UNABLE_TO_GET_CRL", "UNABLE_TO_DECRYPT_CERT_SIGNATURE", "UNABLE_TO_DECRYPT_CRL_SIGNATURE",
+  "UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY", "CERT_SIGNATURE_FAILURE", "CRL_SIGNATURE_FAILURE", "CERT_NOT_YET_VALID",
+  "CERT_HAS_EXPIRED", "CRL_NOT_YET_VALID", "CRL_HAS_EXPIRED", "ERROR_IN_CERT_NOT_BEFORE_FIELD",
+  "ERROR_IN_CERT_NOT_AFTER_FIELD", "ERROR_IN_CRL_LAST_UPDATE_FIELD", "ERROR_IN_CRL_NEXT_UPDATE_FIELD",
+  "DEPTH_ZERO_SELF_SIGNED_CERT", "SELF_SIGNED_CERT_IN_CHAIN", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "CERT_CHAIN_TOO_LONG", "CERT_REVOKED", "INVALID_CA", "PATH_LENGTH_EXCEEDED",
+  "INVALID_PURPOSE", "CERT_UNTRUSTED", "CERT_REJECTED", "HOSTNAME_MISMATCH",
+]);
+
+/** The error code names a TLS failure (certificate verification, host name check, handshake). */
+export function isTlsErrorCode(code: string | undefined): boolean {
+  if (code === undefined) return false;
+  return CERTIFICATE_CODES.has(code) || code.startsWith("ERR_TLS_") || code.startsWith("ERR_SSL_");
+}
 
 /** A failure of the exchange itself (no usable HTTP answer). The client adds the operation context. */
 export class TransportError extends Error {
@@ -169,12 +191,24 @@ function isStream(body: HttpRequestSpec["body"]): body is Readable {
   return body !== undefined && !(body instanceof Uint8Array);
 }
 
-/** Any error of node:http/net as a TransportError ("network" unless it already is one). */
+/** Any error of node:http/net/tls as a TransportError ("tls" by its code, else "network", unless it already is one). */
 export function toTransportError(err: unknown): TransportError {
   if (err instanceof TransportError) return err;
-  const code = (err as { code?: unknown } | null)?.code;
+  const raw = (err as { code?: unknown } | null)?.code;
+  const code = typeof raw === "string" ? raw : undefined;
   const message = err instanceof Error ? err.message : String(err);
-  return new TransportError("network", message, typeof code === "string" ? code : undefined, { cause: err });
+  if (isTlsErrorCode(code)) return new TransportError("tls", tlsExplanation(code as string, message), code, { cause: err });
+  return new TransportError("network", message, code, { cause: err });
+}
+
+function tlsExplanation(code: string, message: string): string {
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID" || code === "HOSTNAME_MISMATCH") {
+    return `TLS: the server certificate does not name this host (${message}); connect by a name it lists, or set tls.serverName to one`;
+  }
+  if (CERTIFICATE_CODES.has(code)) {
+    return `TLS: the server certificate is not trusted (${message}); set tls.ca to the CA bundle that signed it`;
+  }
+  return `TLS handshake failed (${message}); check that the URL's port serves https and, if the server asks for a client certificate, tls.cert/tls.key`;
 }
 
 /** Reads a (small) response body as UTF-8 text; more than `maxBytes` is an error, as is an early close. */

@@ -59,10 +59,30 @@ export interface RetryPolicy {
 export interface AuthProvider {
   /** Query parameters to add to every NameNode request (e.g. user.name, doas, delegation). */
   queryParams(): Record<string, string>;
-  /** Extra request headers (e.g. Authorization: Negotiate ... for SPNEGO later). */
-  headers(): Promise<Record<string, string>> | Record<string, string>;
+  /** Extra request headers for a request to `namenode` (e.g. Authorization: Negotiate ... from SPNEGO). */
+  headers(namenode: string): Promise<Record<string, string>> | Record<string, string>;
   /** Names of query parameters whose values are secret and must be masked in logs/errors. */
   readonly secretParams: readonly string[];
+  /** Every secret value this provider sent or may still see in an answer (current and recent tokens). */
+  secrets?(): string[];
+  /** Called before each operation: make the credentials current (fetch, renew or re-read a token). */
+  prepare?(signal?: AbortSignal): Promise<void>;
+  /**
+   * The server refused the credentials (isCredentialFailure): get new ones if that can help; true when the
+   * operation should be tried once more with them.
+   */
+  recover?(err: unknown, sent: Record<string, string>, signal?: AbortSignal): Promise<boolean>;
+}
+
+/** TLS settings for https:// NameNodes and DataNodes (PEM text; absent: the system's trusted CAs). */
+export interface TlsSettings {
+  /** CA certificates that may sign the servers' certificates (replaces the default trust store). */
+  ca?: string;
+  /** Client certificate and its private key, for servers that require one. */
+  cert?: string;
+  key?: string;
+  /** The host name the server certificates are checked against (and sent as SNI) instead of the URL's host. */
+  serverName?: string;
 }
 
 /** How to reach one HDFS cluster over WebHDFS. */
@@ -77,7 +97,12 @@ export interface ClusterConnection {
   doAs?: string;
   /** Static delegation token (already resolved from file/env by the config loader). */
   delegationToken?: string;
+  /** A file holding the delegation token, re-read when it changes (takes precedence over delegationToken). */
+  delegationTokenFile?: string;
+  /** Renewer named when fetching tokens with Kerberos (default: the client principal). */
+  tokenRenewer?: string;
   /** Per-request deadline for the NameNode step and for the DataNode response headers. */
   requestTimeoutMs?: number;
   retry?: Partial<RetryPolicy>;
+  tls?: TlsSettings;
 }

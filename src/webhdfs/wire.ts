@@ -110,6 +110,16 @@ export const fileChecksumBody = shape(
 
 export const booleanBody = shape('{"boolean":true|false}', z.object({ boolean: z.boolean() }), (v): boolean => v.boolean);
 
+/** `{"long":<n>}`: RENEWDELEGATIONTOKEN's new expiry (ms since the epoch). */
+export const longBody = shape('{"long":<ms>}', z.object({ long: z.number().int() }), (v): number => v.long);
+
+/** GETDELEGATIONTOKEN: the token's urlString, or null from a cluster with security off (`{"Token":null}`). */
+export const tokenBody = shape(
+  '{"Token":{"urlString":..}|null}',
+  z.object({ Token: z.union([z.null(), z.object({ urlString: z.string().min(1) })]) }),
+  (v): string | null => v.Token?.urlString ?? null,
+);
+
 /** `{"Location":"..."}`: a NameNode's answer to a redirect op with noredirect=true. */
 export const locationBody = shape('{"Location":"<url>"}', z.object({ Location: z.string().min(1) }), (v): string => v.Location);
 

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { parseConfigText, type Config } from "../../src/config/load.js";
-import { startSandbox, type Sandbox } from "../../src/sandbox/emulator/index.js";
+import { startSandbox, type EndpointTls, type Sandbox, type SecurityOptions } from "../../src/sandbox/emulator/index.js";
 import { FlinkJobSimulator, type SimulatorOptions } from "../../src/sandbox/simulator/index.js";
 import { WebHdfsStorage } from "../../src/storage/webhdfs.js";
 import type { Storage } from "../../src/storage/types.js";
@@ -31,9 +31,22 @@ export interface SandboxPair {
   close(): Promise<void>;
 }
 
-export async function startSandboxPair(o: { secure?: string[] } = {}): Promise<SandboxPair> {
+export interface SandboxPairOptions {
+  /** Clusters in secure mode. */
+  secure?: string[];
+  /** Clusters served over https (their certificates) and the CA the pair's own storages trust. */
+  tls?: { ca: string; servers: Record<string, EndpointTls> };
+  /** Secure-mode token lifetimes and the SPNEGO user. */
+  security?: Omit<SecurityOptions, "enabled">;
+}
+
+export async function startSandboxPair(o: SandboxPairOptions = {}): Promise<SandboxPair> {
   const stateDir = await mkdtemp(join(tmpdir(), "ckpt-e2e-"));
-  const sandbox = await startSandbox({ stateDir, ...(o.secure ? { security: { enabled: o.secure } } : {}) });
+  const sandbox = await startSandbox({
+    stateDir,
+    ...(o.secure ? { security: { ...o.security, enabled: o.secure } } : {}),
+    ...(o.tls ? { tls: o.tls.servers } : {}),
+  });
   const storages: Storage[] = [];
   const nn = sandbox.endpoints.clusters;
   const configText = (extra = "") => {
@@ -57,7 +70,10 @@ log: {level: silent}
   };
   const storage = (cluster: "hdfs1" | "hdfs2") => {
     const s = new WebHdfsStorage(
-      new WebHdfsClient({ name: cluster, namenodes: nn[cluster]!.namenodes, user: "flink", requestTimeoutMs: 5000, retry: { baseDelayMs: 20, maxDelayMs: 200 } }),
+      new WebHdfsClient({
+        name: cluster, namenodes: nn[cluster]!.namenodes, user: "flink", requestTimeoutMs: 5000, retry: { baseDelayMs: 20, maxDelayMs: 200 },
+        ...(o.tls?.servers[cluster] ? { tls: { ca: o.tls.ca } } : {}),
+      }),
     );
     storages.push(s);
     return s;

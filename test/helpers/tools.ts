@@ -28,8 +28,23 @@ export function findTool(name: string): string | null {
 export function requireTool(ctx: SkipContext, name: string, what: string): string {
   const path = findTool(name);
   if (path !== null) return path;
+  return ctx.skip(missingTool(name, what));
+}
+
+/**
+ * For a whole suite (beforeAll has no skip): the tool's path, or null after printing `SKIPPED: ...`;
+ * under CI=true a missing tool throws. The suite's tests then skip themselves while it is null.
+ */
+export function toolForSuite(name: string, what: string): string | null {
+  const path = findTool(name);
+  if (path !== null) return path;
+  missingTool(name, what);
+  return null;
+}
+
+function missingTool(name: string, what: string): string {
   const reason = `SKIPPED: ${what}: ${name} is not installed (run .ci/install-monitoring-tools)`;
   if (process.env.CI === "true") throw new Error(`${what}: ${name} is missing, and CI=true requires it (.ci/install-monitoring-tools installs it)`);
   process.stderr.write(`${reason}\n`);
-  return ctx.skip(reason);
+  return reason;
 }

@@ -13,9 +13,10 @@ import { formatDuration } from "../../config/units.js";
 import { openSides } from "../../daemon/runtime.js";
 import { ADMIN_DIR } from "../../replication/layout.js";
 import { describeLease } from "../../replication/lease.js";
+import { createWebHdfsClient } from "../../storage/factory.js";
 import { joinPath, type ReadOnlyStorage } from "../../storage/types.js";
 import { errorMessage } from "../../util/errors.js";
-import { isStandby, WebHdfsClient, WebHdfsError } from "../../webhdfs/index.js";
+import { isStandby, WebHdfsError } from "../../webhdfs/index.js";
 import { configOption, loadCommandConfig } from "../context.js";
 import { displayJob, mostSevere, type Side } from "../exit-codes.js";
 import { explainUnreadable, probeFailure, probeSide, type RootProbe } from "../probe.js";
@@ -81,15 +82,7 @@ async function checkNameNodes(side: ClusterSide): Promise<NameNodeCheck[]> {
   if (side.kind !== "webhdfs") return [];
   return Promise.all(
     side.namenodes.map(async (url): Promise<NameNodeCheck> => {
-      const client = new WebHdfsClient({
-        name: side.name,
-        namenodes: [url],
-        ...(side.user ? { user: side.user } : {}),
-        ...(side.doAs ? { doAs: side.doAs } : {}),
-        ...(side.delegationToken ? { delegationToken: side.delegationToken } : {}),
-        requestTimeoutMs: side.requestTimeoutMs,
-        retry: { maxAttempts: 1 },
-      });
+      const client = createWebHdfsClient(side, undefined, { namenodes: [url], retry: { maxAttempts: 1 } });
       try {
         await client.stat("/");
         return { url, state: "active" };
@@ -98,6 +91,7 @@ async function checkNameNodes(side: ClusterSide): Promise<NameNodeCheck[]> {
         if (err instanceof WebHdfsError && (err.failure === "network" || err.failure === "timeout")) return { url, state: "unreachable", detail: err.message };
         return { url, state: "error", detail: explainUnreadable(err) };
       } finally {
+        await client.release();
         client.close();
       }
     }),

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { Logger } from "../../util/log.js";
 import { BlockStore } from "./block-store.js";
 import type { ChecksumValue } from "./checksum.js";
-import { EndpointServer } from "./endpoint-server.js";
+import { EndpointServer, type EndpointTls } from "./endpoint-server.js";
 import { hdfsErrors, SandboxError } from "./errors.js";
 import type { FaultInjector, ReachabilityControl, UnreachableMode } from "./faults.js";
 import { NamespaceJournal } from "./journal.js";
@@ -45,6 +45,8 @@ export interface ClusterSettings {
   doubleDecodeDataNodePaths: boolean;
   /** Secure mode (SPNEGO stand-in, delegation tokens). */
   security: SecuritySettings;
+  /** Serve every NameNode and DataNode over https with this certificate (dfs.http.policy=HTTPS_ONLY). */
+  tls: EndpointTls | undefined;
 }
 
 export class EmulatedCluster implements ReachabilityControl {
@@ -71,9 +73,9 @@ export class EmulatedCluster implements ReachabilityControl {
     const log = settings.logger.child({ cluster: settings.name });
     this.security = new ClusterSecurity(settings.security, settings.staticUser);
     const nnHandler = (index: number) => createNameNodeHandler(this, index);
-    for (let i = 0; i < 2; i++) this.namenodes.push(new EndpointServer(`${settings.name}-nn${i + 1}`, nnHandler(i), log));
+    for (let i = 0; i < 2; i++) this.namenodes.push(new EndpointServer(`${settings.name}-nn${i + 1}`, nnHandler(i), log, settings.tls));
     for (let i = 0; i < settings.datanodeCount; i++) {
-      this.datanodes.push(new EndpointServer(`${settings.name}-dn${i + 1}`, createDataNodeHandler(this), log));
+      this.datanodes.push(new EndpointServer(`${settings.name}-dn${i + 1}`, createDataNodeHandler(this), log, settings.tls));
     }
   }
 

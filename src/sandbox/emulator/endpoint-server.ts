@@ -2,14 +2,23 @@
 // 127.0.0.1: listens on an ephemeral port, keeps that port across an
 // "unreachable" period, tracks its sockets so stop() and connection resets
 // are immediate, and routes `Expect: 100-continue` requests to the same handler.
+// With TLS settings it serves https (a cluster with dfs.http.policy=HTTPS_ONLY).
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import { once } from "node:events";
 import type { Logger } from "../../util/log.js";
 import type { UnreachableMode } from "./faults.js";
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** The server certificate (PEM) and its key; `ca` given: client certificates signed by it are required. */
+export interface EndpointTls {
+  cert: string;
+  key: string;
+  ca?: string;
+}
 
 export class EndpointServer {
   private server: Server;
@@ -22,12 +31,17 @@ export class EndpointServer {
     private readonly name: string,
     private readonly handler: RequestHandler,
     private readonly logger: Logger,
+    private readonly tls?: EndpointTls,
   ) {
     this.server = this.createHttpServer();
   }
 
+  get scheme(): "http" | "https" {
+    return this.tls === undefined ? "http" : "https";
+  }
+
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.scheme}://127.0.0.1:${this.port}`;
   }
 
   get hostPort(): string {
@@ -60,8 +74,16 @@ export class EndpointServer {
   }
 
   private createHttpServer(): Server {
-    const server = createServer({ keepAliveTimeout: 5000 }, this.handler);
+    const tls = this.tls;
+    const server =
+      tls === undefined
+        ? createServer({ keepAliveTimeout: 5000 }, this.handler)
+        : createHttpsServer(
+            { keepAliveTimeout: 5000, cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}) },
+            this.handler,
+          );
     server.on("checkContinue", this.handler);
+    // Plain TCP connections (before any TLS handshake), so that a reset or stop drops them at once.
     server.on("connection", (socket: Socket) => {
       if (this.unreachable === "reset") {
         socket.resetAndDestroy();

@@ -210,7 +210,7 @@ function redirect(r: NameNodeRequest, rest: Record<string, string | undefined>):
     if (value !== undefined) query.push(`${name}=${encodeQueryValue(value)}`);
   }
   const port = dn.hostPort.slice(dn.hostPort.lastIndexOf(":") + 1);
-  const location = `http://${r.cluster.settings.advertisedHost}:${port}${webhdfsUrlPath(r.path)}?${query.join("&")}`;
+  const location = `${dn.scheme}://${r.cluster.settings.advertisedHost}:${port}${webhdfsUrlPath(r.path)}?${query.join("&")}`;
   if (parseBooleanParam(r.params, "noredirect", false)) json(r, { Location: location });
   else sendRedirect(r.res, location);
 }

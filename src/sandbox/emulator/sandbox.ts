@@ -5,7 +5,7 @@
 import { silentLogger, type Logger } from "../../util/log.js";
 import { startAdminServer } from "./admin.js";
 import { EmulatedCluster, type ClusterSettings, type NameNodeState } from "./cluster.js";
-import type { EndpointServer } from "./endpoint-server.js";
+import type { EndpointServer, EndpointTls } from "./endpoint-server.js";
 import { SandboxError } from "./errors.js";
 import { FaultInjector } from "./faults.js";
 import type { SecuritySettings } from "./security.js";
@@ -45,6 +45,8 @@ export interface SandboxOptions {
   doubleDecodeDataNodePaths?: boolean;
   /** Secure mode (no real Kerberos; see docs/sandbox.md). Off for every cluster by default. */
   security?: SecurityOptions;
+  /** Clusters served over https only (dfs.http.policy=HTTPS_ONLY): cluster name -> certificate and key (PEM). */
+  tls?: Record<string, EndpointTls>;
 }
 
 export interface SecurityOptions {
@@ -56,6 +58,8 @@ export interface SecurityOptions {
   tokenRenewIntervalMs?: number;
   /** No renewal goes past issue date + this (default 604800000, dfs.namenode.delegation.token.max-lifetime). */
   tokenMaxLifetimeMs?: number;
+  /** The secret managers' clock (default Date.now): tests move it to cross renew deadlines without waiting. */
+  clock?: () => number;
 }
 
 export interface MintTokenRequest {
@@ -87,6 +91,8 @@ export interface Sandbox {
   setSecure(cluster: string, on: boolean): void;
   /** A delegation token of `cluster`, as its NameNode would issue it (kind "WEBHDFS delegation"). */
   mintDelegationToken(cluster: string, request: MintTokenRequest): IssuedToken;
+  /** Cancels every live delegation token of `cluster` behind its holders' backs (an admin revoking them); returns how many. */
+  revokeDelegationTokens(cluster: string): number;
   /** Closes all servers and sockets and flushes the namespace. */
   stop(): Promise<void>;
 }
@@ -104,6 +110,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const secureNames = options.security?.enabled;
   for (const name of Array.isArray(secureNames) ? secureNames : []) {
     if (!names.includes(name)) throw new SandboxError(`security.enabled names unknown cluster "${name}"`);
+  }
+  for (const name of Object.keys(options.tls ?? {})) {
+    if (!names.includes(name)) throw new SandboxError(`tls names unknown cluster "${name}"`);
   }
   const logger = options.logger ?? silentLogger;
   const faults = new FaultInjector();
@@ -159,6 +168,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         expiresInMs: request.expiresInMs,
       });
     },
+    revokeDelegationTokens: (name) => get(name).security.tokens.cancelAll(),
     stop: async () => {
       await admin.close();
       await stopAll();
@@ -188,6 +198,7 @@ function clusterSettings(name: string, o: SandboxOptions, logger: Logger, faults
     advertisedHost: o.advertisedHost ?? "127.0.0.1",
     doubleDecodeDataNodePaths: o.doubleDecodeDataNodePaths ?? false,
     security: securitySettings(name, o),
+    tls: o.tls?.[name],
   };
 }
 
@@ -199,6 +210,7 @@ function securitySettings(name: string, o: SandboxOptions): SecuritySettings {
     spnegoUser: s.spnegoUser ?? o.superuser ?? "hdfs",
     renewIntervalMs: positive(s.tokenRenewIntervalMs ?? 86_400_000, "security.tokenRenewIntervalMs"),
     maxLifetimeMs: positive(s.tokenMaxLifetimeMs ?? 604_800_000, "security.tokenMaxLifetimeMs"),
+    ...(s.clock ? { clock: s.clock } : {}),
   };
 }
 

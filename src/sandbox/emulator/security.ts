@@ -14,6 +14,8 @@ export interface SecuritySettings extends TokenLifetimes {
   enabled: boolean;
   /** User that an `Authorization: Negotiate <anything>` header authenticates as (stands in for a Kerberos principal). */
   spnegoUser: string;
+  /** Clock of the token secret manager (default Date.now). */
+  clock?: () => number;
 }
 
 /** How a request was authenticated, and as whom. */
@@ -32,7 +34,7 @@ export class ClusterSecurity {
     now?: () => number,
   ) {
     this.enabled = settings.enabled;
-    this.tokens = new DelegationTokenManager(settings, now);
+    this.tokens = new DelegationTokenManager(settings, now ?? settings.clock);
   }
 
   get spnegoUser(): string {

@@ -13,7 +13,7 @@ import {
   TokenFormatError,
   type DecodedToken,
   type DelegationTokenIdentifier,
-} from "./token-codec.js";
+} from "../../webhdfs/token-codec.js";
 
 export interface TokenLifetimes {
   /** dfs.namenode.delegation.token.renew-interval: validity after issue and after each renewal. */
@@ -57,7 +57,9 @@ export class DelegationTokenManager {
     const issueDate = this.now();
     const identifier: DelegationTokenIdentifier = {
       owner: request.owner,
-      renewer: request.renewer,
+      // AbstractDelegationTokenIdentifier stores the renewer's short name (HadoopKerberosName): a principal
+      // replicator/host@REALM renews as "replicator".
+      renewer: shortName(request.renewer),
       realUser: "",
       issueDate,
       maxDate: issueDate + this.lifetimes.maxLifetimeMs,
@@ -115,6 +117,13 @@ export class DelegationTokenManager {
     return renewDate;
   }
 
+  /** Forgets every live token (an administrator revoking them all); returns how many there were. */
+  cancelAll(): number {
+    const count = this.live.size;
+    this.live.clear();
+    return count;
+  }
+
   /** Forgets a token for good; its owner or renewer may. */
   cancel(urlString: string, caller: string): void {
     const id = this.decode(urlString).identifier;
@@ -153,6 +162,10 @@ export class DelegationTokenManager {
       if (maxDate < now) this.live.delete(sequence);
     }
   }
+}
+
+function shortName(principal: string): string {
+  return principal.split(/[/@]/)[0] ?? principal;
 }
 
 function formatTime(ms: number): string {

@@ -5,7 +5,7 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import type { MintTokenRequest } from "../../../src/sandbox/emulator/index.js";
-import { decodeToken } from "../../../src/sandbox/emulator/token-codec.js";
+import { decodeToken } from "../../../src/webhdfs/token-codec.js";
 import { createFile, openFile, remoteException, request, url, type Params, type RawResponse } from "./raw-http.js";
 import { useSandbox, waitFor } from "./sandbox-fixture.js";
 import { NEGOTIATE, withOwner } from "./secure-helpers.js";

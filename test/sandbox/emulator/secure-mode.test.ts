@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from "vitest";
 import { startSandbox, SandboxError, RemoteHdfsError } from "../../../src/sandbox/emulator/index.js";
-import { decodeToken, encodeIdentifier, encodeToken } from "../../../src/sandbox/emulator/token-codec.js";
+import { decodeToken, encodeIdentifier, encodeToken } from "../../../src/webhdfs/token-codec.js";
 import { DelegationTokenManager } from "../../../src/sandbox/emulator/tokens.js";
 import { remoteException, request, url, type RawResponse } from "./raw-http.js";
 import { useSandbox } from "./sandbox-fixture.js";

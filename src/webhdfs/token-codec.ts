@@ -1,7 +1,8 @@
-// The wire shape of Hadoop delegation tokens as the emulator mints them: a
-// DelegationTokenIdentifier and a Token serialised with Hadoop's Writable
-// encoding (variable-length ints, Text), turned into the URL-safe base64
-// `urlString` without padding (Token.encodeToUrlString), and the way back.
+// The wire shape of Hadoop delegation tokens: a DelegationTokenIdentifier and a
+// Token serialised with Hadoop's Writable encoding (variable-length ints, Text),
+// turned into the URL-safe base64 `urlString` without padding
+// (Token.encodeToUrlString), and the way back. The client reads a token's max
+// date from it; the emulator mints tokens with it.
 
 /** AbstractDelegationTokenIdentifier fields (identifier kind HDFS_DELEGATION_TOKEN, version 0). */
 export interface DelegationTokenIdentifier {
