@@ -7,6 +7,8 @@ export interface CheckedCheckpoint {
   path?: string;
   ok?: boolean;
   files?: number;
+  /** Input-channel and result-subpartition handles: the in-flight data of an unaligned checkpoint. */
+  channelStateHandles?: number;
   missing?: string[];
   missingCount?: number;
   loadError?: string;
