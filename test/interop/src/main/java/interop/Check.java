@@ -211,6 +211,13 @@ public final class Check {
       s.getHandlesAndOffsets().forEach(t -> walk(t.f0, needs));
     } else if (h instanceof AbstractChannelStateHandle<?> ch) {
       walk(ch.getDelegate(), needs);
+    } else if (isMergedChannelHandle(h)) {
+      // Flink 2.x merges a subtask's channel state into one handle (absent from 1.20, so by reflection).
+      try {
+        walk((StateObject) h.getClass().getMethod("getDelegate").invoke(h), needs);
+      } catch (ReflectiveOperationException e) {
+        needs.add(new Need("unreadable-merged-channel-state:" + e, Long.MAX_VALUE));
+      }
     } else if (h instanceof SegmentFileStateHandle seg) {
       needs.add(new Need(seg.getFilePath().toString(), seg.getStartPos() + seg.getStateSize()));
     } else if (h instanceof FileStateHandle f) {
@@ -222,6 +229,13 @@ public final class Check {
     } else {
       needs.add(new Need("unknown-state-object:" + h.getClass().getName(), Long.MAX_VALUE));
     }
+  }
+
+  static boolean isMergedChannelHandle(StateObject h) {
+    for (Class<?> c = h.getClass(); c != null; c = c.getSuperclass()) {
+      if (c.getName().equals("org.apache.flink.runtime.state.AbstractMergedChannelStateHandle")) return true;
+    }
+    return false;
   }
 
   static String q(String s) {

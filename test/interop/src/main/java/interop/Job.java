@@ -173,7 +173,7 @@ public final class Job {
     c.put("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION");
     c.put("execution.checkpointing.interval", a.getOrDefault("interval", "1000"));
     c.put("execution.checkpointing.min-pause", a.getOrDefault("minPause", "200"));
-    c.put("execution.checkpointing.timeout", "60000");
+    c.put("execution.checkpointing.timeout", "120000");
     c.put("execution.checkpointing.tolerable-failed-checkpoints", "1000");
     c.put("restart-strategy.type", restore ? "none" : "fixed-delay");
     c.put("restart-strategy.fixed-delay.attempts", "1000");
