@@ -39,6 +39,15 @@ describe("real-stack figures from interop-results.json", () => {
     expect(formatRealStack(r)).toContain("INVALID: a side exited non-zero");
   });
 
+  it("says when DistCp was stopped at the time limit and the ratio is one of file rates", async () => {
+    const f = join(dir, "partial.json");
+    await writeFile(f, JSON.stringify({ perf: { "small-files": { ...large, files: 5000, distcpExit: null, distcpTimedOut: true,
+      ratioDaemonOverDistcpThroughput: 2.5, ratioNote: "DistCp stopped after 600 s with 1200 of 5000 files; ratio of file rates (a lower bound)" } } }));
+    const r = await readRealStackFigures(f);
+    expect("cases" in r && r.cases[0]?.valid).toBe(true);
+    expect(formatRealStack(r)).toContain("ratio 2.50 (DistCp stopped after 600 s with 1200 of 5000 files; ratio of file rates (a lower bound))");
+  });
+
   it("says why when there is no file, no perf section or a broken file", async () => {
     const missing = await readRealStackFigures(join(dir, "absent.json"));
     expect(formatRealStack(missing)).toMatch(/no interop results .*run npm run interop/);
