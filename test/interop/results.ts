@@ -112,3 +112,14 @@ export function parseCompleted(text: string): Map<number, number> {
 export function expectedFirstIndex(lastIndexBySubtask: number[]): number {
   return Math.max(...lastIndexBySubtask) + 1;
 }
+
+/** Distinct checkpoints of `job` under `root` that the checker saw carrying in-flight data (unaligned). */
+export function checkpointsWithChannelState(samples: CheckerSample[], root: string, job: string): number {
+  const paths = new Set<string>();
+  for (const s of samples) {
+    for (const c of s.checkpoints) {
+      if (c.root === root && c.path !== undefined && chkOf(c.path)?.job === job && (c.channelStateHandles ?? 0) > 0) paths.add(c.path);
+    }
+  }
+  return paths.size;
+}

@@ -22,7 +22,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Proc, freePorts, killAll, runToEnd, sleep } from "./procs.js";
-import { chkOf, expectedFirstIndex, parseCompleted, parseSample, percentile, summarise, type CheckerSample } from "./results.js";
+import { checkpointsWithChannelState, chkOf, expectedFirstIndex, parseCompleted, parseSample, percentile, summarise, type CheckerSample } from "./results.js";
 import { runContractDiff } from "./contract-diff.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -817,11 +817,11 @@ async function main(): Promise<number> {
     const spSummary = summarise(samples, "hdfs://hdfs2/flink/savepoints", new Map());
     for (const v of variantRuns) {
       for (const j of v.jobs) {
-        const inFlight = new Set(samples.flatMap((smp) => smp.checkpoints).filter((c) => c.root === "hdfs://hdfs2/flink/variants" && c.path?.includes(j.jobId) && (c.channelStateHandles ?? 0) > 0).map((c) => c.path));
+        const inFlight = checkpointsWithChannelState(samples, "hdfs://hdfs2/flink/variants", j.jobId);
         perVariant({ name: `${j.spec.label} (Flink ${v.flink})`, variant: j.spec.name, flink: v.flink, jobId: j.jobId, needle: j.jobId, root: "hdfs://hdfs2/flink/variants",
           summary: vSummary, rs: variantRestores.filter((r) => r.job === j.jobId && !r.via.includes("savepoint")),
-          extra: { checkpointsCompleted: variantCompleted.get(j.jobId)?.size ?? 0, ...(j.spec.name === "unaligned" ? { checkpointsWithInFlightDataOnHdfs2: inFlight.size } : {}) } });
-        if (j.spec.name === "unaligned" && inFlight.size === 0) variantProblems.push(`unaligned (Flink ${v.flink}): no replicated checkpoint carried in-flight data (no backpressure)`);
+          extra: { checkpointsCompleted: variantCompleted.get(j.jobId)?.size ?? 0, ...(j.spec.name === "unaligned" ? { checkpointsWithInFlightDataOnHdfs2: inFlight } : {}) } });
+        if (j.spec.name === "unaligned" && inFlight === 0) variantProblems.push(`unaligned (Flink ${v.flink}): no replicated checkpoint carried in-flight data (no backpressure)`);
       }
       const inc1 = v.jobs.find((j) => j.spec.name === "inc1")!;
       for (const sp of v.savepoints) {
