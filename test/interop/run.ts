@@ -883,9 +883,9 @@ async function runPerf(h1: ClusterInfo, h2: ClusterInfo, distcpCp: string, confB
   const out: Record<string, unknown> = {};
   const cases = [
     { name: "large", args: ["--operators", "1", "--parallelism", "4", "--state-size", "1GiB"] },
-    // The simulator writes about 4.75 files per operator subtask: --small-files 500 (the default, to
+    // The simulator writes about 5.7 files per operator subtask: --small-files 500 (the default, to
     // fit CI's budget: a real NameNode takes ~50 ms per small-file create) or 5000.
-    { name: "small-files", args: ["--operators", "1", "--parallelism", String(Math.max(1, Math.round(smallFiles / 4.75))), "--state-size", "16MiB"] },
+    { name: "small-files", args: ["--operators", "1", "--parallelism", String(Math.max(1, Math.round(smallFiles / 5.7))), "--state-size", "16MiB"] },
   ];
   for (const c of cases) {
     const src = `/perf/${c.name}`;
