@@ -286,7 +286,8 @@ async function restoreMany(b: Build, confDir: string, items: RestoreItem[], logN
   return items.map((it, i) => {
     const line = lines[i];
     if (!line) return { path: it.path, ok: false, stateOk: false, error: `restorer exited ${r.code} without a result`, ms: r.ms };
-    const o = JSON.parse(line) as { ok: boolean; mismatches: number; firstIndex: number; ms: number; error?: string; firstErrors?: string };
+    // A Java exception message may carry raw control characters (a stack trace's tabs): never let one break the run.
+    const o = JSON.parse(line.replace(/[\u0000-\u001f]+/g, " ")) as { ok: boolean; mismatches: number; firstIndex: number; ms: number; error?: string; firstErrors?: string };
     let expected: number | null = null;
     const id = it.expectedId ?? chkOf(it.path)?.chk;
     if (it.expectedOut && id !== undefined && existsSync(join(it.expectedOut, "expected"))) {

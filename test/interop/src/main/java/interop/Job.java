@@ -287,8 +287,13 @@ public final class Job {
     long first = FIRST_INDEX.values().stream().mapToLong(Long::longValue).min().orElse(-1);
     return "{\"ok\":" + (error == null) + ",\"path\":\"" + path + "\",\"ms\":" + (System.currentTimeMillis() - started)
         + ",\"keysChecked\":" + KEYS_CHECKED.get() + ",\"mismatches\":" + MISMATCHES.get()
-        + ",\"firstIndex\":" + first + ",\"firstErrors\":\"" + FIRST_ERRORS.toString().replace("\"", "'") + "\""
-        + (error == null ? "" : ",\"error\":\"" + error.replace("\\", "/").replace("\"", "'").replace("\n", " ") + "\"") + "}";
+        + ",\"firstIndex\":" + first + ",\"firstErrors\":\"" + jsonText(FIRST_ERRORS.toString()) + "\""
+        + (error == null ? "" : ",\"error\":\"" + jsonText(error) + "\"") + "}";
+  }
+
+  /** Text safe inside a JSON string: no backslash, quote or control character. */
+  static String jsonText(String s) {
+    return s.replace("\\", "/").replace("\"", "'").replaceAll("[\\x00-\\x1f]+", " ");
   }
 
   static String causes(Throwable e) {
