@@ -39,7 +39,7 @@ export function formatTable(run: BenchRun): string {
   return `${out.join("\n")}\n`;
 }
 
-/** The document written to bench-results.json. */
-export function resultsDocument(run: BenchRun): string {
-  return `${JSON.stringify({ version: 1, ...run }, null, 2)}\n`;
+/** The document written to bench-results.json (`extra`: sections beside the run, e.g. the real-stack figures). */
+export function resultsDocument(run: BenchRun, extra: Record<string, unknown> = {}): string {
+  return `${JSON.stringify({ version: 1, ...run, ...extra }, null, 2)}\n`;
 }

@@ -1,7 +1,8 @@
 // Entry point of `npm run bench` (node dist/bench/run.js [--quick] [--out FILE]
-// [--only ID...] [--emulator MODE]): runs the benchmarks against the WebHDFS emulator,
-// prints a table, writes the results as JSON and exits 1 when a target is missed
-// (2 on bad arguments).
+// [--only ID...] [--emulator MODE] [--interop-results FILE]): runs the benchmarks against the
+// WebHDFS emulator, prints a table, writes the results as JSON and exits 1 when a target is missed
+// (2 on bad arguments). Below the table it reports the real-stack figures (daemon vs DistCp) of the
+// latest `npm run interop` run, read from its results file (informational, no target).
 
 import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
@@ -17,6 +18,7 @@ import type { EmulatorMode } from "./emulator-host.js";
 import { runBenchmarks, type Benchmark, type BenchRun } from "./harness.js";
 import { memoryBound } from "./memory-bound.js";
 import { FULL_PROFILE, QUICK_PROFILE } from "./profile.js";
+import { formatRealStack, readRealStackFigures, type RealStackFigures } from "./real-stack.js";
 import { formatTable, resultsDocument } from "./report.js";
 import { scanCost } from "./scan-cost.js";
 
@@ -28,6 +30,7 @@ export interface BenchArgs {
   only: string[];
   logLevel: "silent" | "error" | "warn" | "info" | "debug";
   emulator: EmulatorMode;
+  interopResults: string;
 }
 
 export async function parseBenchArgs(argv: string[]): Promise<BenchArgs> {
@@ -44,6 +47,7 @@ export async function parseBenchArgs(argv: string[]): Promise<BenchArgs> {
       default: "auto" as const,
       describe: "where the WebHDFS emulator runs (auto: a child process when compiled, else in-process)",
     })
+    .option("interop-results", { type: "string", default: "./interop-results.json", describe: "results of npm run interop whose real-stack perf figures are reported" })
     .strict()
     .help(false)
     .version(false)
@@ -52,11 +56,11 @@ export async function parseBenchArgs(argv: string[]): Promise<BenchArgs> {
       throw err ?? new UsageError(msg);
     })
     .parseAsync();
-  return { quick: args.quick, out: args.out, only: args.only ?? [], logLevel: args["log-level"], emulator: args.emulator };
+  return { quick: args.quick, out: args.out, only: args.only ?? [], logLevel: args["log-level"], emulator: args.emulator, interopResults: args["interop-results"] };
 }
 
 /** Runs the selected benchmarks, prints the table on `stdout`, writes the JSON; returns the exit code. */
-export async function runBench(args: BenchArgs, stdout: Writable, logger?: Logger): Promise<{ code: number; run: BenchRun }> {
+export async function runBench(args: BenchArgs, stdout: Writable, logger?: Logger): Promise<{ code: number; run: BenchRun; realStack: RealStackFigures }> {
   const selected = args.only.length === 0 ? BENCHMARKS : BENCHMARKS.filter((b) => args.only.includes(b.id));
   const log = logger ?? (args.logLevel === "silent" ? silentLogger : createLogger({ level: args.logLevel }));
   const run = await runBenchmarks(selected, {
@@ -68,10 +72,12 @@ export async function runBench(args: BenchArgs, stdout: Writable, logger?: Logge
     },
   });
   stdout.write(`\n${formatTable(run)}`);
+  const realStack = await readRealStackFigures(resolve(args.interopResults));
+  stdout.write(formatRealStack(realStack));
   const out = resolve(args.out);
-  await writeFile(out, resultsDocument(run));
+  await writeFile(out, resultsDocument(run, { realStack }));
   stdout.write(`results written to ${out}\n`);
-  return { code: run.passed ? 0 : 1, run };
+  return { code: run.passed ? 0 : 1, run, realStack };
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -4,7 +4,7 @@
 
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { chkOf, expectedFirstIndex, parseCompleted, parseSample, percentile, summarise, type CheckerSample } from "./results.js";
+import { checkpointsWithChannelState, chkOf, expectedFirstIndex, parseCompleted, parseSample, percentile, summarise, type CheckerSample } from "./results.js";
 
 const JOB = "0123456789abcdef0123456789abcdef";
 const ROOT = "hdfs://hdfs2/flink/ckpt";
@@ -19,6 +19,18 @@ function sample(t: number, cps: Array<{ chk: number; ok: boolean; root?: string 
 }
 
 describe("interop results", () => {
+  it("counts the distinct checkpoints of a job seen with in-flight data, on that root only", () => {
+    const other = "fedcba9876543210fedcba9876543210";
+    const cp = (job: string, chk: number, handles: number, root = ROOT) => ({ root, path: `${root}/${job}/chk-${chk}`, ok: true, channelStateHandles: handles });
+    const samples: CheckerSample[] = [
+      { t: 1, checkpoints: [cp(JOB, 1, 0), cp(JOB, 2, 4), cp(other, 2, 4)] },
+      { t: 2, checkpoints: [cp(JOB, 2, 4), cp(JOB, 3, 2), cp(JOB, 4, 3, "hdfs://hdfs2/elsewhere")] },
+    ];
+    expect(checkpointsWithChannelState(samples, ROOT, JOB)).toBe(2);
+    expect(checkpointsWithChannelState(samples, ROOT, other)).toBe(1);
+    expect(checkpointsWithChannelState([{ t: 1, checkpoints: [cp(JOB, 1, 0)] }], ROOT, JOB)).toBe(0);
+  });
+
   it("reads the job id and checkpoint number from a checkpoint path", () => {
     expect(chkOf(`${ROOT}/${JOB}/chk-17`)).toEqual({ job: JOB, chk: 17 });
     expect(chkOf(`${ROOT}/${JOB}/savepoint-1`)).toBeNull();

@@ -7,6 +7,8 @@ export interface CheckedCheckpoint {
   path?: string;
   ok?: boolean;
   files?: number;
+  /** Input-channel and result-subpartition handles: the in-flight data of an unaligned checkpoint. */
+  channelStateHandles?: number;
   missing?: string[];
   missingCount?: number;
   loadError?: string;
@@ -109,4 +111,15 @@ export function parseCompleted(text: string): Map<number, number> {
 /** The first record index a restore from checkpoint `chk` must see: one past the last index counted. */
 export function expectedFirstIndex(lastIndexBySubtask: number[]): number {
   return Math.max(...lastIndexBySubtask) + 1;
+}
+
+/** Distinct checkpoints of `job` under `root` that the checker saw carrying in-flight data (unaligned). */
+export function checkpointsWithChannelState(samples: CheckerSample[], root: string, job: string): number {
+  const paths = new Set<string>();
+  for (const s of samples) {
+    for (const c of s.checkpoints) {
+      if (c.root === root && c.path !== undefined && chkOf(c.path)?.job === job && (c.channelStateHandles ?? 0) > 0) paths.add(c.path);
+    }
+  }
+  return paths.size;
 }

@@ -8,9 +8,12 @@
 // restore or state mismatch. Without Java or Maven it prints SKIPPED and exits 0, except under
 // CI=true, where that is a failure.
 //
-// Options: --flink 2.3.0,1.20.3  --hadoop 3.4.2  --live 150 (seconds)  --no-perf  --no-distcp
+// Options: --flink 2.3.0,1.20.3  --hadoop 3.4.2 (or INTEROP_HADOOP=3.5.0)  --live 150 (seconds)
+//          --no-perf  --no-distcp  --no-variants
 //          --small-files 500 (size of the small-files throughput checkpoint; 500 keeps CI within budget)
-//          --keep (keep the work directory)  --out interop-results.json
+//          --perf-timeout 900 (seconds a perf DistCp may take; stopped there, its partial rate is reported)
+//          --keep (keep the work directory)  --out interop-results.json (interop-results-hadoop-H.json
+//          for a Hadoop version other than the default)
 
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -19,7 +22,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Proc, freePorts, killAll, runToEnd, sleep } from "./procs.js";
-import { chkOf, expectedFirstIndex, parseCompleted, parseSample, percentile, summarise, type CheckerSample } from "./results.js";
+import { checkpointsWithChannelState, chkOf, expectedFirstIndex, parseCompleted, parseSample, percentile, summarise, type CheckerSample } from "./results.js";
 import { runContractDiff } from "./contract-diff.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -43,12 +46,15 @@ function opt(name: string, dflt: string): string {
 }
 const flag = (name: string): boolean => argv.includes(`--${name}`);
 const flinkVersions = opt("flink", "2.3.0,1.20.3").split(",").filter(Boolean);
-const hadoopVersion = opt("hadoop", "3.4.2");
+const DEFAULT_HADOOP = "3.4.2";
+const hadoopVersion = opt("hadoop", process.env.INTEROP_HADOOP || DEFAULT_HADOOP);
 const liveSeconds = Number(opt("live", "150"));
 const doPerf = !flag("no-perf");
 const smallFiles = Number(opt("small-files", "500"));
+const perfTimeoutSeconds = Number(opt("perf-timeout", "900"));
 const doDistcp = !flag("no-distcp");
-const resultsFile = resolve(root, opt("out", "interop-results.json"));
+const doVariants = !flag("no-variants");
+const resultsFile = resolve(root, opt("out", hadoopVersion === DEFAULT_HADOOP ? "interop-results.json" : `interop-results-hadoop-${hadoopVersion}.json`));
 const work = join(tmpdir(), `ckpt-interop-${process.pid}`);
 const t0 = Date.now();
 const log = (msg: string): void => {
@@ -254,25 +260,49 @@ interface RestoreResult {
   ms: number;
 }
 
-async function restore(b: Build, confDir: string, path: string, expectedOut: string | null, keys: number, checkFirst: boolean): Promise<RestoreResult> {
+interface RestoreItem {
+  path: string;
+  /** Restorer settings for this restore (the job's backend), e.g. "backend=hashmap&incremental=false". */
+  settings?: string;
+  /** The run's out directory holding expected/<checkpoint id>-<subtask>, or null. */
+  expectedOut: string | null;
+  /** Checkpoint id whose expected position applies; default: the chk-N of the path. */
+  expectedId?: number;
+  /** Check that the first record after the restore is one past the checkpoint's last counted. */
+  checkFirst: boolean;
+  keys: number;
+}
+
+/** Restores each item in turn in one JVM (Flink `b`, Hadoop configuration `confDir`), with exact state checks. */
+async function restoreMany(b: Build, confDir: string, items: RestoreItem[], logName = "restores"): Promise<RestoreResult[]> {
+  if (items.length === 0) return [];
   const rdir = join(work, `restore-${Math.random().toString(16).slice(2, 8)}`);
   mkdirSync(rdir, { recursive: true });
-  const r = await runToEnd("restore", "java", javaArgs("restore", `${confDir}:${b.classpath}`, "1g", "interop.Job",
-    ["mode=restore", `out=${rdir}`, `ckptDir=file://${rdir}/ck`, `keys=${keys}`, `restore=${path}`, "timeoutSec=90"]),
-  { logFile: join(work, "restores.log"), cwd: work, env: { ...process.env, HADOOP_CONF_DIR: confDir }, timeoutMs: 150_000 });
-  const line = r.stdout.split("\n").find((l) => l.startsWith("{\"ok\""));
-  if (!line) return { path, ok: false, stateOk: false, error: `restorer exited ${r.code} without a result`, ms: r.ms };
-  const o = JSON.parse(line) as { ok: boolean; mismatches: number; firstIndex: number; error?: string; firstErrors?: string };
-  let expected: number | null = null;
-  const id = chkOf(path);
-  if (expectedOut && id) {
-    const files = readdirSync(join(expectedOut, "expected")).filter((f) => f.startsWith(`${id.chk}-`));
-    if (files.length > 0) expected = expectedFirstIndex(files.map((f) => Number(readFileSync(join(expectedOut, "expected", f), "utf8"))));
-  }
-  const positionOk = !checkFirst || expected === null || o.firstIndex === expected;
-  const stateOk = o.ok && o.mismatches === 0 && positionOk;
-  return { path, ok: o.ok, stateOk, firstIndex: o.firstIndex, expectedFirstIndex: expected, mismatches: o.mismatches,
-    ...(o.error ? { error: o.error } : o.firstErrors ? { error: o.firstErrors } : !positionOk ? { error: `first index ${o.firstIndex}, expected ${expected}` } : {}), ms: r.ms };
+  const specs = items.map((it) => `${it.path}?keys=${it.keys}${it.settings ? `&${it.settings}` : ""}`);
+  const r = await runToEnd(logName, "java", javaArgs(`${logName}-${Math.random().toString(16).slice(2, 8)}`, `${confDir}:${b.classpath}`, "1g", "interop.Job",
+    ["mode=restore", `out=${rdir}`, `restores=${specs.join(";")}`, "timeoutSec=90"]),
+  { logFile: join(work, `${logName}.log`), cwd: work, env: { ...process.env, HADOOP_CONF_DIR: confDir }, timeoutMs: 30_000 + 120_000 * items.length });
+  const lines = r.stdout.split("\n").filter((l) => l.startsWith("{\"ok\""));
+  return items.map((it, i) => {
+    const line = lines[i];
+    if (!line) return { path: it.path, ok: false, stateOk: false, error: `restorer exited ${r.code} without a result`, ms: r.ms };
+    // A Java exception message may carry raw control characters (a stack trace's tabs): never let one break the run.
+    const o = JSON.parse(line.replace(/[\u0000-\u001f]+/g, " ")) as { ok: boolean; mismatches: number; firstIndex: number; ms: number; error?: string; firstErrors?: string };
+    let expected: number | null = null;
+    const id = it.expectedId ?? chkOf(it.path)?.chk;
+    if (it.expectedOut && id !== undefined && existsSync(join(it.expectedOut, "expected"))) {
+      const files = readdirSync(join(it.expectedOut, "expected")).filter((f) => f.startsWith(`${id}-`));
+      if (files.length > 0) expected = expectedFirstIndex(files.map((f) => Number(readFileSync(join(it.expectedOut!, "expected", f), "utf8"))));
+    }
+    const positionOk = !it.checkFirst || (expected !== null && o.firstIndex === expected);
+    const stateOk = o.ok && o.mismatches === 0 && positionOk;
+    return { path: it.path, ok: o.ok, stateOk, firstIndex: o.firstIndex, expectedFirstIndex: expected, mismatches: o.mismatches,
+      ...(o.error ? { error: o.error } : o.firstErrors ? { error: o.firstErrors } : !positionOk ? { error: `first index ${o.firstIndex}, expected ${String(expected)}` } : {}), ms: o.ms };
+  });
+}
+
+async function restore(b: Build, confDir: string, path: string, expectedOut: string | null, keys: number, checkFirst: boolean): Promise<RestoreResult> {
+  return (await restoreMany(b, confDir, [{ path, expectedOut, keys, checkFirst }]))[0]!;
 }
 
 function daemonYaml(file: string, h1: ClusterInfo, h2: ClusterInfo, paths: Array<{ source: string; target: string }>, extra = ""): void {
@@ -322,6 +352,82 @@ async function startDaemonUntilUp(config: string, tag: string, maxMs: number): P
     if (p.running) return { proc: p, tries };
     if (Date.now() > deadline) throw new Error(`daemon did not stay up within ${maxMs} ms`);
     await sleep(1000);
+  }
+}
+
+// ---------------------------------------------------------------- job variants
+// Run beside the main jobs (one JVM per Flink version, one local MiniCluster per job), checkpointing to
+// hdfs://hdfs1/flink/variants; the changelog job's DSTL files go to hdfs://hdfs1/flink/dstl and the
+// savepoints to hdfs://hdfs1/flink/savepoints, each replicated as a further configured path. Small
+// state (2,000 keys x 1 KiB) and a short run: each is restored from hdfs2 only with exact state.
+const VARIANT_KEYS = 2000;
+interface VariantSpec {
+  name: string;
+  label: string;
+  args: string[];
+  /** Restorer settings (the same state backend as the job). */
+  restore: string;
+  /**
+   * Unaligned checkpoints store in-flight records after the counter's snapshot, so the first record a
+   * subtask sees after the restore is not one past the other subtask's last: only the state (count and
+   * payload of every key, which any lost or duplicated in-flight record breaks) is checked there.
+   */
+  checkFirst: boolean;
+}
+const VARIANTS: VariantSpec[] = [
+  { name: "inc1", label: "RocksDB incremental, num-retained 1", args: ["backend=rocksdb", "incremental=true", "retained=1"], restore: "", checkFirst: true },
+  { name: "hashmap", label: "hashmap, full checkpoints", args: ["backend=hashmap", "incremental=false", "retained=2"], restore: "backend=hashmap&incremental=false", checkFirst: true },
+  { name: "changelog", label: "changelog state backend, dstl.dfs.base-path outside the checkpoint directory",
+    args: ["backend=rocksdb", "incremental=true", "retained=3", "changelog=true", "dstl=hdfs://hdfs1/flink/dstl", "materialize=4s"],
+    restore: "changelog=true&dstl=file:///tmp/ckpt-interop-dstl-restore", checkFirst: true },
+  { name: "unaligned", label: "unaligned checkpoints under backpressure",
+    // A counter taking 1 ms per record (at most ~2,000 records/s for both subtasks) against a source
+    // of 6,000 records per 2 s checkpoint interval, and 4 KiB network buffers: the channels are full,
+    // so each checkpoint carries in-flight data.
+    args: ["backend=rocksdb", "incremental=true", "retained=3", "unaligned=true", "segmentSize=4kb", "slowMicros=1000", "perCheckpoint=6000"],
+    restore: "unaligned=true&segmentSize=4kb", checkFirst: false },
+];
+const VARIANT_PATHS = [
+  { source: "/flink/variants", target: "/flink/variants" },
+  { source: "/flink/dstl", target: "/flink/dstl" },
+  { source: "/flink/savepoints", target: "/flink/savepoints" },
+];
+
+interface VariantRun {
+  flink: string;
+  proc: Proc;
+  out: string;
+  jobs: Array<{ spec: VariantSpec; jobId: string; out: string }>;
+  savepoints: Array<{ format: string; path: string; checkpointId: number; error?: string }>;
+}
+
+async function startVariants(b: Build, confDir: string): Promise<VariantRun> {
+  const out = join(work, `variants-${b.flink}`);
+  mkdirSync(out, { recursive: true });
+  const args = ["mode=run", `out=${out}`, "ckptDir=hdfs://hdfs1/flink/variants", `keys=${VARIANT_KEYS}`, "perCheckpoint=500", "interval=2000",
+    "managed=64m", `jobs=${VARIANTS.map((v) => v.name).join(",")}`, ...VARIANTS.flatMap((v) => v.args.map((a) => `${v.name}.${a}`))];
+  const proc = new Proc(`variants-${b.flink}`, "java", javaArgs(`variants-${b.flink}`, `${confDir}:${b.classpath}`, "1g", "interop.Job", args),
+    { logFile: join(work, `variants-${b.flink}.log`), stdin: true, cwd: work, env: { ...process.env, HADOOP_CONF_DIR: confDir } });
+  const jobs: VariantRun["jobs"] = [];
+  for (const spec of VARIANTS) {
+    const line = await proc.waitLine((l) => l.startsWith("{\"jobId\"") && l.includes(`"job":"${spec.name}"`), 180_000, `variant ${spec.name} job id`);
+    jobs.push({ spec, jobId: (JSON.parse(line) as { jobId: string }).jobId, out: join(out, spec.name) });
+  }
+  return { flink: b.flink, proc, out, jobs, savepoints: [] };
+}
+
+/** A canonical and a native savepoint of the inc1 job; a failed trigger is tried once more (and reported). */
+async function takeSavepoints(v: VariantRun): Promise<void> {
+  for (const format of ["canonical", "native"]) {
+    let o: { savepoint?: string; checkpointId?: number; savepointError?: string } = {};
+    for (let attempt = 1; attempt <= 2 && !o.savepoint; attempt++) {
+      const from = v.proc.lines.length;
+      v.proc.send(`savepoint inc1 ${format} hdfs://hdfs1/flink/savepoints`);
+      const line = await v.proc.waitLine((l) => l.startsWith("{\"savepoint"), 150_000, `${format} savepoint`, from).catch((e: unknown) => JSON.stringify({ savepointError: String(e) }));
+      o = JSON.parse(line) as typeof o;
+      if (o.savepointError) log(`${format} savepoint (Flink ${v.flink}) attempt ${attempt} failed: ${o.savepointError}`);
+    }
+    v.savepoints.push({ format, path: o.savepoint ?? "", checkpointId: o.checkpointId ?? -1, ...(o.savepointError && !o.savepoint ? { error: o.savepointError } : {}) });
   }
 }
 
@@ -379,7 +485,7 @@ async function main(): Promise<number> {
 
   // ---- scenario 1: live replication under real faults
   const daemonConfig = join(work, "daemon.yaml");
-  daemonYaml(daemonConfig, h1, h2, [{ source: "/flink/ckpt", target: "/flink/ckpt" }]);
+  daemonYaml(daemonConfig, h1, h2, [{ source: "/flink/ckpt", target: "/flink/ckpt" }, ...(doVariants ? VARIANT_PATHS : [])]);
   const keys = 20000;
   const jobs: JobRun[] = [];
   jobs.push(await startJob(main, `rocksdb-incremental-${main.flink}`, confSrc,
@@ -388,7 +494,9 @@ async function main(): Promise<number> {
     jobs.push(await startJob(builds.get(f)!, `rocksdb-incremental-${f}`, confSrc,
       ["ckptDir=hdfs://hdfs1/flink/ckpt", "backend=rocksdb", "incremental=true", "retained=3", "interval=2000", `keys=${keys}`, "perCheckpoint=4000"]));
   }
+  const variantRuns: VariantRun[] = doVariants ? await Promise.all(flinkVersions.map((f) => startVariants(builds.get(f)!, confSrc))) : [];
   log(`jobs: ${jobs.map((j) => `${j.variant}=${j.jobId}`).join(", ")}`);
+  for (const v of variantRuns) log(`variants (Flink ${v.flink}): ${v.jobs.map((j) => `${j.spec.name}=${j.jobId}`).join(", ")}`);
   // Supervised like the systemd unit (Restart=on-failure): a daemon that exits on its own is started
   // again (after 2 s here instead of RestartSec=20s); every such exit is counted and reported.
   let daemon = (await startDaemonUntilUp(daemonConfig, "1", 30_000)).proc;
@@ -408,7 +516,8 @@ async function main(): Promise<number> {
   })();
 
   const checker = new Proc("checker", "java", javaArgs("checker", `${confDr}:${main.classpath}`, "512m", "interop.Check",
-    ["2000", "0", "hdfs://hdfs2/flink/ckpt", "hdfs://hdfs2/distcp/flink/ckpt|hdfs://hdfs1/flink/ckpt=hdfs://hdfs2/distcp/flink/ckpt"]),
+    ["2000", "0", "hdfs://hdfs2/flink/ckpt", "hdfs://hdfs2/distcp/flink/ckpt|hdfs://hdfs1/flink/ckpt=hdfs://hdfs2/distcp/flink/ckpt",
+      ...(doVariants ? ["hdfs://hdfs2/flink/variants", "hdfs://hdfs2/flink/savepoints"] : [])]),
   { logFile: join(work, "checker.log"), stdin: true, cwd: work, env: { ...process.env, HADOOP_CONF_DIR: confDr } });
 
   // DistCp in a loop, as an operator would from cron.
@@ -429,10 +538,12 @@ async function main(): Promise<number> {
   const warm = Date.now();
   while (Date.now() - warm < 120_000) {
     const text = existsSync(join(work, "daemon.log")) ? readFileSync(join(work, "daemon.log"), "utf8") : "";
+    // The main jobs only: the variants are published during the live phase (their catch-up waits for them).
     if (jobs.every((j) => new RegExp(`${j.jobId}[^\n]*published on the target`).test(text))) break;
     await sleep(1000);
   }
   const liveStart = Date.now();
+  const phaseSeconds: Record<string, number> = { warmupSeconds: (liveStart - warm) / 1000 };
   log(`first checkpoints published after ${((Date.now() - warm) / 1000).toFixed(0)} s of warm-up`);
   const faults: Array<{ at: number; what: string; ok: boolean; ms: number; error?: string }> = [];
   const daemonRestarts: Array<{ tries: number; ms: number }> = [];
@@ -453,6 +564,16 @@ async function main(): Promise<number> {
     const wait = liveStart + (sec * liveSeconds * 1000) / 150 - Date.now();
     if (wait > 0) await sleep(wait);
   };
+  // The variants: savepoints first, then stopped (checkpoints retained) at 60 s, beside the faults.
+  const variantTask = (async () => {
+    if (variantRuns.length === 0) return;
+    await Promise.all(variantRuns.map((v) => takeSavepoints(v)));
+    for (const v of variantRuns) log(`savepoints (Flink ${v.flink}): ${v.savepoints.map((sp) => sp.error ? `${sp.format} FAILED ${sp.error}` : `${sp.format} ${sp.path}`).join(", ")}`);
+    await at(60);
+    for (const v of variantRuns) v.proc.send("stop");
+    await Promise.all(variantRuns.map((v) => v.proc.waitLine((l) => l.includes("\"stopped\":true"), 120_000, "variants stop").catch(() => v.proc.kill())));
+    log("variant jobs stopped (checkpoints retained)");
+  })();
   // The fault schedule, scaled to --live (written for 150 s).
   await at(15); await fault("hdfs1 NameNode failover (transition)", () => h1.proc.command("failover"));
   await at(27); await fault("hdfs2 NameNode failover (transition)", () => h2.proc.command("failover"));
@@ -472,6 +593,7 @@ async function main(): Promise<number> {
   });
   await at(105); await fault("hdfs2 down 20 s (NameNodes and DataNode stopped)", () => h2.proc.command("down 20"));
   await at(150);
+  await variantTask;
   log("live phase over; stopping the jobs (checkpoints retained) and DistCp");
 
   distcpStop = true;
@@ -481,6 +603,7 @@ async function main(): Promise<number> {
   for (const j of jobs) jobCompleted.set(j.jobId, parseCompleted(existsSync(join(j.out, "completed.jsonl")) ? readFileSync(join(j.out, "completed.jsonl"), "utf8") : ""));
   // Catch-up: the daemon publishes each job's newest retained checkpoint.
   const catchUp = Date.now();
+  phaseSeconds.liveSeconds = (catchUp - liveStart) / 1000;
   for (const j of jobs) {
     // The newest checkpoint the job completed (a chk dir of a checkpoint aborted by the cancel has no _metadata).
     const newest = Math.max(...(jobCompleted.get(j.jobId)?.keys() ?? []));
@@ -490,7 +613,29 @@ async function main(): Promise<number> {
       await sleep(500);
     }
   }
-  log(`daemon caught up in ${((Date.now() - catchUp) / 1000).toFixed(1)} s`);
+  const variantCompleted = new Map<string, Map<number, number>>();
+  for (const v of variantRuns) {
+    for (const j of v.jobs) {
+      const done = parseCompleted(existsSync(join(j.out, "completed.jsonl")) ? readFileSync(join(j.out, "completed.jsonl"), "utf8") : "");
+      variantCompleted.set(j.jobId, done);
+      const newest = Math.max(...done.keys());
+      for (let i = 0; i < 120 && Number.isFinite(newest); i++) {
+        const tgt = await hdfsList(h2, `/flink/variants/${j.jobId}/chk-${newest}`).catch(() => []);
+        if (tgt.some((s) => s.pathSuffix === "_metadata")) break;
+        await sleep(500);
+      }
+    }
+    for (const sp of v.savepoints.filter((x) => x.path)) {
+      const name = sp.path.slice(sp.path.lastIndexOf("/") + 1);
+      for (let i = 0; i < 120; i++) {
+        const tgt = await hdfsList(h2, `/flink/savepoints/${name}`).catch(() => []);
+        if (tgt.some((s) => s.pathSuffix === "_metadata")) break;
+        await sleep(500);
+      }
+    }
+  }
+  phaseSeconds.catchUpSeconds = (Date.now() - catchUp) / 1000;
+  log(`daemon caught up in ${phaseSeconds.catchUpSeconds.toFixed(1)} s`);
   await distcpLoop;
   await sleep(2500);
   checker.send("stop");
@@ -499,7 +644,9 @@ async function main(): Promise<number> {
   const samples: CheckerSample[] = checker.lines.map(parseSample).filter((s): s is CheckerSample => s !== null);
   const ours = summarise(samples, "hdfs://hdfs2/flink/ckpt", jobCompleted);
   const theirs = summarise(samples, "hdfs://hdfs2/distcp/flink/ckpt", jobCompleted);
-  const published = readFileSync(join(work, "daemon.log"), "utf8").split("\n").filter((l) => l.includes("published on the target\"")).length;
+  const publishedLines = readFileSync(join(work, "daemon.log"), "utf8").split("\n").filter((l) => l.includes("published on the target\""));
+  const publishedOf = (needle: string): number => publishedLines.filter((l) => l.includes(needle)).length;
+  const published = jobs.reduce((n, j) => n + publishedOf(j.jobId), 0);
 
   supervising = false;
   await supervisor;
@@ -507,7 +654,9 @@ async function main(): Promise<number> {
   let perf: Record<string, unknown> = { skipped: true };
   if (doPerf) {
     await daemon.stop(15_000);
+    const tPerf = Date.now();
     perf = await runPerf(h1, h2, distcpCp, confBoth);
+    phaseSeconds.perfSeconds = (Date.now() - tPerf) / 1000;
   }
   await daemon.stop(15_000);
 
@@ -515,33 +664,65 @@ async function main(): Promise<number> {
   log("killing hdfs1 (the whole JVM)");
   h1.proc.kill("SIGKILL");
   await h1.proc.exited;
-  const restores: Array<RestoreResult & { job: string; flink: string; via: string }> = [];
+  type TaggedRestore = RestoreResult & { job: string; flink: string; via: string };
+  const tRestores = Date.now();
   const latestPaths: Record<string, string> = {};
-  for (const j of jobs) {
-    const b = builds.get(j.flink)!;
-    const latest = await runToEnd("latest", process.execPath, [cliBin, "latest", "--config", daemonConfig, "--job", j.jobId, "--format", "path"],
+  /** `latest --format path` for a job, then every other published checkpoint of it under `root` on hdfs2. */
+  const restoreOrder = async (jobId: string, root: string, label: string): Promise<Array<{ path: string; via: string }>> => {
+    const latest = await runToEnd("latest", process.execPath, [cliBin, "latest", "--config", daemonConfig, "--job", jobId, "--format", "path"],
       { logFile: join(work, "latest.log"), cwd: work, timeoutMs: 120_000 });
     const path = latest.stdout.trim().split("\n").pop() ?? "";
-    latestPaths[j.jobId] = path;
-    log(`latest for ${j.variant}: ${path} (exit ${latest.code})`);
+    latestPaths[jobId] = path;
+    log(`latest for ${label}: ${path} (exit ${latest.code})`);
     const kept: string[] = [];
-    for (const n of (await hdfsList(h2, `/flink/ckpt/${j.jobId}`)).map((s) => s.pathSuffix).filter((x) => /^chk-\d+$/.test(x))) {
+    for (const n of (await hdfsList(h2, `${root}/${jobId}`)).map((s) => s.pathSuffix).filter((x) => /^chk-\d+$/.test(x))) {
       // Only published checkpoints: a directory without _metadata is a copy in progress.
-      if ((await hdfsList(h2, `/flink/ckpt/${j.jobId}/${n}`)).some((s) => s.pathSuffix === "_metadata")) kept.push(n);
+      if ((await hdfsList(h2, `${root}/${jobId}/${n}`)).some((s) => s.pathSuffix === "_metadata")) kept.push(n);
     }
-    const order = [path, ...kept.map((k) => `hdfs://hdfs2/flink/ckpt/${j.jobId}/${k}`).filter((p) => p !== path)];
-    for (const p of order) {
-      if (!p.startsWith("hdfs://")) {
-        restores.push({ path: p || "(none)", ok: false, stateOk: false, error: "latest printed no path", ms: 0, job: j.jobId, flink: j.flink, via: "latest" });
-        continue;
+    return [{ path, via: "latest" }, ...kept.map((k) => `hdfs://hdfs2${root}/${jobId}/${k}`).filter((p) => p !== path).map((p) => ({ path: p, via: "kept" }))];
+  };
+  const runRestores = async (b: Build, jobId: string, label: string, order: Array<{ path: string; via: string; item: Omit<RestoreItem, "path"> }>): Promise<TaggedRestore[]> => {
+    const out: TaggedRestore[] = [];
+    const good = order.filter((o) => o.path.startsWith("hdfs://"));
+    for (const o of order.filter((x) => !x.path.startsWith("hdfs://"))) {
+      out.push({ path: o.path || "(none)", ok: false, stateOk: false, error: "latest printed no path", ms: 0, job: jobId, flink: b.flink, via: o.via });
+    }
+    const rs = await restoreMany(b, confDr, good.map((o) => ({ ...o.item, path: o.path })), `restores-${label}`);
+    rs.forEach((r, i) => {
+      out.push({ ...r, job: jobId, flink: b.flink, via: good[i]!.via });
+      log(`restore ${b.flink} ${label} ${r.path}: ${r.stateOk ? "OK, exact state" : `FAILED ${r.error ?? ""}`} (${(r.ms / 1000).toFixed(1)} s)`);
+    });
+    return out;
+  };
+  // One restorer JVM per job of the main run and one per Flink version for the variants, concurrently.
+  const mainRestoreTasks = jobs.map(async (j) => {
+    const order = await restoreOrder(j.jobId, "/flink/ckpt", j.variant);
+    return runRestores(builds.get(j.flink)!, j.jobId, j.variant, order.map((o) => ({ ...o, item: { expectedOut: j.out, keys, checkFirst: true } })));
+  });
+  const variantRestoreTasks = variantRuns.map(async (v) => {
+    const order: Array<{ path: string; via: string; item: Omit<RestoreItem, "path">; job: string }> = [];
+    for (const j of v.jobs) {
+      for (const o of await restoreOrder(j.jobId, "/flink/variants", `${j.spec.name}-${v.flink}`)) {
+        order.push({ ...o, job: j.jobId, item: { expectedOut: j.out, keys: VARIANT_KEYS, checkFirst: j.spec.checkFirst, settings: j.spec.restore } });
       }
-      const r = await restore(b, confDr, p, j.out, keys, true);
-      restores.push({ ...r, job: j.jobId, flink: j.flink, via: p === path ? "latest" : "kept" });
-      log(`restore ${j.flink} ${p}: ${r.stateOk ? "OK, exact state" : `FAILED ${r.error ?? ""}`} (${(r.ms / 1000).toFixed(1)} s)`);
     }
-  }
+    const inc1 = v.jobs.find((j) => j.spec.name === "inc1")!;
+    for (const sp of v.savepoints.filter((x) => x.path)) {
+      const name = sp.path.slice(sp.path.lastIndexOf("/") + 1);
+      order.push({ path: `hdfs://hdfs2/flink/savepoints/${name}`, via: `${sp.format} savepoint`, job: inc1.jobId,
+        item: { expectedOut: inc1.out, expectedId: sp.checkpointId, keys: VARIANT_KEYS, checkFirst: true } });
+    }
+    const rs = await runRestores(builds.get(v.flink)!, "", `variants-${v.flink}`, order);
+    // runRestores keeps the order of the good paths after the bad ones; map back by path and via.
+    return rs.map((r) => ({ ...r, job: order.find((o) => (o.path || "(none)") === r.path && o.via === r.via)?.job ?? "" }));
+  });
+  const restores: TaggedRestore[] = (await Promise.all(mainRestoreTasks)).flat();
+  const variantRestores: TaggedRestore[] = (await Promise.all(variantRestoreTasks)).flat();
+  const restoreSeconds = (Date.now() - tRestores) / 1000;
+  log(`restores done in ${restoreSeconds.toFixed(0)} s`);
 
   // ---- scenario 3: DistCp's copies, with the same path rewrite applied
+  const tDistcpRestores = Date.now();
   const distcpRestores: RestoreResult[] = [];
   let distcpMetadata = 0;
   if (doDistcp) {
@@ -577,8 +758,11 @@ async function main(): Promise<number> {
   }
 
   // ---- scenario 4: emulator vs the real NameNode/DataNode (hdfs2 is still up)
+  phaseSeconds.distcpRestoreSeconds = (Date.now() - tDistcpRestores) / 1000;
+  const tDiff = Date.now();
   const emulatorDiff = await runContractDiff({ realNamenodes: h2.http.map((p) => `http://127.0.0.1:${p}`), failover: () => h2.proc.command("failover"), work, log });
 
+  phaseSeconds.contractDiffSeconds = (Date.now() - tDiff) / 1000;
   await h2.proc.command("state").catch(() => undefined);
   h2.proc.send("stop");
   await Promise.race([h2.proc.exited, sleep(20_000)]);
@@ -612,6 +796,44 @@ async function main(): Promise<number> {
     latest: latestPaths,
     restores,
   });
+  // One scenario per job variant and Flink version: replicated by the daemon, restored from hdfs2 only.
+  const variantProblems: string[] = [];
+  const perVariant = (o: { name: string; variant: string; flink: string; jobId: string; needle: string; root: string; summary: ReturnType<typeof summarise>;
+    rs: Array<RestoreResult & { via: string }>; extra?: Record<string, unknown> }): void => {
+    const viol = o.summary.violations.filter((x) => x.includes(o.needle));
+    scenarios.push({ name: o.name, variant: o.variant, flink: o.flink, jobId: o.jobId, published: publishedOf(o.needle), samples: o.summary.samples, violations: viol.length,
+      violationDetails: viol.slice(0, 5), restoresTried: o.rs.length, restoresOk: o.rs.filter((r) => r.stateOk).length,
+      stateMismatches: o.rs.filter((r) => r.ok && !r.stateOk).length, ...o.extra, restores: o.rs });
+    if (viol.length > 0) variantProblems.push(`${o.name}: ${viol.length} violation(s): ${viol[0]}`);
+    if (o.rs.length === 0) variantProblems.push(`${o.name}: no restore was tried`);
+    for (const r of o.rs) if (!r.stateOk) variantProblems.push(`${o.name}: restore ${r.path}: ${r.error ?? "state mismatch"}`);
+  };
+  for (const j of jobs) {
+    perVariant({ name: `RocksDB incremental, num-retained 3 (Flink ${j.flink})`, variant: "inc3", flink: j.flink, jobId: j.jobId, needle: j.jobId,
+      root: "hdfs://hdfs2/flink/ckpt", summary: ours, rs: restores.filter((r) => r.job === j.jobId),
+      extra: { checkpointsCompleted: jobCompleted.get(j.jobId)?.size ?? 0, note: "the main job of the fault scenario" } });
+  }
+  if (variantRuns.length > 0) {
+    const vSummary = summarise(samples, "hdfs://hdfs2/flink/variants", variantCompleted);
+    const spSummary = summarise(samples, "hdfs://hdfs2/flink/savepoints", new Map());
+    for (const v of variantRuns) {
+      for (const j of v.jobs) {
+        const inFlight = checkpointsWithChannelState(samples, "hdfs://hdfs2/flink/variants", j.jobId);
+        perVariant({ name: `${j.spec.label} (Flink ${v.flink})`, variant: j.spec.name, flink: v.flink, jobId: j.jobId, needle: j.jobId, root: "hdfs://hdfs2/flink/variants",
+          summary: vSummary, rs: variantRestores.filter((r) => r.job === j.jobId && !r.via.includes("savepoint")),
+          extra: { checkpointsCompleted: variantCompleted.get(j.jobId)?.size ?? 0, ...(j.spec.name === "unaligned" ? { checkpointsWithInFlightDataOnHdfs2: inFlight } : {}) } });
+        if (j.spec.name === "unaligned" && inFlight === 0) variantProblems.push(`unaligned (Flink ${v.flink}): no replicated checkpoint carried in-flight data (no backpressure)`);
+      }
+      const inc1 = v.jobs.find((j) => j.spec.name === "inc1")!;
+      for (const sp of v.savepoints) {
+        const name = sp.path.slice(sp.path.lastIndexOf("/") + 1);
+        if (sp.error) variantProblems.push(`${sp.format} savepoint (Flink ${v.flink}) failed: ${sp.error}`);
+        perVariant({ name: `${sp.format} savepoint (Flink ${v.flink})`, variant: `savepoint-${sp.format}`, flink: v.flink, jobId: inc1.jobId, needle: name || "(none)",
+          root: "hdfs://hdfs2/flink/savepoints", summary: spSummary, rs: variantRestores.filter((r) => r.via === `${sp.format} savepoint` && r.flink === v.flink),
+          extra: { source: sp.path, checkpointId: sp.checkpointId, ...(sp.error ? { error: sp.error } : {}) } });
+      }
+    }
+  }
   results.scenarios = scenarios;
   results.rpoP99Seconds = percentile(ours.rpoSeconds, 99);
   results.rpoP50Seconds = percentile(ours.rpoSeconds, 50);
@@ -633,7 +855,7 @@ async function main(): Promise<number> {
   };
   results.emulatorDiff = emulatorDiff;
   results.perf = perf;
-  results.timings = { buildSeconds, totalSeconds: (Date.now() - t0) / 1000 };
+  results.timings = { buildSeconds, restoreSeconds, ...phaseSeconds, totalSeconds: (Date.now() - t0) / 1000 };
   writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
   log(`wrote ${resultsFile}`);
 
@@ -642,12 +864,13 @@ async function main(): Promise<number> {
   if (ours.samples < 10) problems.push(`only ${ours.samples} checker samples`);
   for (const r of restores) if (!r.stateOk) problems.push(`restore ${r.path} (Flink ${r.flink}): ${r.error ?? "state mismatch"}`);
   if (restores.length === 0) problems.push("no restore was tried");
+  problems.push(...variantProblems);
   for (const f of faults) if (!f.ok) problems.push(`fault injection failed: ${f.what}: ${f.error}`);
   const summary = `interop: ${ours.samples} samples, ${ours.violations.length} violations; restores ${restores.filter((r) => r.stateOk).length}/${restores.length} exact; ` +
     `distcp restores ${distcpRestores.filter((r) => r.stateOk).length}/${distcpRestores.length} of ${distcpMetadata} copied _metadata; ` +
     `RPO p99 ours ${String(results.rpoP99Seconds)} s, distcp ${String((results.distcp as { rpoP99Seconds: unknown }).rpoP99Seconds)} s`;
   log(summary);
-  const passedChecks = restores.filter((r) => r.stateOk).length + (ours.violations.length === 0 && ours.samples >= 10 ? 1 : 0) + faults.filter((f) => f.ok).length;
+  const passedChecks = restores.filter((r) => r.stateOk).length + variantRestores.filter((r) => r.stateOk).length + (ours.violations.length === 0 && ours.samples >= 10 ? 1 : 0) + faults.filter((f) => f.ok).length;
   process.stdout.write(`interop: ${passedChecks} passed, ${problems.length} failed\n`);
   if (problems.length > 0) {
     for (const p of problems) process.stderr.write(`FAILED: ${p}\n`);
@@ -661,9 +884,9 @@ async function runPerf(h1: ClusterInfo, h2: ClusterInfo, distcpCp: string, confB
   const out: Record<string, unknown> = {};
   const cases = [
     { name: "large", args: ["--operators", "1", "--parallelism", "4", "--state-size", "1GiB"] },
-    // The simulator writes about 4.75 files per operator subtask: --small-files 500 (the default, to
+    // The simulator writes about 5.7 files per operator subtask: --small-files 500 (the default, to
     // fit CI's budget: a real NameNode takes ~50 ms per small-file create) or 5000.
-    { name: "small-files", args: ["--operators", "1", "--parallelism", String(Math.max(1, Math.round(smallFiles / 4.75))), "--state-size", "16MiB"] },
+    { name: "small-files", args: ["--operators", "1", "--parallelism", String(Math.max(1, Math.round(smallFiles / 5.7))), "--state-size", "16MiB"] },
   ];
   for (const c of cases) {
     const src = `/perf/${c.name}`;
@@ -677,14 +900,19 @@ async function runPerf(h1: ClusterInfo, h2: ClusterInfo, distcpCp: string, confB
     daemonYaml(cfg, h1, h2, [{ source: src, target: `/perf-daemon/${c.name}` }]);
     const ours = await runToEnd("resync", process.execPath, [cliBin, "resync", "--config", cfg, "--json"], { logFile: join(work, "perf.log"), cwd: work, timeoutMs: 900_000 });
     const theirs = await runToEnd("distcp-perf", "java", javaArgs("distcp", `${confBoth}:${distcpCp}`, "768m", "org.apache.hadoop.tools.DistCp",
-      ["-i", "-update", `hdfs://hdfs1${src}`, `hdfs://hdfs2/perf-distcp/${c.name}`]), { logFile: join(work, "perf.log"), cwd: work, timeoutMs: 900_000 });
-    const du = async (p: string): Promise<{ files: number; bytes: number }> => {
-      const nn = await activeNn(h1);
+      ["-i", "-update", `hdfs://hdfs1${src}`, `hdfs://hdfs2/perf-distcp/${c.name}`]), { logFile: join(work, "perf.log"), cwd: work, timeoutMs: perfTimeoutSeconds * 1000 });
+    const du = async (p: string, cl = h1): Promise<{ files: number; bytes: number }> => {
+      const nn = await activeNn(cl);
       const r = await httpReq("GET", `${nn}/webhdfs/v1${p}?op=GETCONTENTSUMMARY&user.name=root`);
       const s = (JSON.parse(r.body.toString()) as { ContentSummary: { fileCount: number; length: number } }).ContentSummary;
       return { files: s.fileCount, bytes: s.length };
     };
     const size = await du(src);
+    const copiedBy = async (p: string): Promise<number> => (await du(p, h2).catch(() => ({ files: 0, bytes: 0 }))).files;
+    const daemonFiles = await copiedBy(`/perf-daemon/${c.name}`);
+    const distcpFiles = await copiedBy(`/perf-distcp/${c.name}`);
+    // DistCp stopped at --perf-timeout: the ratio is then one of file rates, a lower bound of the daemon's lead.
+    const distcpTimedOut = theirs.code === null;
     out[c.name] = {
       files: size.files,
       bytes: size.bytes,
@@ -694,7 +922,10 @@ async function runPerf(h1: ClusterInfo, h2: ClusterInfo, distcpCp: string, confB
       distcpSeconds: theirs.ms / 1000,
       distcpExit: theirs.code,
       distcpMiBps: size.bytes / 1048576 / (theirs.ms / 1000),
-      ratioDaemonOverDistcpThroughput: theirs.ms / ours.ms,
+      ratioDaemonOverDistcpThroughput: distcpTimedOut ? (daemonFiles / ours.ms) / (Math.max(1, distcpFiles) / theirs.ms) : theirs.ms / ours.ms,
+      daemonFilesOnTarget: daemonFiles,
+      distcpFilesOnTarget: distcpFiles,
+      ...(distcpTimedOut ? { distcpTimedOut: true, ratioNote: `DistCp stopped after ${perfTimeoutSeconds} s with ${distcpFiles} of ${size.files} files; ratio of file rates (a lower bound)` } : {}),
     };
     log(`perf ${c.name}: ${size.files} files, ${(size.bytes / 1048576).toFixed(0)} MiB: daemon ${(ours.ms / 1000).toFixed(1)} s, distcp ${(theirs.ms / 1000).toFixed(1)} s`);
   }

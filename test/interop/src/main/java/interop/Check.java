@@ -39,7 +39,8 @@ import org.apache.flink.runtime.state.AbstractChannelStateHandle;
  * classpath decides which clusters resolve (the DR side knows only hdfs2).
  *
  * <p>Args: intervalMs samples(0 = until stdin closes) root[|FROM=TO]... One JSON line per sample:
- * {@code {"t":ms,"checkpoints":[{"root","path","ok","files","missing":[...]}]}}. With |FROM=TO,
+ * {@code {"t":ms,"checkpoints":[{"root","path","ok","files","channelStateHandles","missing":[...]}]}}
+ * (channelStateHandles: in-flight data of an unaligned checkpoint). With |FROM=TO,
  * references under that root starting with FROM are checked at TO instead (used for the DistCp copy,
  * whose _metadata still names the source cluster, so the comparison is fair about paths).
  */
@@ -123,6 +124,7 @@ public final class Check {
   /** Null when the _metadata vanished (reaped) while being checked. */
   static String checkOne(Path meta, String from, String to) {
     List<Need> needs = new ArrayList<>();
+    int channelHandles = 0;
     long mtime;
     try {
       FileSystem fs = meta.getFileSystem();
@@ -137,8 +139,14 @@ public final class Check {
           for (StateObject h : st.getRawKeyedState()) walk(h, needs);
           for (StateObject h : st.getManagedOperatorState()) walk(h, needs);
           for (StateObject h : st.getRawOperatorState()) walk(h, needs);
-          for (StateObject h : st.getInputChannelState()) walk(h, needs);
-          for (StateObject h : st.getResultSubpartitionState()) walk(h, needs);
+          for (StateObject h : st.getInputChannelState()) {
+            walk(h, needs);
+            channelHandles++;
+          }
+          for (StateObject h : st.getResultSubpartitionState()) {
+            walk(h, needs);
+            channelHandles++;
+          }
         }
       }
     } catch (FileNotFoundException e) {
@@ -172,7 +180,7 @@ public final class Check {
       }
     }
     StringBuilder sb = new StringBuilder("{\"path\":" + q(meta.getParent().toString()) + ",\"ok\":" + missing.isEmpty()
-        + ",\"files\":" + byUri.size() + ",\"missing\":[");
+        + ",\"files\":" + byUri.size() + ",\"channelStateHandles\":" + channelHandles + ",\"missing\":[");
     for (int i = 0; i < missing.size() && i < 5; i++) sb.append(i == 0 ? "" : ",").append(q(missing.get(i)));
     sb.append("],\"missingCount\":").append(missing.size()).append("}");
     return sb.toString();
@@ -203,6 +211,13 @@ public final class Check {
       s.getHandlesAndOffsets().forEach(t -> walk(t.f0, needs));
     } else if (h instanceof AbstractChannelStateHandle<?> ch) {
       walk(ch.getDelegate(), needs);
+    } else if (isMergedChannelHandle(h)) {
+      // Flink 2.x merges a subtask's channel state into one handle (absent from 1.20, so by reflection).
+      try {
+        walk((StateObject) h.getClass().getMethod("getDelegate").invoke(h), needs);
+      } catch (ReflectiveOperationException e) {
+        needs.add(new Need("unreadable-merged-channel-state:" + e, Long.MAX_VALUE));
+      }
     } else if (h instanceof SegmentFileStateHandle seg) {
       needs.add(new Need(seg.getFilePath().toString(), seg.getStartPos() + seg.getStateSize()));
     } else if (h instanceof FileStateHandle f) {
@@ -214,6 +229,13 @@ public final class Check {
     } else {
       needs.add(new Need("unknown-state-object:" + h.getClass().getName(), Long.MAX_VALUE));
     }
+  }
+
+  static boolean isMergedChannelHandle(StateObject h) {
+    for (Class<?> c = h.getClass(); c != null; c = c.getSuperclass()) {
+      if (c.getName().equals("org.apache.flink.runtime.state.AbstractMergedChannelStateHandle")) return true;
+    }
+    return false;
   }
 
   static String q(String s) {

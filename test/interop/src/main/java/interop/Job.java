@@ -6,9 +6,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.io.DataInputStream;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -28,6 +31,7 @@ import org.apache.flink.connector.datagen.source.DataGeneratorSource;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.runtime.checkpoint.Checkpoints;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.api.common.state.CheckpointListener;
@@ -49,8 +53,9 @@ import org.apache.flink.util.Collector;
  * checkpoint recorded.
  *
  * <p>Args are key=value: mode=run|restore, out=DIR (local), ckptDir=URI, backend=rocksdb|hashmap,
- * incremental, changelog, dstl=URI, unaligned, retained, interval (ms), keys, perCheckpoint,
- * payload (bytes), restore=URI, timeoutSec.
+ * incremental, changelog, dstl=URI, materialize, unaligned, segmentSize, slowMicros, retained,
+ * interval (ms), keys, perCheckpoint, payload (bytes), managed, restore=URI or restores=SPEC;...,
+ * timeoutSec; jobs=a,b with a.key=value overrides runs several jobs in one JVM.
  *
  * <p>run: writes out/job.json, out/expected/&lt;chk&gt;-&lt;subtask&gt; (last index counted at
  * each snapshot) and out/completed.jsonl (checkpoint completion times); stdin commands:
@@ -71,12 +76,86 @@ public final class Job {
     }
     String mode = a.getOrDefault("mode", "run");
     Path out = Path.of(a.get("out"));
+    Files.createDirectories(out);
+    // The Hadoop configuration (HADOOP_CONF_DIR) is the same for every job of this JVM.
+    FileSystem.initialize(Configuration.fromMap(Map.of("fs.hdfs.impl.disable.cache", "true")), null);
+    if (mode.equals("restore")) {
+      restoreAll(a, out);
+      System.exit(0);
+    }
+    // jobs=a,b,...: several jobs in this JVM (one local MiniCluster each); "<name>.<key>=v" overrides
+    // a key for job <name>, whose files go to out/<name>. Without jobs=, one job writing to out.
+    List<String> names = a.containsKey("jobs") ? List.of(a.get("jobs").split(",")) : List.of("");
+    Map<String, JobClient> clients = new LinkedHashMap<>();
+    for (String name : names) {
+      Map<String, String> ja = argsOf(a, name);
+      Path jout = name.isEmpty() ? out : out.resolve(name);
+      JobClient client = start(ja, jout, false);
+      clients.put(name, client);
+      Files.writeString(jout.resolve("job.json"), "{\"jobId\":\"" + client.getJobID() + "\"}");
+      System.out.println("{\"jobId\":\"" + client.getJobID() + "\"" + (name.isEmpty() ? "" : ",\"job\":\"" + name + "\"") + "}");
+      System.out.flush();
+    }
+    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    String line;
+    // stdin: "savepoint [name] canonical|native DIR", "stop" (cancel all, checkpoints retained).
+    while ((line = in.readLine()) != null) {
+      String[] p = line.trim().split("\\s+");
+      if (p[0].equals("stop")) break;
+      if (p[0].equals("savepoint")) {
+        String name = p.length > 3 ? p[1] : "";
+        String format = p[p.length - 2];
+        String dir = p[p.length - 1];
+        try {
+          SavepointFormatType type = format.equals("native") ? SavepointFormatType.NATIVE : SavepointFormatType.CANONICAL;
+          String path = clients.get(name).triggerSavepoint(dir, type).get(120, TimeUnit.SECONDS);
+          // The snapshot hook recorded the last index counted under the savepoint's checkpoint id.
+          long id = checkpointIdOf(path);
+          System.out.println("{\"savepoint\":\"" + path + "\",\"job\":\"" + name + "\",\"format\":\"" + type + "\",\"checkpointId\":" + id + "}");
+        } catch (Exception e) {
+          System.out.println("{\"savepointError\":\"" + String.valueOf(e).replace("\"", "'").replace("\n", " ") + "\",\"job\":\"" + name + "\"}");
+        }
+        System.out.flush();
+      }
+    }
+    for (JobClient client : clients.values()) {
+      try {
+        client.cancel().get(60, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        System.err.println("cancel: " + e);
+      }
+    }
+    System.out.println("{\"stopped\":true,\"processed\":" + PROCESSED.get() + ",\"mismatches\":" + MISMATCHES.get() + "}");
+    System.out.flush();
+    System.exit(0);
+  }
+
+  /** The common args with job {@code name}'s overrides ("name.key=value") applied. */
+  static Map<String, String> argsOf(Map<String, String> a, String name) {
+    Map<String, String> r = new HashMap<>();
+    for (Map.Entry<String, String> e : a.entrySet()) if (!e.getKey().contains(".")) r.put(e.getKey(), e.getValue());
+    if (!name.isEmpty()) {
+      for (Map.Entry<String, String> e : a.entrySet()) {
+        if (e.getKey().startsWith(name + ".")) r.put(e.getKey().substring(name.length() + 1), e.getValue());
+      }
+    }
+    return r;
+  }
+
+  static long checkpointIdOf(String pointer) throws Exception {
+    org.apache.flink.core.fs.Path meta = new org.apache.flink.core.fs.Path(pointer, "_metadata");
+    try (org.apache.flink.core.fs.FSDataInputStream in = meta.getFileSystem().open(meta)) {
+      return Checkpoints.loadCheckpointMetadata(new DataInputStream(in), Job.class.getClassLoader(), pointer).getCheckpointId();
+    }
+  }
+
+  /** Starts one job (the run, or a restore when restore=true) in its own local MiniCluster. */
+  static JobClient start(Map<String, String> a, Path out, boolean restore) throws Exception {
     Files.createDirectories(out.resolve("expected"));
     int keys = Integer.parseInt(a.getOrDefault("keys", "20000"));
     int payload = Integer.parseInt(a.getOrDefault("payload", "1024"));
     long perCheckpoint = Long.parseLong(a.getOrDefault("perCheckpoint", "4000"));
-    boolean restore = mode.equals("restore");
-
+    long slowMicros = restore ? 0 : Long.parseLong(a.getOrDefault("slowMicros", "0"));
     Map<String, String> c = new HashMap<>();
     String backend = a.getOrDefault("backend", "rocksdb");
     String incremental = a.getOrDefault("incremental", "true");
@@ -94,16 +173,17 @@ public final class Job {
     c.put("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION");
     c.put("execution.checkpointing.interval", a.getOrDefault("interval", "1000"));
     c.put("execution.checkpointing.min-pause", a.getOrDefault("minPause", "200"));
-    c.put("execution.checkpointing.timeout", "60000");
+    c.put("execution.checkpointing.timeout", "120000");
     c.put("execution.checkpointing.tolerable-failed-checkpoints", "1000");
     c.put("restart-strategy.type", restore ? "none" : "fixed-delay");
     c.put("restart-strategy.fixed-delay.attempts", "1000");
     c.put("restart-strategy.fixed-delay.delay", "1s");
     c.put("pipeline.max-parallelism", "128");
-    c.put("taskmanager.memory.managed.size", "256m");
+    c.put("taskmanager.memory.managed.size", a.getOrDefault("managed", "256m"));
     c.put("io.tmp.dirs", out.resolve("tmp").toString());
     c.put("state.backend.rocksdb.localdir", out.resolve("rocksdb").toString());
     c.put("fs.hdfs.impl.disable.cache", "true");
+    if (a.containsKey("segmentSize")) c.put("taskmanager.memory.segment-size", a.get("segmentSize"));
     if (Boolean.parseBoolean(a.getOrDefault("unaligned", "false"))) {
       c.put("execution.checkpointing.unaligned.enabled", "true");
       c.put("execution.checkpointing.unaligned", "true");
@@ -111,9 +191,12 @@ public final class Job {
     }
     if (Boolean.parseBoolean(a.getOrDefault("changelog", "false"))) {
       c.put("state.changelog.enabled", "true");
+      c.put("state.backend.changelog.enabled", "true");
       c.put("state.changelog.storage", "filesystem");
+      c.put("state.backend.changelog.storage", "filesystem");
       c.put("dstl.dfs.base-path", a.get("dstl"));
       c.put("state.changelog.periodic-materialize.interval", a.getOrDefault("materialize", "5s"));
+      c.put("state.backend.changelog.periodic-materialize.interval", a.getOrDefault("materialize", "5s"));
     }
     if (restore) {
       c.put("execution.state-recovery.path", a.get("restore"));
@@ -122,7 +205,6 @@ public final class Job {
       c.put("execution.savepoint-restore-mode", "NO_CLAIM");
     }
     Configuration conf = Configuration.fromMap(c);
-    FileSystem.initialize(conf, null);
 
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
     if (!restore || a.containsKey("checkpointAfterRestore")) env.enableCheckpointing(Long.parseLong(a.getOrDefault("interval", "1000")));
@@ -133,75 +215,95 @@ public final class Job {
         new DataGeneratorSource<>(i -> i, Long.MAX_VALUE, rate, Types.LONG);
     env.fromSource(source, WatermarkStrategy.noWatermarks(), "generator").uid("generator").setParallelism(1)
         .keyBy(i -> i % keys, Types.LONG)
-        .process(new Counter(keys, payload, restore, out.toString())).uid("counter").setParallelism(2)
+        .process(new Counter(keys, payload, restore, out.toString(), slowMicros)).uid("counter").setParallelism(2)
         .sinkTo(new DiscardingSink<>()).uid("sink").setParallelism(2);
+    return env.executeAsync("interop-counter");
+  }
 
-    JobClient client = env.executeAsync("interop-counter");
-    JobID id = client.getJobID();
-    if (!restore) {
-      Files.writeString(out.resolve("job.json"), "{\"jobId\":\"" + id + "\"}");
-      System.out.println("{\"jobId\":\"" + id + "\"}");
-      System.out.flush();
-      BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-      String line;
-      while ((line = in.readLine()) != null) {
-        String[] p = line.trim().split("\\s+");
-        if (p[0].equals("stop")) break;
-        if (p[0].equals("savepoint")) {
-          try {
-            SavepointFormatType type = p[1].equals("native") ? SavepointFormatType.NATIVE : SavepointFormatType.CANONICAL;
-            String path = client.triggerSavepoint(p[2], type).get(120, TimeUnit.SECONDS);
-            // The last index counted when the savepoint was taken is recorded by the snapshot hook,
-            // keyed by the savepoint's checkpoint id (printed by the hook as "savepoint").
-            System.out.println("{\"savepoint\":\"" + path + "\",\"format\":\"" + type + "\"}");
-          } catch (Exception e) {
-            System.out.println("{\"savepointError\":\"" + String.valueOf(e).replace("\"", "'") + "\"}");
-          }
-          System.out.flush();
+  /**
+   * restore=PATH, or restores=SPEC;SPEC;... (one after the other in this JVM), SPEC = PATH or
+   * PATH?key=value&amp;key=value (e.g. backend=hashmap, changelog=true, dstl=URI for that restore).
+   * One JSON result line per restore.
+   */
+  static void restoreAll(Map<String, String> a, Path out) throws Exception {
+    List<String> specs = a.containsKey("restores") ? List.of(a.get("restores").split(";")) : List.of(a.get("restore"));
+    int n = 0;
+    for (String spec : specs) {
+      Map<String, String> ra = argsOf(a, "");
+      ra.remove("restores");
+      int q = spec.indexOf('?');
+      String path = q < 0 ? spec : spec.substring(0, q);
+      if (q >= 0) {
+        for (String kv : spec.substring(q + 1).split("&")) {
+          int eq = kv.indexOf('=');
+          ra.put(kv.substring(0, eq), kv.substring(eq + 1));
         }
       }
-      try {
-        client.cancel().get(60, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        System.err.println("cancel: " + e);
-      }
-      System.out.println("{\"stopped\":true,\"processed\":" + PROCESSED.get() + ",\"mismatches\":" + MISMATCHES.get() + "}");
+      ra.put("restore", path);
+      Path rout = specs.size() == 1 ? out : out.resolve("r" + (n++));
+      if (!ra.containsKey("ckptDir")) ra.put("ckptDir", rout.resolve("ck").toUri().toString());
+      System.out.println(restoreOne(ra, rout, path));
       System.out.flush();
-      System.exit(0);
     }
+  }
 
-    long deadline = System.currentTimeMillis() + 1000L * Long.parseLong(a.getOrDefault("timeoutSec", "120"));
+  static String restoreOne(Map<String, String> a, Path out, String path) throws Exception {
+    MISMATCHES.set(0);
+    KEYS_CHECKED.set(0);
+    PROCESSED.set(0);
+    FIRST_INDEX.clear();
+    FIRST_ERRORS.setLength(0);
+    int keys = Integer.parseInt(a.getOrDefault("keys", "20000"));
+    long started = System.currentTimeMillis();
+    long deadline = started + 1000L * Long.parseLong(a.getOrDefault("timeoutSec", "120"));
     String error = null;
-    while (KEYS_CHECKED.get() < keys && System.currentTimeMillis() < deadline) {
-      if (client.getJobStatus().get().isGloballyTerminalState()) {
-        try {
-          client.getJobExecutionResult().get();
-          error = "job ended early";
-        } catch (Exception e) {
-          Throwable t = e;
-          StringBuilder sb = new StringBuilder();
-          while (t != null && sb.length() < 1500) {
-            sb.append(t.getClass().getSimpleName()).append(": ").append(t.getMessage()).append(" <- ");
-            t = t.getCause();
+    JobClient client = null;
+    try {
+      client = start(a, out, true);
+      while (KEYS_CHECKED.get() < keys && System.currentTimeMillis() < deadline) {
+        if (client.getJobStatus().get().isGloballyTerminalState()) {
+          try {
+            client.getJobExecutionResult().get();
+            error = "job ended early";
+          } catch (Exception e) {
+            error = causes(e);
           }
-          error = sb.toString();
+          break;
         }
-        break;
+        Thread.sleep(100);
       }
-      Thread.sleep(100);
+    } catch (Exception e) {
+      error = causes(e);
     }
     if (error == null && KEYS_CHECKED.get() < keys) error = "timeout: " + KEYS_CHECKED.get() + " of " + keys + " keys checked";
-    try {
-      client.cancel().get(30, TimeUnit.SECONDS);
-    } catch (Exception ignored) {
-      // already ended
+    if (client != null) {
+      try {
+        client.cancel().get(30, TimeUnit.SECONDS);
+        client.getJobExecutionResult().handle((r, t) -> null).get(30, TimeUnit.SECONDS);
+      } catch (Exception ignored) {
+        // already ended
+      }
     }
     long first = FIRST_INDEX.values().stream().mapToLong(Long::longValue).min().orElse(-1);
-    System.out.println("{\"ok\":" + (error == null) + ",\"keysChecked\":" + KEYS_CHECKED.get() + ",\"mismatches\":" + MISMATCHES.get()
-        + ",\"firstIndex\":" + first + ",\"firstErrors\":\"" + FIRST_ERRORS.toString().replace("\"", "'") + "\""
-        + (error == null ? "" : ",\"error\":\"" + error.replace("\\", "/").replace("\"", "'").replace("\n", " ") + "\"") + "}");
-    System.out.flush();
-    System.exit(0);
+    return "{\"ok\":" + (error == null) + ",\"path\":\"" + path + "\",\"ms\":" + (System.currentTimeMillis() - started)
+        + ",\"keysChecked\":" + KEYS_CHECKED.get() + ",\"mismatches\":" + MISMATCHES.get()
+        + ",\"firstIndex\":" + first + ",\"firstErrors\":\"" + jsonText(FIRST_ERRORS.toString()) + "\""
+        + (error == null ? "" : ",\"error\":\"" + jsonText(error) + "\"") + "}";
+  }
+
+  /** Text safe inside a JSON string: no backslash, quote or control character. */
+  static String jsonText(String s) {
+    return s.replace("\\", "/").replace("\"", "'").replaceAll("[\\x00-\\x1f]+", " ");
+  }
+
+  static String causes(Throwable e) {
+    Throwable t = e;
+    StringBuilder sb = new StringBuilder();
+    while (t != null && sb.length() < 1500) {
+      sb.append(t.getClass().getSimpleName()).append(": ").append(t.getMessage()).append(" <- ");
+      t = t.getCause();
+    }
+    return sb.toString();
   }
 
   static byte[] payloadFor(long i, int size) {
@@ -220,13 +322,15 @@ public final class Job {
     private transient ValueState<byte[]> last;
     private transient long lastIndex;
     private transient int subtask;
+    private final long slowMicros;
     private transient Set<Long> seen;
 
-    Counter(int keys, int payload, boolean restore, String out) {
+    Counter(int keys, int payload, boolean restore, String out, long slowMicros) {
       this.keys = keys;
       this.payload = payload;
       this.restore = restore;
       this.out = out;
+      this.slowMicros = slowMicros;
     }
 
     @Override
@@ -264,6 +368,9 @@ public final class Job {
       last.update(payloadFor(i, payload));
       lastIndex = i;
       PROCESSED.incrementAndGet();
+      // A slow operator (slowMicros per record) backpressures the source: unaligned checkpoints then
+      // carry in-flight data.
+      if (slowMicros > 0) java.util.concurrent.locks.LockSupport.parkNanos(slowMicros * 1000);
     }
 
     @Override
