@@ -19,8 +19,9 @@ import { memoryBound } from "./memory-bound.js";
 import { FULL_PROFILE, QUICK_PROFILE } from "./profile.js";
 import { formatTable, resultsDocument } from "./report.js";
 import { scanCost } from "./scan-cost.js";
+import { smallFiles } from "./small-files.js";
 
-export const BENCHMARKS: readonly Benchmark[] = [copyThroughput, scanCost, catchUp, memoryBound];
+export const BENCHMARKS: readonly Benchmark[] = [copyThroughput, scanCost, catchUp, memoryBound, smallFiles];
 
 export interface BenchArgs {
   quick: boolean;
