@@ -44,8 +44,8 @@ export interface BenchProfile {
     operators: number;
     parallelism: number;
     filesPerSubtask: number;
-    /** Median state file size (log-normal spread 0.5). */
-    medianKiB: number;
+    /** Mean size of the new shared SST files (log-normal spread 0.5); the small exclusive files bring the median down. */
+    sstMeanKiB: number;
     /** Concurrencies the bare parallel copy is measured at (the best is the baseline). */
     bareConcurrencies: number[];
     /** Replicator publications into fresh targets; the best is reported. */
@@ -61,7 +61,7 @@ export const FULL_PROFILE: BenchProfile = {
   scan: { jobs: 10, checkpoints: 3, subtasks: 4, filesPerSubtask: 5, repeats: 5 },
   catchUp: { behind: 8, checkpointMiB: 16, subtasks: 4, filesPerSubtask: 2, rounds: 3 },
   memory: { files: 4, fileMiB: 256, concurrency: 4, growthLimitMiB: 150 },
-  smallFiles: { operators: 10, parallelism: 100, filesPerSubtask: 5, medianKiB: 16, bareConcurrencies: [4, 8, 16, 32, 64], rounds: 2 },
+  smallFiles: { operators: 10, parallelism: 60, filesPerSubtask: 5, sstMeanKiB: 32, bareConcurrencies: [8, 16, 32, 64], rounds: 2 },
   publishTimeoutMs: 120_000,
 };
 
@@ -71,6 +71,6 @@ export const QUICK_PROFILE: BenchProfile = {
   scan: { jobs: 2, checkpoints: 2, subtasks: 2, filesPerSubtask: 2, repeats: 2 },
   catchUp: { behind: 3, checkpointMiB: 1, subtasks: 2, filesPerSubtask: 1, rounds: 1 },
   memory: { files: 2, fileMiB: 8, concurrency: 2, growthLimitMiB: 150 },
-  smallFiles: { operators: 2, parallelism: 10, filesPerSubtask: 5, medianKiB: 16, bareConcurrencies: [4, 16], rounds: 1 },
+  smallFiles: { operators: 2, parallelism: 10, filesPerSubtask: 5, sstMeanKiB: 32, bareConcurrencies: [4, 16], rounds: 1 },
   publishTimeoutMs: 15_000,
 };

@@ -1,5 +1,6 @@
 // Benchmark 5, small files: one RocksDB-like checkpoint of thousands of small
-// state files (log-normal sizes around a 16 KiB median) published hdfs1 -> hdfs2
+// state files (new SSTs around 32 KiB, small exclusive MANIFEST/OPTIONS/CURRENT
+// files beside them: a median near 16 KiB) published hdfs1 -> hdfs2
 // by the engine with its default settings, against two baselines measured in the
 // same run on the same files: (a) the npm `webhdfs` client copying them one after
 // the other (readFile, writeFile: no temporary name, no checks), the naive
@@ -29,13 +30,13 @@ export const smallFiles: Benchmark = {
     const p = ctx.profile.smallFiles;
     const { env } = ctx;
     const roots = env.roots(ID);
-    const count = p.operators * p.parallelism * p.filesPerSubtask;
+    const ssts = p.operators * p.parallelism * p.filesPerSubtask;
     const sim = env.simulator(roots.source, {
       seed: 501,
       operators: p.operators,
       parallelism: p.parallelism,
       newSharedFilesPerSubtask: p.filesPerSubtask,
-      stateSizeBytes: count * p.medianKiB * 1024,
+      stateSizeBytes: ssts * p.sstMeanKiB * 1024,
       fileSizeSpread: 0.5,
       inlineState: false,
       retained: 1,

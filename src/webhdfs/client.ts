@@ -1,7 +1,8 @@
 // WebHdfsClient: the WebHDFS operations one cluster offers (metadata, listing,
 // two-step OPEN/CREATE/APPEND/GETFILECHECKSUM, namespace changes), each run as
 // NameNode step (+ DataNode step) inside the HA/retry loop, over keep-alive
-// agents for NameNodes and non-reused connections for DataNodes.
+// agents for NameNodes and non-reused connections for DataNodes (which close
+// every connection after one answer).
 
 import http from "node:http";
 import https from "node:https";
@@ -37,7 +38,7 @@ export interface WebHdfsClientOptions {
   logger?: Logger;
   /** Credentials; default: createSimpleAuth(conn). */
   auth?: AuthProvider;
-  /** Per NameNode keep-alive socket limit (default 16). */
+  /** Per NameNode keep-alive socket limit (default 64: the copier runs up to copy.concurrency + copy.smallFiles.concurrency transfers). */
   maxSockets?: number;
   /** Rewrites the DataNode URL of a redirect (e.g. a container hostname that does not resolve here). */
   rewriteDataNodeUrl?: (url: URL) => URL;
@@ -91,11 +92,12 @@ export class WebHdfsClient {
     this.#logger = (options.logger ?? silentLogger).child({ cluster: conn.name });
     this.#policy = { ...DEFAULT_RETRY_POLICY, ...conn.retry };
     this.#timeoutMs = conn.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const maxSockets = options.maxSockets ?? 16;
+    const maxSockets = options.maxSockets ?? 64;
     this.#nnAgents = {
       http: new http.Agent({ keepAlive: true, maxSockets }),
       https: new https.Agent({ ...options.tls, keepAlive: true, maxSockets }),
     };
+    // DataNodes answer every request with `Connection: close` (Hadoop's WebHdfsHandler): nothing to reuse.
     this.#dnAgents = {
       http: new http.Agent({ keepAlive: false }),
       https: new https.Agent({ ...options.tls, keepAlive: false }),
@@ -278,7 +280,7 @@ export class WebHdfsClient {
       let keep = false;
       try {
         const url = webHdfsUrl(namenode, call.path, call.op, { ...this.#auth.queryParams(), ...call.params });
-        this.#logger.debug({ method: call.method, url: maskUrl(url, this.#auth.secretParams) }, "webhdfs request");
+        if (this.#logger.isLevelEnabled("debug")) this.#logger.debug({ method: call.method, url: maskUrl(url, this.#auth.secretParams) }, "webhdfs request");
         const headers = await this.#auth.headers();
         const agent = url.protocol === "https:" ? this.#nnAgents.https : this.#nnAgents.http;
         const res = await sendRequest({ method: call.method, url, agent, headers, signal: deadline.signal });
@@ -300,7 +302,7 @@ export class WebHdfsClient {
   ): Promise<T> {
     const url = this.#rewrite(await expectRedirect(a.ctx, a.res.body, a.namenode));
     const ctx: StepContext = { ...a.ctx, step: "datanode", datanode: url.origin };
-    this.#logger.debug({ method, url: maskUrl(url, this.#auth.secretParams) }, "webhdfs datanode request");
+    if (this.#logger.isLevelEnabled("debug")) this.#logger.debug({ method, url: maskUrl(url, this.#auth.secretParams) }, "webhdfs datanode request");
     // An upload may take long: from here on only the socket idle timeout applies.
     if (body !== undefined) a.deadline.stopClock();
     const agent = url.protocol === "https:" ? this.#dnAgents.https : this.#dnAgents.http;
