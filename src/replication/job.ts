@@ -164,7 +164,7 @@ export class JobReplicator {
       }
       const byName = new Map(candidates.map((c) => [c.unit.name, c]));
       const pick = (names: { name: string }[]) => names.map((n) => byName.get(n.name)).filter((c): c is Candidate => c !== undefined);
-      const plannedDirs = fresh.listings ?? new Map<string, Map<string, Entry>>();
+      const plannedDirs = fresh.listings ?? new Map<string, ReadonlyMap<string, Entry>>();
       const subsumedNow = new Set<string>(); // gone from the source while we worked: nothing left to publish
       const attempted: Candidate[] = [];
       // Target files an earlier unit of this sync copied (or, in a dry run, would copy), with their lengths:

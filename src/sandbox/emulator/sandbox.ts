@@ -87,8 +87,20 @@ export interface Sandbox {
   setSecure(cluster: string, on: boolean): void;
   /** A delegation token of `cluster`, as its NameNode would issue it (kind "WEBHDFS delegation"). */
   mintDelegationToken(cluster: string, request: MintTokenRequest): IssuedToken;
+  /**
+   * Creates a large tree at once, namespace only (benchmarks): under `root`, `jobs` directories job-<j>, each
+   * with `filesPerJob` closed files of `fileSize` bytes in shared/ (no bytes stored: reading them fails).
+   */
+  generateTree(cluster: string, spec: GenerateTreeRequest): { files: number };
   /** Closes all servers and sockets and flushes the namespace. */
   stop(): Promise<void>;
+}
+
+export interface GenerateTreeRequest {
+  root: string;
+  jobs: number;
+  filesPerJob: number;
+  fileSize: number;
 }
 
 export const DEFAULT_CLUSTERS = ["hdfs1", "hdfs2"];
@@ -159,6 +171,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         expiresInMs: request.expiresInMs,
       });
     },
+    generateTree: (name, spec) => get(name).generateTree(spec),
     stop: async () => {
       await admin.close();
       await stopAll();
