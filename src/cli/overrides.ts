@@ -19,7 +19,7 @@ export interface OverrideArgs {
 }
 
 export const overrideOptions = {
-  transfers: { type: "number", describe: "Files copied at once (overrides copy.concurrency)" },
+  transfers: { type: "number", describe: "Large files copied at once (overrides copy.concurrency; small files: copy.smallFiles.concurrency)" },
   "max-delete": {
     type: "string",
     describe: "Abort threshold: a job whose reap would delete more than N paths (or N% of its files on the target) deletes nothing and fails (overrides reap.maxDelete)",
