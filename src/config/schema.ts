@@ -143,7 +143,7 @@ export const configSchema = z.strictObject({
       smallFiles: z
         .strictObject({
           maxSize: size("1MiB"),
-          concurrency: z.number().int().min(1).max(256).default(32),
+          concurrency: z.number().int().min(1).max(256).default(16),
         })
         .prefault({}),
       maxQueued: z.number().int().min(1).default(1000),
