@@ -70,6 +70,18 @@ export class BenchEnvironment {
     return { source: `/bench/${name}`, target: `/dr/${name}` };
   }
 
+  /** Creates a large tree in `cluster`'s namespace at once (the emulator's admin API; no bytes stored). */
+  async generateTree(cluster: ClusterName, spec: { root: string; jobs: number; filesPerJob: number; fileSize: number }): Promise<number> {
+    const res = await fetch(`${this.emulator.endpoints.admin}/clusters/${cluster}/generate`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(spec),
+    });
+    const body = (await res.json()) as { files?: number; error?: string };
+    if (!res.ok || body.files === undefined) throw new BenchmarkError("harness", "generate tree", body.error ?? `admin API answered ${res.status}`);
+    return body.files;
+  }
+
   /** A replicator config for `roots`, as the daemon would load it from YAML. */
   async config(roots: BenchRoots, overrides: ConfigOverrides = {}): Promise<Config> {
     const side = (cluster: ClusterName) => ({

@@ -30,6 +30,14 @@ export async function peakRssDuring<T>(fn: () => Promise<T>, everyMs = 10): Prom
   }
 }
 
+/** Runs `fn` and returns the CPU time (user + system, ms) this process spent meanwhile. */
+export async function cpuDuring<T>(fn: () => Promise<T>): Promise<{ result: T; cpuMs: number }> {
+  const before = process.cpuUsage();
+  const result = await fn();
+  const d = process.cpuUsage(before);
+  return { result, cpuMs: (d.user + d.system) / 1000 };
+}
+
 /**
  * Cycles the engine (waiting for each cycle's copies) until `job` has published checkpoint
  * `checkpointId` or newer; returns the number of cycles. Throws BenchmarkError after timeoutMs.

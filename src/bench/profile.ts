@@ -39,6 +39,24 @@ export interface BenchProfile {
     concurrency: number;
     growthLimitMiB: number;
   };
+  smallFiles: {
+    /** operators x parallelism x files per subtask = state files of the one checkpoint. */
+    operators: number;
+    parallelism: number;
+    filesPerSubtask: number;
+    /** Mean size of the new shared SST files (log-normal spread 0.5); the small exclusive files bring the median down. */
+    sstMeanKiB: number;
+    /** Concurrencies the bare parallel copy is measured at (the best is the baseline). */
+    bareConcurrencies: number[];
+    /** Replicator publications into fresh targets; the best is reported. */
+    rounds: number;
+  };
+  treeScale: {
+    /** Tree sizes in files (jobs of 10,000 files each), smallest first. */
+    sizes: number[];
+    warmRepeats: number;
+    rssLimitMiB: number;
+  };
   /** Longest any single engine publication may take before the benchmark fails. */
   publishTimeoutMs: number;
 }
@@ -49,6 +67,8 @@ export const FULL_PROFILE: BenchProfile = {
   scan: { jobs: 10, checkpoints: 3, subtasks: 4, filesPerSubtask: 5, repeats: 5 },
   catchUp: { behind: 8, checkpointMiB: 16, subtasks: 4, filesPerSubtask: 2, rounds: 3 },
   memory: { files: 4, fileMiB: 256, concurrency: 4, growthLimitMiB: 150 },
+  smallFiles: { operators: 10, parallelism: 60, filesPerSubtask: 5, sstMeanKiB: 32, bareConcurrencies: [8, 16, 32, 64], rounds: 2 },
+  treeScale: { sizes: [10_000, 100_000, 1_000_000], warmRepeats: 3, rssLimitMiB: 500 },
   publishTimeoutMs: 120_000,
 };
 
@@ -58,5 +78,7 @@ export const QUICK_PROFILE: BenchProfile = {
   scan: { jobs: 2, checkpoints: 2, subtasks: 2, filesPerSubtask: 2, repeats: 2 },
   catchUp: { behind: 3, checkpointMiB: 1, subtasks: 2, filesPerSubtask: 1, rounds: 1 },
   memory: { files: 2, fileMiB: 8, concurrency: 2, growthLimitMiB: 150 },
+  smallFiles: { operators: 2, parallelism: 10, filesPerSubtask: 5, sstMeanKiB: 32, bareConcurrencies: [4, 16], rounds: 1 },
+  treeScale: { sizes: [2_000, 20_000], warmRepeats: 2, rssLimitMiB: 500 },
   publishTimeoutMs: 15_000,
 };

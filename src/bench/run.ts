@@ -21,8 +21,10 @@ import { FULL_PROFILE, QUICK_PROFILE } from "./profile.js";
 import { formatRealStack, readRealStackFigures, type RealStackFigures } from "./real-stack.js";
 import { formatTable, resultsDocument } from "./report.js";
 import { scanCost } from "./scan-cost.js";
+import { smallFiles } from "./small-files.js";
+import { treeScale } from "./tree-scale.js";
 
-export const BENCHMARKS: readonly Benchmark[] = [copyThroughput, scanCost, catchUp, memoryBound];
+export const BENCHMARKS: readonly Benchmark[] = [copyThroughput, scanCost, catchUp, memoryBound, smallFiles, treeScale];
 
 export interface BenchArgs {
   quick: boolean;

@@ -19,7 +19,7 @@ export interface OverrideArgs {
 }
 
 export const overrideOptions = {
-  transfers: { type: "number", describe: "Files copied at once (overrides copy.concurrency)" },
+  transfers: { type: "number", describe: "Large files copied at once (overrides copy.concurrency; small files: copy.smallFiles.concurrency)" },
   "max-delete": {
     type: "string",
     describe: "Abort threshold for the run: once deleting would go past N paths (or N% of the files on the target under the roots), all jobs together, no more deletions (copies go on); resync exits 7 (overrides reap.maxDelete)",

@@ -165,6 +165,16 @@ export const configSchema = z.strictObject({
   copy: z
     .strictObject({
       concurrency: z.number().int().min(1).max(256).default(4),
+      /**
+       * Files up to maxSize are copied in their own lane of `concurrency` transfers: a small file costs round
+       * trips, not bandwidth, so many run at once (same byte budget and bandwidth limit).
+       */
+      smallFiles: z
+        .strictObject({
+          maxSize: size("1MiB"),
+          concurrency: z.number().int().min(1).max(256).default(16),
+        })
+        .prefault({}),
       maxQueued: z.number().int().min(1).default(1000),
       maxBytesInFlight: size("1GiB"),
       /** Global bandwidth limit in bytes per second; 0 = unlimited. */

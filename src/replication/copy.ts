@@ -1,8 +1,14 @@
-// Copying single files source -> target through a bounded queue: p-queue for
-// concurrency, a cap on queued tasks, a byte budget for data in flight and the
-// shared bandwidth limiter. Each file is streamed (never buffered) into a hidden
-// temporary name, its length checked (and optionally its checksum), then
-// renamed into place. A source file that disappears is reported as such.
+// Copying single files source -> target through bounded queues: p-queue for
+// concurrency, one lane for large files (copy.concurrency) and one for small
+// files (copy.smallFiles: many more at once, their cost is round trips, not
+// bytes), a cap on queued tasks, a byte budget for data in flight and the
+// shared bandwidth limiter, which both lanes share. Within a lane a task's
+// priority (its checkpoint's size: smaller first) orders the queue, so one job's
+// big backlog does not hold back another job's small fresh checkpoint. Each file is streamed (never buffered) into a hidden
+// temporary name, the bytes sent counted against the source length (and
+// optionally the checksums compared), then renamed into place: per file, OPEN
+// (NameNode + DataNode) on the source, CREATE (NameNode + DataNode) and RENAME on
+// the target. A source file that disappears is reported as such.
 
 import { setMaxListeners } from "node:events";
 import PQueue from "p-queue";
@@ -27,6 +33,16 @@ export interface CopyTask {
   replication?: number;
   job: string;
   unit: string;
+  /** Higher runs first within its lane (ties in order of arrival); see priorityForCheckpoint(). */
+  priority?: number;
+}
+
+/**
+ * The queue priority of a checkpoint's copies: fewer files to copy runs first, on a log scale so that
+ * checkpoints of similar size share the queue in arrival order.
+ */
+export function priorityForCheckpoint(filesToCopy: number): number {
+  return -Math.ceil(Math.log2(filesToCopy + 1));
 }
 
 export class SourceVanishedError extends CkptError {
@@ -55,6 +71,8 @@ export interface CopierOptions {
   limiter: BandwidthLimiter;
   budget: ByteBudget;
   concurrency: number;
+  /** Files up to `maxSize` bytes go through their own lane of `concurrency` transfers (absent: one lane for all). */
+  smallFiles?: { maxSize: number; concurrency: number };
   maxQueued: number;
   retries: number;
   checksum: boolean;
@@ -66,26 +84,42 @@ export interface CopierOptions {
 }
 
 export class Copier {
-  private readonly queue: PQueue;
+  private readonly large: PQueue;
+  private readonly small: PQueue;
+  private smallMaxSize: number;
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly knownDirs = new Set<string>();
   private checksumEnabled: boolean;
 
   constructor(private readonly o: CopierOptions) {
-    this.queue = new PQueue({ concurrency: o.concurrency });
+    this.large = new PQueue({ concurrency: o.concurrency });
+    this.small = new PQueue({ concurrency: o.smallFiles?.concurrency ?? 1 });
+    this.smallMaxSize = o.smallFiles?.maxSize ?? -1;
     this.checksumEnabled = o.checksum;
   }
 
-  setConcurrency(n: number): void {
-    this.queue.concurrency = n;
+  setConcurrency(n: number, smallFiles?: { maxSize: number; concurrency: number }): void {
+    this.large.concurrency = n;
+    if (smallFiles) {
+      this.small.concurrency = smallFiles.concurrency;
+      this.smallMaxSize = smallFiles.maxSize;
+    }
   }
 
   setChecksum(enabled: boolean): void {
     this.checksumEnabled = enabled;
   }
 
+  /**
+   * Copies one checkpoint hands over at once (copyCheckpointFiles): enough to keep both lanes busy and the
+   * queue ordered by priority, while a checkpoint of any size holds only this many tasks in memory.
+   */
+  get checkpointWindow(): number {
+    return 2 * (this.large.concurrency + this.small.concurrency);
+  }
+
   get pending(): number {
-    return this.queue.size + this.queue.pending;
+    return this.large.size + this.large.pending + this.small.size + this.small.pending;
   }
 
   /** Copies one file; waits for room in the queue first. Concurrent requests for one target share the work. */
@@ -103,19 +137,21 @@ export class Copier {
    * it settles only after removing its temporary (p-queue would settle it at once and leave the cleanup behind).
    */
   private async enqueue(task: CopyTask, signal?: AbortSignal): Promise<void> {
-    await this.queue.onSizeLessThan(this.o.maxQueued);
+    const queue = task.length <= this.smallMaxSize ? this.small : this.large;
+    await queue.onSizeLessThan(this.o.maxQueued);
     signal?.throwIfAborted();
-    if (!signal) return this.queue.add(() => this.copyWithRetries(task));
+    const priority = task.priority ?? 0;
+    if (!signal) return queue.add(() => this.copyWithRetries(task), { priority });
     const whileQueued = new AbortController();
     const onAbort = () => whileQueued.abort(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
     try {
-      return await this.queue.add(
+      return await queue.add(
         () => {
           signal.removeEventListener("abort", onAbort);
           return this.copyWithRetries(task, signal);
         },
-        { signal: whileQueued.signal },
+        { signal: whileQueued.signal, priority },
       );
     } finally {
       signal.removeEventListener("abort", onAbort);
@@ -123,11 +159,12 @@ export class Copier {
   }
 
   async onIdle(): Promise<void> {
-    await this.queue.onIdle();
+    await Promise.all([this.large.onIdle(), this.small.onIdle()]);
   }
 
   clear(): void {
-    this.queue.clear();
+    this.large.clear();
+    this.small.clear();
   }
 
   private async copyWithRetries(task: CopyTask, signal?: AbortSignal): Promise<void> {
@@ -199,12 +236,11 @@ export class Copier {
         const readFailed = readError !== undefined && (readError as { code?: unknown }).code !== "ERR_STREAM_PREMATURE_CLOSE";
         throw await this.explainReadFailure(task, readFailed && !signal?.aborted ? readError : err);
       }
-      const written = await target.stat(tmp, signal ? { signal } : {});
-      if (written === null || written.length !== task.length) {
-        throw await this.explainReadFailure(
-          task,
-          new CopyVerificationError(task.target, `wrote ${written?.length ?? "no"} bytes, source had ${task.length}`),
-        );
+      // The target acknowledged the whole upload (the DataNode closed the file), so what it holds is what was
+      // sent: count it instead of asking the NameNode per file. The closure's lengths are checked again on
+      // the target, from directory listings, before its _metadata is published (publish.ts).
+      if (copied !== task.length) {
+        throw await this.explainReadFailure(task, new CopyVerificationError(task.target, `wrote ${copied} bytes, source had ${task.length}`));
       }
       if (this.checksumEnabled) await this.compareChecksums(task, tmp, signal);
       await renameIntoPlace(target, tmp, task.target, task.length, signal ? { signal } : {});
@@ -248,8 +284,10 @@ function isRetriableCopyError(err: unknown): boolean {
 }
 
 /**
- * Copies all files of one checkpoint through the copier. The first file found gone from the source stops
- * the others (aborted copies remove their temporaries) and is returned; any other failure is thrown.
+ * Copies all files of one checkpoint through the copier, at most `copier.checkpointWindow` of them handed to
+ * it at once: memory follows the copies in flight, not the checkpoint's size (nor, over many jobs, the
+ * tree's). The first file found gone from the source stops the others (aborted copies remove their
+ * temporaries) and is returned; otherwise the other files go on and the first failure is thrown at the end.
  */
 export async function copyCheckpointFiles(
   copier: Copier,
@@ -262,24 +300,30 @@ export async function copyCheckpointFiles(
   const onOuterAbort = () => controller.abort(signal?.reason);
   signal?.addEventListener("abort", onOuterAbort, { once: true });
   let vanished: SourceVanishedError | null = null;
-  try {
-    const results = await Promise.allSettled(
-      tasks.map(async (task) => {
-        try {
-          await copier.copy(task, controller.signal);
-        } catch (err) {
-          if (err instanceof SourceVanishedError && !controller.signal.aborted) {
-            vanished = err;
-            controller.abort(err);
-          }
-          throw err;
-        }
+  let failure: { err: unknown } | null = null;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < tasks.length && !controller.signal.aborted) {
+      const task = tasks[next++] as CopyTask;
+      try {
+        await copier.copy(task, controller.signal);
         onCopied(task);
-      }),
-    );
+      } catch (err) {
+        if (err instanceof SourceVanishedError && !controller.signal.aborted) {
+          vanished = err;
+          controller.abort(err);
+        } else {
+          failure ??= { err };
+        }
+      }
+    }
+  };
+  try {
+    if (signal?.aborted) controller.abort(signal.reason);
+    await Promise.all(Array.from({ length: Math.min(tasks.length, copier.checkpointWindow) }, worker));
     if (vanished !== null) return vanished;
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (failed) throw failed.reason;
+    if (failure !== null) throw (failure as { err: unknown }).err;
+    if (controller.signal.aborted && next < tasks.length) throw controller.signal.reason;
     return null;
   } finally {
     signal?.removeEventListener("abort", onOuterAbort);

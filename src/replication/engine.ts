@@ -136,6 +136,7 @@ export class Engine {
       limiter: this.limiter,
       budget: this.budget,
       concurrency: cfg.copy.concurrency,
+      smallFiles: cfg.copy.smallFiles,
       maxQueued: cfg.copy.maxQueued,
       retries: cfg.copy.retries,
       checksum: cfg.copy.checksum,
@@ -172,7 +173,7 @@ export class Engine {
   applyConfig(next: Config): void {
     this.config = next;
     this.deps.config = next;
-    this.copier.setConcurrency(next.copy.concurrency);
+    this.copier.setConcurrency(next.copy.concurrency, next.copy.smallFiles);
     this.copier.setChecksum(next.copy.checksum);
     this.limiter.setRate(next.copy.bandwidth);
     this.budget.setLimit(next.copy.maxBytesInFlight);

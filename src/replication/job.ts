@@ -13,7 +13,7 @@ import { errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
 import { baseName, joinPath, parentOf, type Entry, type ReadOnlyStorage, type Storage } from "../storage/types.js";
 import type { MetadataCatalog } from "./catalog.js";
-import { copyCheckpointFiles, type Copier } from "./copy.js";
+import { copyCheckpointFiles, priorityForCheckpoint, type Copier } from "./copy.js";
 import { isTempName, METADATA_FILE, type UnitKind } from "./layout.js";
 import type { ClusterLocator } from "./locations.js";
 import type { Lease } from "./lease.js";
@@ -167,7 +167,7 @@ export class JobReplicator {
       }
       const byName = new Map(candidates.map((c) => [c.unit.name, c]));
       const pick = (names: { name: string }[]) => names.map((n) => byName.get(n.name)).filter((c): c is Candidate => c !== undefined);
-      const plannedDirs = fresh.listings ?? new Map<string, Map<string, Entry>>();
+      const plannedDirs = fresh.listings ?? new Map<string, ReadonlyMap<string, Entry>>();
       const subsumedNow = new Set<string>(); // gone from the source while we worked: nothing left to publish
       const attempted: Candidate[] = [];
       // Target files an earlier unit of this sync copied (or, in a dry run, would copy), with their lengths:
@@ -477,6 +477,7 @@ export class JobReplicator {
     this.status.phase = "copying";
     this.status.current = { unit: unit.name, filesTotal: toCopy.length, filesDone: 0, bytesTotal, bytesDone: 0 };
     this.status.totals.filesSkipped += plan.files.length - toCopy.length;
+    const priority = priorityForCheckpoint(toCopy.length); // a small checkpoint's copies go before a big backlog's
     const tasks = toCopy.map((f) => ({
       source: f.source,
       target: f.target,
@@ -486,6 +487,7 @@ export class JobReplicator {
       ...(this.deps.config.copy.preserve.replication && f.sourceEntry?.replication ? { replication: f.sourceEntry.replication } : {}),
       job: this.key,
       unit: unit.name,
+      priority,
     }));
     this.assertLease();
     const vanished = await copyCheckpointFiles(this.deps.copier, tasks, o.signal, (task) => this.countCopied(task.target, task.length));

@@ -2,7 +2,7 @@
 // which directories are checkpoints or savepoints, what a temporary copy is
 // called, and where replication records and the lease live on the target.
 
-import { randomBytes } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { joinPath } from "../storage/types.js";
 
 export const METADATA_FILE = "_metadata";
@@ -51,7 +51,8 @@ export function tempPathFor(finalPath: string): string {
   const slash = finalPath.lastIndexOf("/");
   const dir = finalPath.slice(0, slash + 1);
   const name = finalPath.slice(slash + 1);
-  return `${dir}.${name}${TEMP_MARK}${randomBytes(6).toString("hex")}`;
+  // randomUUID draws from a buffered entropy pool: far cheaper per file than randomBytes().
+  return `${dir}.${name}${TEMP_MARK}${randomUUID().replace(/-/g, "").slice(0, 12)}`;
 }
 
 export function isTempName(name: string): boolean {

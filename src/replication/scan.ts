@@ -33,12 +33,12 @@ export interface TreeJob {
   dir: string;
   units: TreeUnit[];
   /** Files below shared/ and taskowned/ (absolute path -> entry). */
-  sharedFiles: Map<string, Entry>;
+  sharedFiles: ReadonlyMap<string, Entry>;
   /** False when some listing of this job failed: its view is incomplete, never delete on its basis. */
   complete: boolean;
   problems: string[];
   /** For a job from scanJob(): its own directory listings (path -> entries by name). */
-  listings?: Map<string, Map<string, Entry>>;
+  listings?: Map<string, ReadonlyMap<string, Entry>>;
 }
 
 export interface TreeRoot {
@@ -62,7 +62,7 @@ export interface TreeSnapshot {
   /** Keyed by the job directory's absolute path. */
   jobs: Map<string, TreeJob>;
   /** Directory listings taken by this scan, for length look-ups (path -> entries by name). */
-  listings: Map<string, Map<string, Entry>>;
+  listings: Map<string, ReadonlyMap<string, Entry>>;
   requests: number;
 }
 
@@ -88,6 +88,62 @@ export const LISTING_SETTLE_MS = 50;
 interface CachedListing {
   mtime: number;
   entries: Entry[] | null;
+  /** The same entries by name, shared with every snapshot that reuses the listing (never copied per scan). */
+  byName: ReadonlyMap<string, Entry> | null;
+}
+
+function byNameOf(entries: Entry[] | null): ReadonlyMap<string, Entry> | null {
+  return entries === null ? null : new Map(entries.map((e) => [e.name, e]));
+}
+
+/**
+ * The files of a job's shared directories as one path -> entry map, backed by the directories' own
+ * listings (by name): no per-file key or copy is kept, so a scan holds each listed file once.
+ */
+export class DirectoryFiles implements ReadonlyMap<string, Entry> {
+  private readonly dirs = new Map<string, ReadonlyMap<string, Entry>>();
+  private count = 0;
+
+  /** Adds the files (not the subdirectories) of one listed directory. */
+  addDirectory(dir: string, byName: ReadonlyMap<string, Entry>): void {
+    if (this.dirs.has(dir)) return;
+    this.dirs.set(dir, byName);
+    for (const e of byName.values()) if (e.type === "file") this.count++;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  get(path: string): Entry | undefined {
+    const slash = path.lastIndexOf("/");
+    const e = this.dirs.get(path.slice(0, slash))?.get(path.slice(slash + 1));
+    return e?.type === "file" ? e : undefined;
+  }
+
+  has(path: string): boolean {
+    return this.get(path) !== undefined;
+  }
+
+  *entries(): MapIterator<[string, Entry]> {
+    for (const [dir, byName] of this.dirs) for (const e of byName.values()) if (e.type === "file") yield [joinPath(dir, e.name), e];
+  }
+
+  *keys(): MapIterator<string> {
+    for (const [path] of this.entries()) yield path;
+  }
+
+  *values(): MapIterator<Entry> {
+    for (const [, e] of this.entries()) yield e;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, Entry]> {
+    return this.entries();
+  }
+
+  forEach(fn: (value: Entry, key: string, map: ReadonlyMap<string, Entry>) => void): void {
+    for (const [path, e] of this.entries()) fn(e, path, this);
+  }
 }
 
 export class TreeScanner {
@@ -195,18 +251,19 @@ export class TreeScanner {
       o.seen?.add(path);
       const cached = this.cache.get(path);
       if (o.useCache && vouch !== null && vouch.fresh && cached && cached.mtime === vouch.mtime) {
-        if (cached.entries) snapshot.listings.set(path, new Map(cached.entries.map((e) => [e.name, e])));
-        return { entries: cached.entries, fresh: false };
+        if (cached.byName) snapshot.listings.set(path, cached.byName);
+        return { entries: cached.entries, byName: cached.byName, fresh: false };
       }
       snapshot.requests++;
       const listedAt = Date.now();
       const entries = await queue.add(() => this.o.storage.list(path));
       // A change made in the same clock tick as the listing leaves the mtime as it was: only a listing
       // taken well after the directory last changed may be reused.
-      if (vouch !== null && vouch.fresh && listedAt - vouch.mtime > LISTING_SETTLE_MS) this.cache.set(path, { mtime: vouch.mtime, entries });
+      const byName = byNameOf(entries);
+      if (vouch !== null && vouch.fresh && listedAt - vouch.mtime > LISTING_SETTLE_MS) this.cache.set(path, { mtime: vouch.mtime, entries, byName });
       else this.cache.delete(path);
-      if (entries) snapshot.listings.set(path, new Map(entries.map((e) => [e.name, e])));
-      return { entries, fresh: true };
+      if (byName) snapshot.listings.set(path, byName);
+      return { entries, byName, fresh: true };
     };
   }
 
@@ -262,7 +319,7 @@ export class TreeScanner {
   }
 
   private async walkShared(job: TreeJob, dir: string, vouch: Vouch, depth: number, list: ListFn): Promise<void> {
-    let listed: { entries: Entry[] | null; fresh: boolean };
+    let listed: Listed;
     try {
       listed = await list(dir, vouch);
     } catch (err) {
@@ -270,12 +327,11 @@ export class TreeScanner {
       job.problems.push(`cannot list ${dir}: ${errorMessage(err)}`);
       return;
     }
-    if (listed.entries === null) return;
+    if (listed.entries === null || listed.byName === null) return;
+    (job.sharedFiles as DirectoryFiles).addDirectory(dir, listed.byName);
     const subdirs: Promise<void>[] = [];
     for (const e of listed.entries) {
-      const path = joinPath(dir, e.name);
-      if (e.type === "file") job.sharedFiles.set(path, e);
-      else if (depth < (this.o.maxSharedDepth ?? 4)) subdirs.push(this.walkShared(job, path, { mtime: e.mtime, fresh: listed.fresh }, depth + 1, list));
+      if (e.type !== "file" && depth < (this.o.maxSharedDepth ?? 4)) subdirs.push(this.walkShared(job, joinPath(dir, e.name), { mtime: e.mtime, fresh: listed.fresh }, depth + 1, list));
     }
     await Promise.all(subdirs);
   }
@@ -287,10 +343,16 @@ interface Vouch {
   fresh: boolean;
 }
 
-type ListFn = (path: string, vouch: Vouch | null) => Promise<{ entries: Entry[] | null; fresh: boolean }>;
+interface Listed {
+  entries: Entry[] | null;
+  byName: ReadonlyMap<string, Entry> | null;
+  fresh: boolean;
+}
+
+type ListFn = (path: string, vouch: Vouch | null) => Promise<Listed>;
 
 function newJob(key: string, root: string, dir: string): TreeJob {
-  return { key, root, dir, units: [], sharedFiles: new Map(), complete: true, problems: [] };
+  return { key, root, dir, units: [], sharedFiles: new DirectoryFiles(), complete: true, problems: [] };
 }
 
 /**

@@ -1,7 +1,8 @@
 // WebHdfsClient: the WebHDFS operations one cluster offers (metadata, listing,
 // two-step OPEN/CREATE/APPEND/GETFILECHECKSUM, namespace changes), each run as
 // NameNode step (+ DataNode step) inside the HA/retry loop, over keep-alive
-// agents for NameNodes and non-reused connections for DataNodes.
+// agents for NameNodes and non-reused connections for DataNodes (which close
+// every connection after one answer).
 
 import http from "node:http";
 import https from "node:https";
@@ -44,7 +45,7 @@ export interface WebHdfsClientOptions {
   logger?: Logger;
   /** Credentials; default: createSimpleAuth(conn). */
   auth?: AuthProvider;
-  /** Per NameNode keep-alive socket limit (default 16). */
+  /** Per NameNode keep-alive socket limit (default 64: the copier runs up to copy.concurrency + copy.smallFiles.concurrency transfers). */
   maxSockets?: number;
   /**
    * Kerberos: the client fetches, renews and replaces its own delegation tokens with SPNEGO
@@ -135,12 +136,13 @@ export class WebHdfsClient {
     this.#auth = options.auth ?? this.#tokens ?? createSimpleAuth(conn);
     this.#policy = { ...DEFAULT_RETRY_POLICY, ...conn.retry };
     this.#timeoutMs = conn.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const maxSockets = options.maxSockets ?? 16;
+    const maxSockets = options.maxSockets ?? 64;
     const tls = tlsAgentOptions(conn.tls);
     this.#nnAgents = {
       http: new http.Agent({ keepAlive: true, maxSockets }),
       https: new https.Agent({ ...tls, keepAlive: true, maxSockets }),
     };
+    // DataNodes answer every request with `Connection: close` (Hadoop's WebHdfsHandler): nothing to reuse.
     this.#dnAgents = {
       http: new http.Agent({ keepAlive: false }),
       https: new https.Agent({ ...tls, keepAlive: false }),
@@ -367,7 +369,7 @@ export class WebHdfsClient {
           const auth = call.auth ?? this.#auth;
           sent = auth.queryParams();
           const url = webHdfsUrl(namenode, call.path, call.op, { ...sent, ...call.params });
-          this.#logger.debug({ method: call.method, url: maskUrl(url, [...auth.secretParams, ...SECRET_CALL_PARAMS]) }, "webhdfs request");
+          if (this.#logger.isLevelEnabled("debug")) this.#logger.debug({ method: call.method, url: maskUrl(url, [...auth.secretParams, ...SECRET_CALL_PARAMS]) }, "webhdfs request");
           const headers = { ...(await auth.headers(namenode)) };
           const agent = url.protocol === "https:" ? this.#nnAgents.https : this.#nnAgents.http;
           const res = await sendRequest({ method: call.method, url, agent, headers, signal: deadline.signal });
@@ -408,7 +410,7 @@ export class WebHdfsClient {
   ): Promise<T> {
     const url = this.#rewrite(await expectRedirect(a.ctx, a.res.body, a.namenode));
     const ctx: StepContext = { ...a.ctx, step: "datanode", datanode: url.origin };
-    this.#logger.debug({ method, url: maskUrl(url, this.#auth.secretParams) }, "webhdfs datanode request");
+    if (this.#logger.isLevelEnabled("debug")) this.#logger.debug({ method, url: maskUrl(url, this.#auth.secretParams) }, "webhdfs datanode request");
     // An upload may take long: from here on only the socket idle timeout applies.
     if (body !== undefined) a.deadline.stopClock();
     const agent = url.protocol === "https:" ? this.#dnAgents.https : this.#dnAgents.http;

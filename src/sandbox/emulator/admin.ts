@@ -144,6 +144,17 @@ async function route(sandbox: Sandbox, req: IncomingMessage, res: ServerResponse
       await sandbox.faults.makeUnreachable(name, mode as UnreachableMode, duration);
       return reply(res, 200, { cluster: name, unreachable: mode, durationMs: duration ?? null });
     }
+    if (method === "POST" && action === "generate" && index === undefined) {
+      const body = await readJson(req);
+      const count = (field: string) => {
+        const v = body[field];
+        if (!(typeof v === "number" && Number.isInteger(v) && v >= 0)) throw new AdminRequestError(400, `field "${field}" must be an integer >= 0`);
+        return v;
+      };
+      const root = body.root;
+      if (typeof root !== "string" || !root.startsWith("/")) throw new AdminRequestError(400, 'field "root" must be an absolute path');
+      return reply(res, 200, sandbox.generateTree(name, { root, jobs: count("jobs"), filesPerJob: count("filesPerJob"), fileSize: count("fileSize") }));
+    }
     if (method === "POST" && action === "reachable") {
       await sandbox.faults.makeReachable(name);
       return reply(res, 200, { cluster: name, unreachable: false });

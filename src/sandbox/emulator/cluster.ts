@@ -11,6 +11,7 @@ import { EndpointServer, type EndpointTls } from "./endpoint-server.js";
 import { hdfsErrors, SandboxError } from "./errors.js";
 import type { FaultInjector, ReachabilityControl, UnreachableMode } from "./faults.js";
 import { NamespaceJournal } from "./journal.js";
+import { parseAbsolutePath } from "./paths.js";
 import { Namespace } from "./namespace.js";
 import { InodeTree } from "./namespace-tree.js";
 import { PermissionChecker } from "./permissions.js";
@@ -118,6 +119,23 @@ export class EmulatedCluster implements ReachabilityControl {
   }
 
   /** Swaps the active NameNode with the (first) standby. */
+  /** Namespace-only bulk creation for benchmarks (see Sandbox.generateTree); files are closed, with no bytes. */
+  generateTree(spec: { root: string; jobs: number; filesPerJob: number; fileSize: number }): { files: number } {
+    const user = this.settings.superuser;
+    const request = { overwrite: true, permission: 0o644, blockSize: 128 * 1024 * 1024, replication: 3, holder: "generator" };
+    let files = 0;
+    for (let j = 0; j < spec.jobs; j++) {
+      const shared = `${spec.root}/job-${j}/shared`;
+      this.namespace.mkdirs(parseAbsolutePath(shared, "root"), 0o755, user);
+      for (let f = 0; f < spec.filesPerJob; f++) {
+        const file = this.namespace.startFile(parseAbsolutePath(`${shared}/${String(f).padStart(8, "0")}-sst`, "root"), request, user);
+        this.namespace.completeFile(file, spec.fileSize);
+        files++;
+      }
+    }
+    return { files };
+  }
+
   failover(): void {
     const active = this.states.indexOf("active");
     const standby = this.states.indexOf("standby");

@@ -93,8 +93,20 @@ export interface Sandbox {
   mintDelegationToken(cluster: string, request: MintTokenRequest): IssuedToken;
   /** Cancels every live delegation token of `cluster` behind its holders' backs (an admin revoking them); returns how many. */
   revokeDelegationTokens(cluster: string): number;
+  /**
+   * Creates a large tree at once, namespace only (benchmarks): under `root`, `jobs` directories job-<j>, each
+   * with `filesPerJob` closed files of `fileSize` bytes in shared/ (no bytes stored: reading them fails).
+   */
+  generateTree(cluster: string, spec: GenerateTreeRequest): { files: number };
   /** Closes all servers and sockets and flushes the namespace. */
   stop(): Promise<void>;
+}
+
+export interface GenerateTreeRequest {
+  root: string;
+  jobs: number;
+  filesPerJob: number;
+  fileSize: number;
 }
 
 export const DEFAULT_CLUSTERS = ["hdfs1", "hdfs2"];
@@ -169,6 +181,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       });
     },
     revokeDelegationTokens: (name) => get(name).security.tokens.cancelAll(),
+    generateTree: (name, spec) => get(name).generateTree(spec),
     stop: async () => {
       await admin.close();
       await stopAll();

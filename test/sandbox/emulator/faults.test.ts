@@ -126,6 +126,17 @@ describe("admin HTTP API", () => {
     expect(Object.keys(res.json<{ clusters: object }>().clusters)).toEqual(["hdfs1", "hdfs2"]);
   });
 
+  it("POST /clusters/{name}/generate creates a listable tree of closed files at once; bad input is a 400", async () => {
+    const res = await admin("/clusters/hdfs1/generate", "POST", { root: "/gen", jobs: 2, filesPerJob: 1500, fileSize: 4096 });
+    expect(res.json()).toEqual({ files: 3000 });
+    const listing = await request(url(fx.nn(0, "hdfs1"), "/gen/job-1/shared", "LISTSTATUS", U));
+    const statuses = listing.json<{ FileStatuses: { FileStatus: { pathSuffix: string; length: number; type: string }[] } }>().FileStatuses.FileStatus;
+    expect(statuses).toHaveLength(1500);
+    expect(statuses.every((f) => f.type === "FILE" && f.length === 4096)).toBe(true);
+    expect((await admin("/clusters/hdfs1/generate", "POST", { root: "gen", jobs: 1, filesPerJob: 1, fileSize: 1 })).status).toBe(400);
+    expect((await admin("/clusters/hdfs1/generate", "POST", { root: "/gen2", jobs: -1, filesPerJob: 1, fileSize: 1 })).status).toBe(400);
+  });
+
   it("POST /clusters/{name}/failover swaps active and standby", async () => {
     const res = await admin("/clusters/hdfs2/failover", "POST");
     expect(res.status).toBe(200);
