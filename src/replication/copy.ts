@@ -1,8 +1,9 @@
 // Copying single files source -> target through a bounded queue: p-queue for
 // concurrency, a cap on queued tasks, a byte budget for data in flight and the
-// shared bandwidth limiter. Each file is streamed (never buffered) into a hidden
-// temporary name, its length checked (and optionally its checksum), then
-// renamed into place. A source file that disappears is reported as such.
+// shared bandwidth limiter. Each file is streamed (never buffered) so that it
+// appears whole (atomic.ts: a hidden temporary renamed into place, or a direct
+// write where writes are atomic), its length checked (and optionally its
+// checksum) first. A source file that disappears is reported as such.
 
 import { setMaxListeners } from "node:events";
 import PQueue from "p-queue";
@@ -11,10 +12,10 @@ import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CkptError, errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
+import { isWorthRetrying } from "../storage/errors.js";
 import { isMissing, parentOf, type ReadOnlyStorage, type Storage } from "../storage/types.js";
 import type { BandwidthLimiter, ByteBudget } from "./bandwidth.js";
-import { renameIntoPlace } from "./atomic.js";
-import { tempPathFor } from "./layout.js";
+import { stageWrite } from "./atomic.js";
 
 export interface CopyTask {
   source: string;
@@ -155,7 +156,8 @@ export class Copier {
   private async copyOnce(task: CopyTask, signal?: AbortSignal): Promise<void> {
     const { source, target } = this.o;
     const release = await this.o.budget.acquire(task.length);
-    const tmp = tempPathFor(task.target);
+    const staged = stageWrite(target, task.target);
+    const tmp = staged.path;
     let wroteTemp = false;
     try {
       await this.ensureDir(parentOf(task.target), signal);
@@ -181,7 +183,7 @@ export class Copier {
       wroteTemp = true;
       try {
         await target.write(tmp, throttled, {
-          overwrite: false,
+          overwrite: staged.overwrite,
           ...(task.blockSize ? { blockSize: task.blockSize } : {}),
           ...(task.permission ? { permission: task.permission } : {}),
           ...(task.replication ? { replication: task.replication } : {}),
@@ -207,12 +209,12 @@ export class Copier {
         );
       }
       if (this.checksumEnabled) await this.compareChecksums(task, tmp, signal);
-      await renameIntoPlace(target, tmp, task.target, task.length, signal ? { signal } : {});
+      await staged.commit(task.length, signal ? { signal } : {});
       wroteTemp = false;
       this.o.onFileDone?.(task, copied);
     } finally {
       release();
-      if (wroteTemp) await target.delete(tmp).catch(() => false);
+      if (wroteTemp) await staged.discard();
     }
   }
 
@@ -241,10 +243,7 @@ export class Copier {
 function isRetriableCopyError(err: unknown): boolean {
   if (err instanceof SourceVanishedError) return false;
   if (err instanceof Error && (err.name === "AbortError" || (err as { code?: string }).code === "ABORT_ERR")) return false;
-  const e = err as { javaClassName?: string; status?: number };
-  if (e.javaClassName === "org.apache.hadoop.security.AccessControlException") return false;
-  if (e.status === 400) return false;
-  return true;
+  return isWorthRetrying(err);
 }
 
 /**

@@ -1,25 +1,13 @@
-// Building the Storage for one configured side (WebHDFS cluster or local tree).
+// Building the Storage for one configured side: one line per backend.
 
 import type { ClusterSide } from "../config/load.js";
 import type { Logger } from "../util/log.js";
 import { WebHdfsClient } from "../webhdfs/index.js";
 import { LocalStorage } from "./local.js";
 import type { Storage } from "./types.js";
-import { WebHdfsStorage } from "./webhdfs.js";
+import { connectionFor, WebHdfsStorage } from "./webhdfs.js";
 
 export function createStorage(side: ClusterSide, logger: Logger): Storage {
   if (side.kind === "local") return new LocalStorage(side.name);
-  const client = new WebHdfsClient(
-    {
-      name: side.name,
-      namenodes: side.namenodes,
-      ...(side.user ? { user: side.user } : {}),
-      ...(side.doAs ? { doAs: side.doAs } : {}),
-      ...(side.delegationToken ? { delegationToken: side.delegationToken } : {}),
-      requestTimeoutMs: side.requestTimeoutMs,
-      retry: side.retry,
-    },
-    { logger },
-  );
-  return new WebHdfsStorage(client);
+  return new WebHdfsStorage(new WebHdfsClient(connectionFor(side), { logger }));
 }
