@@ -31,7 +31,7 @@ export interface NameNodeCheck {
 export interface SideCheck {
   side: Side;
   name: string;
-  kind: "webhdfs" | "local";
+  kind: ClusterSide["kind"];
   uri: string | null;
   namenodes: NameNodeCheck[];
   roots: RootProbe[];
