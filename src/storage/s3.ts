@@ -9,21 +9,11 @@
 // Exclusive create and the lease's compare-and-swap are If-None-Match / If-Match.
 // The modification time a write sets travels as x-amz-meta-mtime: HEAD shows it,
 // listings show only the store's LastModified (capabilities.listedMtimes false).
+// The SDK is loaded on first use: a command that never touches a bucket does not
+// pay for importing it (about half a second).
 
 import { Readable } from "node:stream";
-import {
-  AbortMultipartUploadCommand,
-  DeleteObjectsCommand,
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  GetObjectCommand,
-  PutObjectCommand,
-  S3Client,
-  S3ServiceException,
-  type ListObjectsV2CommandOutput,
-} from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
+import type { ListObjectsV2CommandOutput, S3Client } from "@aws-sdk/client-s3";
 import type { ClusterSide } from "../config/load.js";
 import { StorageError, type StorageReason } from "./errors.js";
 import type { Entry, IoOptions, Storage, StorageCapabilities, WriteOptions } from "./types.js";
@@ -61,9 +51,16 @@ export interface S3StorageOptions {
   staleUploadAfterMs: number;
   requestTimeoutMs: number;
   maxAttempts: number;
+  /** Keys per ListObjectsV2 page (the S3 maximum, 1000, unless a test wants paging on few keys). */
+  listPageSize?: number;
 }
 
 const MTIME_KEY = "mtime";
+
+type Sdk = typeof import("@aws-sdk/client-s3");
+let sdkModule: Promise<Sdk> | undefined;
+let uploadModule: Promise<typeof import("@aws-sdk/lib-storage")> | undefined;
+const loadSdk = (): Promise<Sdk> => (sdkModule ??= import("@aws-sdk/client-s3"));
 
 /** Multipart uploads older than this are a crash's leftovers (a live upload of one file never takes a day). */
 export const STALE_UPLOAD_AFTER_MS = 24 * 3600_000;
@@ -92,7 +89,7 @@ export class S3Storage implements Storage {
   readonly kind = "s3" as const;
   readonly name: string;
   readonly capabilities: StorageCapabilities;
-  readonly client: S3Client;
+  private clientPromise: Promise<S3Client> | undefined;
   private readonly bucket: string;
   private lastCleanup = Number.NEGATIVE_INFINITY;
 
@@ -100,7 +97,21 @@ export class S3Storage implements Storage {
     this.name = o.name;
     this.bucket = o.bucket;
     this.capabilities = o.conditionalWrites ? S3_CAPABILITIES : S3_CAPABILITIES_UNCONDITIONAL;
-    this.client = new S3Client({
+  }
+
+  /** The SDK client, created on first use. */
+  async s3Client(): Promise<S3Client> {
+    this.clientPromise ??= loadSdk().then((sdk) => this.createClient(sdk));
+    return this.clientPromise;
+  }
+
+  private async sdk(): Promise<{ client: S3Client; sdk: Sdk }> {
+    return { client: await this.s3Client(), sdk: await loadSdk() };
+  }
+
+  private createClient(sdk: Sdk): S3Client {
+    const o = this.o;
+    return new sdk.S3Client({
       region: o.region,
       forcePathStyle: o.forcePathStyle,
       maxAttempts: o.maxAttempts,
@@ -117,7 +128,7 @@ export class S3Storage implements Storage {
     if (err instanceof StorageError) throw err;
     const reason = s3Reason(err, conditional);
     const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    const status = err instanceof S3ServiceException ? ` (${err.$metadata.httpStatusCode ?? "?"})` : "";
+    const status = serviceStatus(err) !== undefined ? ` (${serviceStatus(err) ?? "?"})` : "";
     throw new StorageError({
       reason,
       storage: this.name,
@@ -133,7 +144,7 @@ export class S3Storage implements Storage {
     const key = keyOf(path);
     if (key !== "") {
       try {
-        const h = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }), signalOf(o));
+        const h = await (await this.sdk()).client.send(new (await loadSdk()).HeadObjectCommand({ Bucket: this.bucket, Key: key }), signalOf(o));
         return fileEntry(baseOf(path), h.ContentLength ?? 0, mtimeOf(h.Metadata, h.LastModified), h.ETag);
       } catch (err) {
         if (s3Reason(err) !== "not-found") this.fail("stat", path, err);
@@ -150,7 +161,7 @@ export class S3Storage implements Storage {
     let seen = false;
     let token: string | undefined;
     do {
-      const page = await this.listPage(path, prefix, token, 1000, o);
+      const page = await this.listPage(path, prefix, token, this.o.listPageSize ?? 1000, o);
       for (const p of page.CommonPrefixes ?? []) {
         seen = true;
         if (p.Prefix) out.push({ name: p.Prefix.slice(prefix.length, -1), type: "dir", length: 0, mtime: 0 });
@@ -171,8 +182,9 @@ export class S3Storage implements Storage {
 
   private async listPage(path: string, prefix: string, token: string | undefined, max: number, o: IoOptions): Promise<ListObjectsV2CommandOutput> {
     try {
-      return await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: "/", MaxKeys: max, ...(token ? { ContinuationToken: token } : {}) }),
+      const { client, sdk } = await this.sdk();
+      return await client.send(
+        new sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: "/", MaxKeys: max, ...(token ? { ContinuationToken: token } : {}) }),
         signalOf(o),
       );
     } catch (err) {
@@ -188,8 +200,9 @@ export class S3Storage implements Storage {
       return Readable.from([]);
     }
     try {
-      const res = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: keyOf(path), ...(o.length !== undefined ? { Range: `bytes=0-${o.length - 1}` } : {}) }),
+      const { client, sdk } = await this.sdk();
+      const res = await client.send(
+        new sdk.GetObjectCommand({ Bucket: this.bucket, Key: keyOf(path), ...(o.length !== undefined ? { Range: `bytes=0-${o.length - 1}` } : {}) }),
         signalOf(o),
       );
       const body = res.Body as Readable;
@@ -219,12 +232,13 @@ export class S3Storage implements Storage {
     o.guard?.();
     try {
       if (body instanceof Uint8Array) {
-        await this.client.send(new PutObjectCommand({ ...params, Body: body, ContentLength: body.length }), signalOf(o));
+        await (await this.sdk()).client.send(new (await loadSdk()).PutObjectCommand({ ...params, Body: body, ContentLength: body.length }), signalOf(o));
         return;
       }
       // Multipart with bounded memory. A body smaller than one part goes up as one PutObject (with the
       // conditions); a larger one as a multipart upload, which is aborted on the store when it fails.
-      const upload = new Upload({ client: this.client, params: { ...params, Body: body }, partSize: this.o.partSize, queueSize: this.o.queueSize, leavePartsOnError: false });
+      const { Upload } = await (uploadModule ??= import("@aws-sdk/lib-storage"));
+      const upload = new Upload({ client: await this.s3Client(), params: { ...params, Body: body }, partSize: this.o.partSize, queueSize: this.o.queueSize, leavePartsOnError: false });
       const onAbort = () => void upload.abort().catch(() => undefined);
       o.signal?.addEventListener("abort", onAbort, { once: true });
       try {
@@ -243,7 +257,7 @@ export class S3Storage implements Storage {
     if (key === "") return;
     o.guard?.();
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: dirPrefix(key), Body: new Uint8Array(0) }), signalOf(o));
+      await (await this.sdk()).client.send(new (await loadSdk()).PutObjectCommand({ Bucket: this.bucket, Key: dirPrefix(key), Body: new Uint8Array(0) }), signalOf(o));
     } catch (err) {
       this.fail("mkdirs", path, err);
     }
@@ -274,7 +288,7 @@ export class S3Storage implements Storage {
     do {
       let page: ListObjectsV2CommandOutput;
       try {
-        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }), signalOf(o));
+        page = await (await this.sdk()).client.send(new (await loadSdk()).ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }), signalOf(o));
       } catch (err) {
         return this.fail("delete", path, err);
       }
@@ -293,7 +307,7 @@ export class S3Storage implements Storage {
       const batch = keys.slice(i, i + 1000);
       o.guard?.();
       try {
-        const res = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }), signalOf(o));
+        const res = await (await this.sdk()).client.send(new (await loadSdk()).DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }), signalOf(o));
         const failed = res.Errors?.[0];
         if (failed) throw Object.assign(new Error(`${failed.Key}: ${failed.Code ?? "?"} ${failed.Message ?? ""}`), { name: failed.Code ?? "DeleteFailed" });
       } catch (err) {
@@ -315,13 +329,13 @@ export class S3Storage implements Storage {
     let keyMarker: string | undefined;
     let uploadIdMarker: string | undefined;
     for (;;) {
-      const page = await this.client
-        .send(new ListMultipartUploadsCommand({ Bucket: this.bucket, ...(keyMarker ? { KeyMarker: keyMarker } : {}), ...(uploadIdMarker ? { UploadIdMarker: uploadIdMarker } : {}) }), signalOf(o))
+      const page = await (await this.s3Client())
+        .send(new (await loadSdk()).ListMultipartUploadsCommand({ Bucket: this.bucket, ...(keyMarker ? { KeyMarker: keyMarker } : {}), ...(uploadIdMarker ? { UploadIdMarker: uploadIdMarker } : {}) }), signalOf(o))
         .catch((err: unknown) => this.fail("list uploads", "/", err));
       for (const u of page.Uploads ?? []) {
         if (!u.Key || !u.UploadId || (u.Initiated?.getTime() ?? now) > now - this.o.staleUploadAfterMs) continue;
         o.guard?.();
-        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId }), signalOf(o)).catch((err: unknown) => {
+        await (await this.sdk()).client.send(new (await loadSdk()).AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId }), signalOf(o)).catch((err: unknown) => {
           if (s3Reason(err) !== "not-found") this.fail("abort upload", `/${u.Key}`, err);
         });
         aborted++;
@@ -343,7 +357,7 @@ export class S3Storage implements Storage {
   }
 
   close(): void {
-    this.client.destroy();
+    void this.clientPromise?.then((c) => c.destroy());
   }
 }
 
@@ -353,8 +367,9 @@ export function s3Reason(err: unknown, conditional?: "if-none-match" | "if-match
   const name = err instanceof Error ? err.name : "";
   if (name === "AbortError") return "aborted";
   if (name === "ObjectExists") return "exists";
-  if (err instanceof S3ServiceException) {
-    const status = err.$metadata.httpStatusCode ?? 0;
+  const serviceCode = serviceStatus(err);
+  if (serviceCode !== undefined) {
+    const status = serviceCode ?? 0;
     if (status === 412 || name === "PreconditionFailed" || status === 409 && name === "ConditionalRequestConflict") {
       return conditional === "if-match" ? "conflict" : "exists";
     }
@@ -368,6 +383,16 @@ export function s3Reason(err: unknown, conditional?: "if-none-match" | "if-match
   const code = (err as { code?: unknown } | null)?.code;
   if (name === "TimeoutError" || code === "ECONNREFUSED" || code === "ECONNRESET" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "ETIMEDOUT") return "unreachable";
   return "failed";
+}
+
+/**
+ * The HTTP status of an error the store answered (the SDK's S3ServiceException carries `$metadata` and
+ * `$fault`); undefined for anything else (a network failure, an abort). null when the store gave none.
+ */
+function serviceStatus(err: unknown): number | null | undefined {
+  if (err === null || typeof err !== "object" || !("$fault" in err) || !("$metadata" in err)) return undefined;
+  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return status ?? null;
 }
 
 function keyOf(path: string): string {
