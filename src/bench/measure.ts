@@ -99,6 +99,7 @@ export function countingStorage(inner: ReadOnlyStorage): { storage: ReadOnlyStor
   const storage: ReadOnlyStorage = {
     name: inner.name,
     kind: inner.kind,
+    capabilities: inner.capabilities,
     stat: (path, o) => (count("stat"), inner.stat(path, o)),
     list: (path, o) => (count("list"), inner.list(path, o)),
     read: (path, o) => (count("read"), inner.read(path, o)),

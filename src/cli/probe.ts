@@ -6,9 +6,8 @@
 
 import type { Config } from "../config/load.js";
 import { classifyUnitDir, isHiddenName } from "../replication/layout.js";
-import { baseName, joinPath, parentOf, type ReadOnlyStorage } from "../storage/types.js";
+import { baseName, joinPath, parentOf, StorageError, type ReadOnlyStorage } from "../storage/types.js";
 import { errorMessage, UsageError } from "../util/errors.js";
-import { isPermissionDenied, WebHdfsError } from "../webhdfs/index.js";
 import { displayJob, JobNotFoundError, RootNotFoundError, SideUnreachableError, type Side } from "./exit-codes.js";
 
 export interface RootProbe {
@@ -22,8 +21,6 @@ export interface RootProbe {
   /** Job directory names under the root ("" for savepoints directly under it). */
   jobs: string[];
 }
-
-const IO_TIMEOUT_NOTE = "every NameNode was tried";
 
 /** Lists every configured root of one side: exists, readable, jobs. Never throws for I/O problems. */
 export async function probeSide(config: Config, side: Side, storage: ReadOnlyStorage, signal?: AbortSignal): Promise<RootProbe[]> {
@@ -70,18 +67,12 @@ async function missingHint(storage: ReadOnlyStorage, root: string, io: { signal?
   }
 }
 
-/** One line on why a side cannot be read, with a hint where the typed error allows one. */
+/** One line on why a side cannot be read, with the hint the storage's adapter gave (it knows its backend). */
 export function explainUnreadable(err: unknown): string {
-  if (err instanceof WebHdfsError) {
-    if (isPermissionDenied(err)) return `permission denied: ${err.message}`;
-    if (err.failure === "network" || err.failure === "timeout") return `unreachable (${IO_TIMEOUT_NOTE}): ${err.message}`;
-    if (err.step === "namenode" && err.status !== undefined && err.status >= 400 && err.status < 500 && err.status !== 404) {
-      // A DataNode (or any other HTTP server) rejects NameNode operations such as LISTSTATUS/GETFILESTATUS.
-      return `${err.message} (is ${err.namenode ?? "it"} the HTTP address of a NameNode? a DataNode or another server rejects NameNode operations)`;
-    }
-    if (err.failure === "unexpected-response" || err.failure === "http-status") {
-      return `${err.message} (is ${err.namenode ?? "it"} the HTTP address of a NameNode?)`;
-    }
+  if (err instanceof StorageError) {
+    if (err.reason === "denied") return `permission denied: ${err.message}`;
+    if (err.reason === "unreachable") return `unreachable${err.hint ? ` (${err.hint})` : ""}: ${err.message}`;
+    if (err.hint) return `${err.message} (${err.hint})`;
   }
   return errorMessage(err);
 }

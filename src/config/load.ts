@@ -12,7 +12,7 @@ import type { z } from "zod";
 import { CkptError, errorMessage } from "../util/errors.js";
 import type { KerberosSettings } from "../webhdfs/spnego.js";
 import type { TlsSettings } from "../webhdfs/types.js";
-import { configSchema, type ParsedConfig, type SideConfig } from "./schema.js";
+import { configSchema, s3Settings, type ParsedConfig, type SideConfig } from "./schema.js";
 
 export class ConfigError extends CkptError {
   readonly kind = "config";
@@ -24,9 +24,24 @@ export class ConfigError extends CkptError {
   }
 }
 
+/** A resolved S3 side: the bucket its s3:// roots name, and how to reach it. */
+export interface S3Side {
+  bucket: string;
+  endpoint: string | undefined;
+  region: string;
+  pathStyle: boolean;
+  /** Resolved secrets; never logged. Absent: the AWS SDK's credential chain. */
+  credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+  conditionalWrites: boolean;
+  partSize: number;
+  uploadConcurrency: number;
+}
+
 export interface ClusterSide {
-  /** "webhdfs" when namenodes are configured, "local" for file:/// roots. */
-  kind: "webhdfs" | "local";
+  /** "webhdfs" when namenodes are configured, "local" for file:/// roots, "s3" for s3://bucket/prefix roots. */
+  kind: "webhdfs" | "local" | "s3";
+  /** Set for an s3 side. */
+  s3?: S3Side;
   name: string;
   namenodes: string[];
   /** Filesystem URI Flink uses for this cluster (e.g. hdfs://ns1; file:// for local). */
@@ -142,7 +157,11 @@ async function normalizeSide(
   problems: string[],
 ): Promise<ClusterSide> {
   const local = roots.filter((r) => r.startsWith("file://"));
-  const kind = side.namenodes !== undefined ? "webhdfs" : "local";
+  const buckets = roots.filter((r) => S3_ROOT.test(r));
+  const kind = buckets.length > 0 ? "s3" : side.namenodes !== undefined ? "webhdfs" : "local";
+  let s3: S3Side | undefined;
+  if (kind === "s3") s3 = await normalizeS3(key, side, roots, env, problems);
+  else if (side.s3 !== undefined) problems.push(`${key}.s3: set, but no paths[].${key} is an s3://bucket/prefix root`);
   if (kind === "webhdfs" && local.length > 0) {
     problems.push(`paths[].${key}: ${local[0]} is a file:// root but ${key}.namenodes is set (use HDFS paths, or drop namenodes for a local side)`);
   }
@@ -151,7 +170,7 @@ async function normalizeSide(
   }
   let delegationToken: string | undefined;
   if (side.delegationToken !== undefined) {
-    delegationToken = await readToken(key, side.delegationToken, env, problems);
+    delegationToken = await readToken(`${key}.delegationToken`, side.delegationToken, env, problems);
   }
   const tls = side.tls === undefined ? undefined : await readTls(key, side.tls, problems);
   const kerberos = side.kerberos === undefined ? undefined : await kerberosOf(key, side, problems);
@@ -160,9 +179,10 @@ async function normalizeSide(
   }
   return {
     kind,
+    ...(s3 ? { s3 } : {}),
     name: side.name ?? (key === "source" ? "source" : "target"),
     namenodes: side.namenodes ?? [],
-    uri: kind === "local" ? "file://" : side.uri,
+    uri: kind === "local" ? "file://" : kind === "s3" ? `${side.s3?.scheme ?? "s3"}://${s3?.bucket ?? ""}` : side.uri,
     aliases: side.aliases,
     user: side.user,
     doAs: side.doAs,
@@ -238,15 +258,15 @@ async function readToken(
 ): Promise<string | undefined> {
   if (source.env !== undefined) {
     const value = env[source.env]?.trim();
-    if (!value) problems.push(`${key}.delegationToken.env: environment variable ${source.env} is not set or empty`);
+    if (!value) problems.push(`${key}.env: environment variable ${source.env} is not set or empty`);
     return value || undefined;
   }
   try {
     const value = (await readFile(source.file ?? "", "utf8")).trim();
-    if (!value) problems.push(`${key}.delegationToken.file: ${source.file} is empty`);
+    if (!value) problems.push(`${key}.file: ${source.file} is empty`);
     return value || undefined;
   } catch (err) {
-    problems.push(`${key}.delegationToken.file: cannot read ${source.file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    problems.push(`${key}.file: cannot read ${source.file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
     return undefined;
   }
 }
@@ -274,8 +294,40 @@ function privateKeyProblem(pem: string): string | null {
   }
 }
 
+const S3_ROOT = /^s3a?:\/\/([^/]+)(\/.*)?$/;
+
+/** A root as a path of its side's storage: file:///p -> /p, s3://bucket/p -> /p (the bucket is the side's). */
 function stripFileScheme(root: string): string {
+  const s3 = S3_ROOT.exec(root);
+  if (s3) return s3[2] === undefined || s3[2] === "/" ? "/" : s3[2].replace(/\/+$/, "");
   return root.startsWith("file://") ? root.slice("file://".length) : root;
+}
+
+async function normalizeS3(key: "source" | "target", side: SideConfig, roots: string[], env: NodeJS.ProcessEnv, problems: string[]): Promise<S3Side | undefined> {
+  if (key === "source") problems.push("paths[].source: an s3:// root is not supported as a source (Flink's checkpoints are read from HDFS or a local tree)");
+  if (side.namenodes !== undefined) problems.push(`${key}.namenodes: set, but paths[].${key} are s3:// roots`);
+  const buckets = new Set(roots.map((r) => S3_ROOT.exec(r)?.[1] ?? `(not s3: ${r})`));
+  if (buckets.size > 1) problems.push(`paths[].${key}: every root of an S3 side must be in one bucket, found ${[...buckets].join(", ")}`);
+  const cfg = side.s3 ?? s3Settings.parse({});
+  if (cfg.partSize < 5 * 1024 * 1024) problems.push(`${key}.s3.partSize: at least 5MiB (the S3 minimum for a multipart part)`);
+  let credentials: S3Side["credentials"];
+  if ((cfg.accessKeyId === undefined) !== (cfg.secretAccessKey === undefined)) {
+    problems.push(`${key}.s3: give both accessKeyId and secretAccessKey, or neither (the AWS SDK's credential chain then applies)`);
+  } else if (cfg.accessKeyId !== undefined && cfg.secretAccessKey !== undefined) {
+    const accessKeyId = await readToken(`${key}.s3.accessKeyId`, cfg.accessKeyId, env, problems);
+    const secretAccessKey = await readToken(`${key}.s3.secretAccessKey`, cfg.secretAccessKey, env, problems);
+    if (accessKeyId !== undefined && secretAccessKey !== undefined) credentials = { accessKeyId, secretAccessKey };
+  }
+  return {
+    bucket: [...buckets][0] ?? "",
+    endpoint: cfg.endpoint,
+    region: cfg.region,
+    pathStyle: cfg.pathStyle,
+    credentials,
+    conditionalWrites: cfg.conditionalWrites,
+    partSize: cfg.partSize,
+    uploadConcurrency: cfg.uploadConcurrency,
+  };
 }
 
 function checkRootsDisjoint(key: string, roots: string[], problems: string[]): void {
@@ -298,6 +350,7 @@ function checkRootsDisjoint(key: string, roots: string[], problems: string[]): v
 export async function sameCluster(a: ClusterSide, b: ClusterSide): Promise<boolean> {
   if (a.kind !== b.kind) return false;
   if (a.kind === "local") return true;
+  if (a.kind === "s3") return a.s3?.bucket === b.s3?.bucket && a.s3?.endpoint === b.s3?.endpoint;
   const [an, bn] = await Promise.all([nameNodeAddresses(a.namenodes), nameNodeAddresses(b.namenodes)]);
   return [...bn].some((n) => an.has(n));
 }

@@ -115,6 +115,25 @@ const kerberosSettings = z.strictObject({
   renewer: z.string().min(1).optional(),
 });
 
+/** An S3-compatible object store side (roots are s3://bucket/prefix). */
+export const s3Settings = z.strictObject({
+  /** e.g. https://obs.cn-north-4.myhuaweicloud.com or http://127.0.0.1:9000; absent for AWS. */
+  endpoint: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL of the S3 endpoint" }).optional(),
+  region: z.string().min(1).default("us-east-1"),
+  /** Path-style addressing (http://host/bucket/key), which MinIO, Ceph RGW and most S3-compatible servers need. */
+  pathStyle: z.boolean().default(false),
+  /** Static credentials; without them the AWS SDK's chain applies (AWS_* environment variables, ~/.aws files, roles). */
+  accessKeyId: tokenSource.optional(),
+  secretAccessKey: tokenSource.optional(),
+  /** The store honours If-None-Match / If-Match on PUT (AWS S3 does); false makes the lease say it cannot exclude a race. */
+  conditionalWrites: z.boolean().default(true),
+  /** Multipart part size and parts in flight per upload: a streamed upload holds at most partSize x uploadConcurrency. */
+  partSize: size("16MiB"),
+  uploadConcurrency: z.number().int().min(1).max(16).default(2),
+  /** The scheme Flink uses for the bucket in the published _metadata (flink-s3-fs-hadoop: s3 or s3a). */
+  scheme: z.enum(["s3", "s3a"]).default("s3"),
+});
+
 const side = z.strictObject({
   /** Label in logs and metrics. */
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "use letters, digits, '.', '_' or '-'").optional(),
@@ -129,6 +148,7 @@ const side = z.strictObject({
   delegationToken: tokenSource.optional(),
   kerberos: kerberosSettings.optional(),
   tls: tlsSettings.optional(),
+  s3: s3Settings.optional(),
   requestTimeout: duration("30s", DURATION_MINIMUMS.requestTimeout),
   /** Retries of one request on transient failures (standby, safe mode, 5xx, network), across NameNodes. */
   retry: z
@@ -142,7 +162,7 @@ const side = z.strictObject({
 
 const absolutePath = z
   .string()
-  .refine((p) => p.startsWith("/") || p.startsWith("file:///"), "must be an absolute path (/...) or a file:/// URI")
+  .refine((p) => p.startsWith("/") || p.startsWith("file:///") || /^s3a?:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$)/.test(p), "must be an absolute path (/...), a file:/// URI or s3://bucket/prefix")
   .refine((p) => !p.split("/").some((s) => s === "." || s === ".."), "must not contain . or .. segments")
   .transform((p) => (p.length > 1 ? p.replace(/\/+$/, "") : p));
 

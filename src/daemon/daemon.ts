@@ -15,7 +15,7 @@ import { buildReport } from "../metrics/report.js";
 import { startStatusServer } from "../metrics/server.js";
 import type { Engine, EngineHooks } from "../replication/index.js";
 import { ClusterLocator } from "../replication/locations.js";
-import { isTransient } from "../storage/types.js";
+import { isTransient } from "../storage/errors.js";
 import { createEngine } from "./runtime.js";
 import { snapshotOf, statsLine } from "./stats.js";
 

@@ -1,9 +1,12 @@
-// Writing a small file so that readers only ever see the whole of it: write under
-// a hidden temporary name in the same directory, check its length, rename into
-// place. Used for published _metadata, replication records and the lease.
+// Writing a file so that readers only ever see the whole of it, on any backend,
+// chosen by the storage's capabilities: where rename is atomic, the bytes go to a
+// hidden temporary name in the same directory, are checked, and are renamed into
+// place; where a write only becomes visible once complete (an object store), they
+// go to the final name and are checked there. Used for copied data files, the
+// published _metadata (the commit point), replication records and the lease.
 
 import { CkptError } from "../util/errors.js";
-import { isAlreadyExists, isMissing, parentOf, type Storage } from "../storage/types.js";
+import { isAlreadyExists, isMissing, parentOf, StorageError, type Storage } from "../storage/types.js";
 import { tempPathFor } from "./layout.js";
 
 /** Fresh temporary names tried when a write finds its temporary already there (a retried CREATE). */
@@ -19,6 +22,62 @@ export class AtomicWriteError extends CkptError {
   }
 }
 
+/** One attempt at writing `finalPath` so that it appears whole: where to write, and how to make it visible. */
+export interface StagedWrite {
+  /** Where the bytes are written. */
+  readonly path: string;
+  /** Whether that write replaces an existing file (a temporary never does). */
+  readonly overwrite: boolean;
+  /** True when `path` is a hidden temporary that commit() renames (and discard() removes). */
+  readonly temporary: boolean;
+  /** Makes the written, checked bytes visible at the final name. */
+  commit(expectedLength: number, o?: { signal?: AbortSignal }): Promise<void>;
+  /** Removes what this attempt left behind and nobody can see (its temporary). */
+  discard(): Promise<void>;
+  /** A new staging of the same file under a fresh temporary name (after a retried CREATE found its own). */
+  retry(): StagedWrite;
+}
+
+/**
+ * How to write `finalPath` whole on this storage. `overwrite` says whether an existing file at the final
+ * name is replaced (default) or the commit fails with reason "exists".
+ */
+export function stageWrite(storage: Pick<Storage, "name" | "capabilities" | "rename" | "stat" | "delete">, finalPath: string, o: { overwrite?: boolean } = {}): StagedWrite {
+  const overwrite = o.overwrite ?? true;
+  const caps = storage.capabilities;
+  if (caps.atomicRename) {
+    const tmp = tempPathFor(finalPath);
+    return {
+      path: tmp,
+      overwrite: false,
+      temporary: true,
+      commit: (expectedLength, io = {}) => renameIntoPlace(storage, tmp, finalPath, expectedLength, { ...io, overwrite }),
+      discard: () => storage.delete(tmp).then(() => undefined, () => undefined),
+      retry: () => stageWrite(storage, finalPath, o),
+    };
+  }
+  if (caps.atomicWrite && (overwrite || caps.exclusiveCreate)) {
+    const direct: StagedWrite = {
+      path: finalPath,
+      overwrite,
+      temporary: false,
+      commit: async () => {},
+      // Nothing partial is ever visible, and what is at the final name may be someone's: leave it.
+      discard: async () => {},
+      retry: () => direct,
+    };
+    return direct;
+  }
+  throw new StorageError({
+    reason: "unsupported",
+    storage: storage.name,
+    operation: "write whole",
+    path: finalPath,
+    message: `${storage.name}: cannot write ${finalPath} so that it appears whole: the storage has neither an atomic rename nor atomic writes${overwrite ? "" : " with exclusive create"}`,
+  });
+}
+
+/** Writes a small file that readers see whole or not at all (with `mtime` set before it is visible). */
 export async function writeAtomically(
   storage: Storage,
   path: string,
@@ -27,32 +86,31 @@ export async function writeAtomically(
 ): Promise<void> {
   const io = o.signal ? { signal: o.signal } : {};
   if (o.ensureParent) await storage.mkdirs(parentOf(path), io);
-  let tmp = tempPathFor(path);
-  let cleanup = true;
+  let staged = stageWrite(storage, path, o.overwrite === undefined ? {} : { overwrite: o.overwrite });
+  let committed = false;
   try {
     // A CREATE the client retried after its first attempt reached the NameNode (the answer was lost, the
     // upload cut) finds its own temporary there and fails with overwrite=false: start again under a new
     // random name, never reuse one (and never overwrite a name that might not be ours).
     for (let attempt = 1; ; attempt++) {
       try {
-        await storage.write(tmp, bytes, { ...io, overwrite: false });
+        await storage.write(staged.path, bytes, { ...io, overwrite: staged.overwrite, ...(o.mtime !== undefined ? { mtime: o.mtime } : {}) });
         break;
       } catch (err) {
-        if (!isAlreadyExists(err) || attempt >= TEMP_NAME_ATTEMPTS) throw err;
-        const stale = tmp;
-        tmp = tempPathFor(path);
-        await storage.delete(stale).catch(() => false);
+        if (!staged.temporary || !isAlreadyExists(err) || attempt >= TEMP_NAME_ATTEMPTS) throw err;
+        const stale = staged;
+        staged = staged.retry();
+        await stale.discard();
       }
     }
-    const st = await storage.stat(tmp, io);
+    const st = await storage.stat(staged.path, io);
     if (st === null || st.length !== bytes.length) {
-      throw new AtomicWriteError(path, `temporary copy has ${st?.length ?? "no"} bytes instead of ${bytes.length}`);
+      throw new AtomicWriteError(path, `${staged.temporary ? "temporary copy" : "written file"} has ${st?.length ?? "no"} bytes instead of ${bytes.length}`);
     }
-    if (o.mtime !== undefined) await storage.setModificationTime(tmp, o.mtime, io); // a rename keeps it
-    await renameIntoPlace(storage, tmp, path, bytes.length, { ...io, overwrite: o.overwrite ?? true });
-    cleanup = false;
+    await staged.commit(bytes.length, io);
+    committed = true;
   } finally {
-    if (cleanup) await storage.delete(tmp).catch(() => false);
+    if (!committed) await staged.discard();
   }
 }
 

@@ -4,11 +4,13 @@
 // bytes), a cap on queued tasks, a byte budget for data in flight and the
 // shared bandwidth limiter, which both lanes share. Within a lane a task's
 // priority (its checkpoint's size: smaller first) orders the queue, so one job's
-// big backlog does not hold back another job's small fresh checkpoint. Each file is streamed (never buffered) into a hidden
-// temporary name, the bytes sent counted against the source length (and
-// optionally the checksums compared), then renamed into place: per file, OPEN
-// (NameNode + DataNode) on the source, CREATE (NameNode + DataNode) and RENAME on
-// the target. A source file that disappears is reported as such.
+// big backlog does not hold back another job's small fresh checkpoint. Each file
+// is streamed (never buffered) so that it appears whole (atomic.ts: a hidden
+// temporary renamed into place, or a direct write where writes are atomic), the
+// bytes sent counted against the source length (and optionally the checksums
+// compared). On HDFS that is, per file, OPEN (NameNode + DataNode) on the source,
+// CREATE (NameNode + DataNode) and RENAME on the target. A source file that
+// disappears is reported as such.
 
 import { setMaxListeners } from "node:events";
 import PQueue from "p-queue";
@@ -17,10 +19,10 @@ import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CkptError, errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
+import { isWorthRetrying } from "../storage/errors.js";
 import { isMissing, parentOf, type ReadOnlyStorage, type Storage } from "../storage/types.js";
 import type { BandwidthLimiter, ByteBudget } from "./bandwidth.js";
-import { renameIntoPlace } from "./atomic.js";
-import { tempPathFor } from "./layout.js";
+import { stageWrite } from "./atomic.js";
 
 export interface CopyTask {
   source: string;
@@ -192,7 +194,8 @@ export class Copier {
   private async copyOnce(task: CopyTask, signal?: AbortSignal): Promise<void> {
     const { source, target } = this.o;
     const release = await this.o.budget.acquire(task.length);
-    const tmp = tempPathFor(task.target);
+    const staged = stageWrite(target, task.target);
+    const tmp = staged.path;
     let wroteTemp = false;
     try {
       await this.ensureDir(parentOf(task.target), signal);
@@ -218,7 +221,7 @@ export class Copier {
       wroteTemp = true;
       try {
         await target.write(tmp, throttled, {
-          overwrite: false,
+          overwrite: staged.overwrite,
           ...(task.blockSize ? { blockSize: task.blockSize } : {}),
           ...(task.permission ? { permission: task.permission } : {}),
           ...(task.replication ? { replication: task.replication } : {}),
@@ -243,12 +246,12 @@ export class Copier {
         throw await this.explainReadFailure(task, new CopyVerificationError(task.target, `wrote ${copied} bytes, source had ${task.length}`));
       }
       if (this.checksumEnabled) await this.compareChecksums(task, tmp, signal);
-      await renameIntoPlace(target, tmp, task.target, task.length, signal ? { signal } : {});
+      await staged.commit(task.length, signal ? { signal } : {});
       wroteTemp = false;
       this.o.onFileDone?.(task, copied);
     } finally {
       release();
-      if (wroteTemp) await target.delete(tmp).catch(() => false);
+      if (wroteTemp) await staged.discard();
     }
   }
 
@@ -277,10 +280,7 @@ export class Copier {
 function isRetriableCopyError(err: unknown): boolean {
   if (err instanceof SourceVanishedError) return false;
   if (err instanceof Error && (err.name === "AbortError" || (err as { code?: string }).code === "ABORT_ERR")) return false;
-  const e = err as { javaClassName?: string; status?: number };
-  if (e.javaClassName === "org.apache.hadoop.security.AccessControlException") return false;
-  if (e.status === 400) return false;
-  return true;
+  return isWorthRetrying(err);
 }
 
 /**

@@ -1,7 +1,12 @@
-// The single-writer lease on the target, with fencing that holds on HDFS (which
-// has no compare-and-swap): epoch-numbered files <lease dir>/epoch-<n>.json,
-// each created with overwrite=false, so exactly one daemon creates epoch n+1;
-// the highest epoch is the holder.
+// The single-writer lease on the target, with fencing that holds on a storage
+// without compare-and-swap (HDFS): epoch-numbered files <lease dir>/epoch-<n>.json,
+// each created only if absent (capabilities.exclusiveCreate: HDFS overwrite=false,
+// S3 If-None-Match), so exactly one daemon creates epoch n+1; the highest epoch
+// is the holder. Where the storage has conditional writes, a renewal replaces
+// the epoch file only while it is the version this holder wrote (If-Match). A
+// storage without exclusive create is said so at start-up: the lease then still
+// refuses to start beside a live holder, but two daemons starting at the same
+// moment could both believe they hold it.
 //
 // Time is judged so that no two holders' write windows meet:
 // - The holder renews every ttl/4 by rewriting its own epoch file (the storage
@@ -24,7 +29,7 @@ import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
 import { CkptError, errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
-import { isAlreadyExists, joinPath, parentOf, readSmallFile, type Storage } from "../storage/types.js";
+import { isAlreadyExists, joinPath, parentOf, readSmallFile, storageReason, type Storage } from "../storage/types.js";
 import { writeAtomically } from "./atomic.js";
 import { isTempName, tempPathFor } from "./layout.js";
 
@@ -103,6 +108,8 @@ export class Lease {
   private timer: NodeJS.Timeout | null = null;
   private lost: LeaseLostError | null = null;
   private renewing: Promise<void> | null = null;
+  /** Version of our epoch file as last written (conditional-write storages). */
+  private version: string | undefined;
 
   constructor(
     private readonly storage: Storage,
@@ -139,6 +146,12 @@ export class Lease {
   /** Takes the lease; `signal` aborts a slow start (e.g. the target is unreachable and requests are retried). */
   async acquire(signal?: AbortSignal): Promise<void> {
     const io = signal ? { signal } : {};
+    if (!this.storage.capabilities.exclusiveCreate) {
+      this.logger.warn(
+        { lease: this.path, storage: this.storage.name },
+        "the target storage cannot create a file only if absent: the lease refuses to start beside a live holder, but cannot exclude two replicators starting at the same moment; run exactly one",
+      );
+    }
     await this.prepareDirectory(io);
     const { highest, temps } = await this.epochs(io);
     await this.removeStaleTemporaries(temps, io);
@@ -157,7 +170,9 @@ export class Lease {
     this.acquiredAt = Date.now();
     this.epoch = epoch;
     try {
-      await this.storage.write(joinPath(this.path, epochFileName(epoch)), this.content(), { ...io, overwrite: false });
+      const file = joinPath(this.path, epochFileName(epoch));
+      await this.storage.write(file, this.content(), { ...io, overwrite: false });
+      if (this.storage.capabilities.conditionalWrite) this.version = (await this.storage.stat(file, io))?.version;
     } catch (err) {
       this.epoch = 0;
       if (!isAlreadyExists(err)) throw err;
@@ -188,9 +203,19 @@ export class Lease {
         return;
       }
       // Only our own epoch file is ever rewritten: a late renewal cannot overwrite a newer holder.
-      await writeAtomically(this.storage, joinPath(this.path, epochFileName(this.epoch)), this.content(), { overwrite: true });
+      const file = joinPath(this.path, epochFileName(this.epoch));
+      if (this.storage.capabilities.conditionalWrite && this.version !== undefined) {
+        await this.storage.write(file, this.content(), { overwrite: true, ifMatch: this.version });
+        this.version = (await this.storage.stat(file))?.version;
+      } else {
+        await writeAtomically(this.storage, file, this.content(), { overwrite: true });
+      }
       this.renewedAt = started;
     } catch (err) {
+      if (storageReason(err) === "conflict") {
+        this.markLost(`epoch file ${epochFileName(this.epoch)} was replaced by someone else`);
+        return;
+      }
       // While renewals fail the lease lapses (assertHeld refuses writes); it is resumed by the next
       // successful renewal unless another replicator took it over in the meantime.
       this.logger.warn({ lease: this.path, err: errorMessage(err) }, "lease renewal failed");

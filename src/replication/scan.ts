@@ -4,7 +4,9 @@
 // from a fresh listing of its parent (a reused listing's own children carry old
 // times and vouch for nothing): roots and job directories are listed on every
 // scan, checkpoint and shared directories when they changed. An unchanged tree
-// costs one listing per root and per job; every Nth scan lists everything.
+// costs one listing per root and per job; every Nth scan lists everything. On a
+// storage without directory mtimes (an object store) nothing is cached, and where
+// listings do not show the mtime a write set, each _metadata is stat'ed.
 // scanJob() lists one job without the cache, for decisions that delete.
 
 import PQueue from "p-queue";
@@ -164,7 +166,7 @@ export class TreeScanner {
     const queue = new PQueue({ concurrency: this.o.listConcurrency });
     const snapshot: TreeSnapshot = { takenAt: Date.now(), roots: [], jobs: new Map(), listings: new Map(), requests: 0 };
     const seen = new Set<string>();
-    const list = this.lister(queue, snapshot, { useCache: !full, seen });
+    const list = this.lister(queue, snapshot, { useCache: !full && this.o.storage.capabilities.directoryMtimes, seen });
 
     await Promise.all(
       this.o.roots.map(async (root) => {
@@ -260,7 +262,7 @@ export class TreeScanner {
       // A change made in the same clock tick as the listing leaves the mtime as it was: only a listing
       // taken well after the directory last changed may be reused.
       const byName = byNameOf(entries);
-      if (vouch !== null && vouch.fresh && listedAt - vouch.mtime > LISTING_SETTLE_MS) this.cache.set(path, { mtime: vouch.mtime, entries, byName });
+      if (this.o.storage.capabilities.directoryMtimes && vouch !== null && vouch.fresh && listedAt - vouch.mtime > LISTING_SETTLE_MS) this.cache.set(path, { mtime: vouch.mtime, entries, byName });
       else this.cache.delete(path);
       if (byName) snapshot.listings.set(path, byName);
       return { entries, byName, fresh: true };
@@ -307,7 +309,7 @@ export class TreeScanner {
     }
     if (entries === null) return; // deleted between the two listings: it is gone
     let metadata = entries.find((e) => e.name === METADATA_FILE && e.type === "file") ?? null;
-    if (metadata && this.o.refreshMetadata?.(dir, metadata)) {
+    if (metadata && (!this.o.storage.capabilities.listedMtimes || this.o.refreshMetadata?.(dir, metadata))) {
       try {
         metadata = await this.o.storage.stat(joinPath(dir, METADATA_FILE));
       } catch (err) {

@@ -1,35 +1,66 @@
 // Storage over a local directory tree (file:/// roots): for a Flink job that
 // checkpoints to local disk or an NFS mount, and for a local DR copy. Paths are
-// absolute filesystem paths. Errors become LocalFsError carrying the errno code.
+// absolute filesystem paths. Errors become StorageError with the reason the errno
+// code means (the Node error stays as its cause).
 
 import { createWriteStream } from "node:fs";
 import { lstat, mkdir, open, readdir, rename, rm, rmdir, utimes, writeFile } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { CkptError } from "../util/errors.js";
-import { joinPath, type Entry, type IoOptions, type Storage } from "./types.js";
+import { StorageError, type StorageReason } from "./errors.js";
+import { joinPath, type Entry, type IoOptions, type Storage, type StorageCapabilities, type WriteOptions } from "./types.js";
 
-export class LocalFsError extends CkptError {
-  readonly kind = "local-fs";
-  readonly code: string | undefined;
-  constructor(
-    readonly storage: string,
-    readonly operation: string,
-    readonly path: string,
-    cause: unknown,
-  ) {
-    const code = (cause as NodeJS.ErrnoException | undefined)?.code;
-    super(`${storage}: ${operation} ${path} failed: ${code ?? (cause instanceof Error ? cause.message : String(cause))}`, { cause });
-    this.code = code;
+/** A POSIX tree: rename(2) is atomic, O_EXCL creates exclusively, directories have mtimes; no checksum. */
+export const LOCAL_CAPABILITIES: StorageCapabilities = Object.freeze({
+  atomicRename: true,
+  atomicWrite: false,
+  exclusiveCreate: true,
+  conditionalWrite: false,
+  directoryMtimes: true,
+  listedMtimes: true,
+  checksum: null,
+  blockSize: false,
+});
+
+/** The reason an errno code means for the engine. */
+export function errnoReason(err: unknown): StorageReason {
+  if (err instanceof Error && err.name === "AbortError") return "aborted";
+  switch ((err as NodeJS.ErrnoException | undefined)?.code) {
+    case "ENOENT":
+    case "ENOTDIR":
+      return "not-found";
+    case "EEXIST":
+      return "exists";
+    case "EACCES":
+    case "EPERM":
+    case "EROFS":
+      return "denied";
+    case "ENOSPC":
+    case "EDQUOT":
+    case "EIO":
+    case "EAGAIN":
+    case "EBUSY":
+    case "EMFILE":
+    case "ENFILE":
+    case "ESTALE":
+      return "transient";
+    case "ABORT_ERR":
+      return "aborted";
+    default:
+      return "failed";
   }
 }
 
 export class LocalStorage implements Storage {
   readonly kind = "local" as const;
+  readonly capabilities = LOCAL_CAPABILITIES;
   constructor(readonly name: string) {}
 
   private fail(operation: string, path: string, err: unknown): never {
-    throw new LocalFsError(this.name, operation, path, err);
+    if (err instanceof StorageError) throw err;
+    const code = (err as NodeJS.ErrnoException | undefined)?.code;
+    const message = `${this.name}: ${operation} ${path} failed: ${code ?? (err instanceof Error ? err.message : String(err))}`;
+    throw new StorageError({ reason: errnoReason(err), storage: this.name, operation, path, message, cause: err });
   }
 
   async stat(path: string): Promise<Entry | null> {
@@ -72,7 +103,7 @@ export class LocalStorage implements Storage {
     }
   }
 
-  async write(path: string, body: Readable | Uint8Array, o: IoOptions & { overwrite?: boolean; permission?: string } = {}): Promise<void> {
+  async write(path: string, body: Readable | Uint8Array, o: IoOptions & WriteOptions = {}): Promise<void> {
     o.guard?.();
     const flag = o.overwrite ? "w" : "wx";
     const signal = o.signal ? { signal: o.signal } : {};
@@ -80,6 +111,7 @@ export class LocalStorage implements Storage {
     try {
       if (body instanceof Uint8Array) await writeFile(path, body, { flag, ...signal, ...mode });
       else await pipeline(body, createWriteStream(path, { flags: flag, ...mode }), signal);
+      if (o.mtime !== undefined) await utimes(path, new Date(), new Date(o.mtime));
     } catch (err) {
       this.fail("write", path, err);
     }
@@ -117,16 +149,6 @@ export class LocalStorage implements Storage {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
       return this.fail("delete", path, err);
-    }
-  }
-
-  async setModificationTime(path: string, mtime: number, o: IoOptions = {}): Promise<void> {
-    o.guard?.();
-    try {
-      const st = await lstat(path);
-      await utimes(path, st.atime, new Date(mtime));
-    } catch (err) {
-      this.fail("setModificationTime", path, err);
     }
   }
 

@@ -1,10 +1,38 @@
-// The filesystem surface the replication engine needs, implemented over WebHDFS
-// (storage/webhdfs.ts) and over a local directory tree (storage/local.ts), so the
-// engine is written once for both. Paths are absolute, "/"-separated.
+// The storage port: the filesystem surface the replication engine needs, with
+// the capabilities each backend declares, implemented by one adapter per backend
+// (storage/webhdfs.ts, storage/local.ts; built by storage/factory.ts), so the
+// engine is written once for all. Paths are absolute, "/"-separated. Failures
+// are StorageError (storage/errors.ts) with a typed reason.
 
 import type { Readable } from "node:stream";
 import { CkptError } from "../util/errors.js";
 import type { TokenStatus } from "../webhdfs/index.js";
+
+export { isAlreadyExists, isMissing, StorageError, storageReason, type StorageReason } from "./errors.js";
+
+/**
+ * What a backend offers, declared by its adapter. The engine chooses how to do what it means (write a file
+ * so that it appears whole, create a file only if absent, reuse an unchanged listing) from these, never
+ * from the kind of backend.
+ */
+export interface StorageCapabilities {
+  /** rename() is atomic: a file written under a hidden temporary name and renamed appears whole at once. */
+  atomicRename: boolean;
+  /** A write becomes visible only once complete and whole (object stores): it may go to its final name. */
+  atomicWrite: boolean;
+  /** write() without overwrite fails with reason "exists" when the path exists: exactly one racing creator wins. */
+  exclusiveCreate: boolean;
+  /** write() with `ifMatch` replaces a file only while it is the version given (compare-and-swap). */
+  conditionalWrite: boolean;
+  /** A directory's mtime changes whenever a child is added or removed: an unchanged listing may be reused. */
+  directoryMtimes: boolean;
+  /** list() shows the mtime a write set (else only stat() does, and listings show when it was stored). */
+  listedMtimes: boolean;
+  /** The family of checksum() values ("MD5-of-CRC32C" style), or null when the backend has none. */
+  checksum: string | null;
+  /** write() honours `blockSize` (files keep the source's block size, so HDFS checksums stay comparable). */
+  blockSize: boolean;
+}
 
 export interface Entry {
   name: string;
@@ -18,6 +46,8 @@ export interface Entry {
   permission?: string;
   /** HDFS replication factor (absent where not applicable). */
   replication?: number;
+  /** Version token of a file (an ETag) for `ifMatch`, where capabilities.conditionalWrite. */
+  version?: string;
 }
 
 export interface WriteOptions {
@@ -27,6 +57,10 @@ export interface WriteOptions {
   permission?: string;
   /** HDFS replication factor of the new file; ignored by a local storage. */
   replication?: number;
+  /** The modification time (ms since epoch) the file shows once written. */
+  mtime?: number;
+  /** With capabilities.conditionalWrite: replace the file only while its version is this one (else reason "conflict"). */
+  ifMatch?: string;
 }
 
 export interface IoOptions {
@@ -38,10 +72,13 @@ export interface IoOptions {
   guard?: () => void;
 }
 
+export type StorageKind = "webhdfs" | "local" | "s3";
+
 export interface Storage {
   /** Label for logs and metrics ("hdfs1", "target"...). */
   readonly name: string;
-  readonly kind: "webhdfs" | "local";
+  readonly kind: StorageKind;
+  readonly capabilities: StorageCapabilities;
   stat(path: string, o?: IoOptions): Promise<Entry | null>;
   /** Children of a directory, or null when it does not exist. */
   list(path: string, o?: IoOptions): Promise<Entry[] | null>;
@@ -56,8 +93,6 @@ export interface Storage {
   delete(path: string, o?: IoOptions & { recursive?: boolean }): Promise<boolean>;
   /** A comparable checksum string ("<algorithm>:<hex>"), or null where the storage has none. */
   checksum(path: string, o?: IoOptions): Promise<string | null>;
-  /** Sets a file's modification time (ms since epoch). */
-  setModificationTime(path: string, mtime: number, o?: IoOptions): Promise<void>;
   close(): void;
   /** Security state of a remote storage (refused TLS/credentials, delegation token); absent for local ones. */
   security?(): StorageSecurity;
@@ -78,6 +113,7 @@ export interface StorageSecurity {
 export class FencedStorage implements Storage {
   readonly name: string;
   readonly kind: Storage["kind"];
+  readonly capabilities: StorageCapabilities;
 
   constructor(
     private readonly inner: Storage,
@@ -85,6 +121,7 @@ export class FencedStorage implements Storage {
   ) {
     this.name = inner.name;
     this.kind = inner.kind;
+    this.capabilities = inner.capabilities;
   }
 
   stat(path: string, o?: IoOptions): Promise<Entry | null> {
@@ -99,7 +136,7 @@ export class FencedStorage implements Storage {
   checksum(path: string, o?: IoOptions): Promise<string | null> {
     return this.inner.checksum(path, o);
   }
-  write(path: string, body: Readable | Uint8Array, o: IoOptions & { overwrite?: boolean; blockSize?: number } = {}): Promise<void> {
+  write(path: string, body: Readable | Uint8Array, o: IoOptions & WriteOptions = {}): Promise<void> {
     return this.inner.write(path, body, { ...o, guard: this.guard });
   }
   mkdirs(path: string, o: IoOptions = {}): Promise<void> {
@@ -111,9 +148,6 @@ export class FencedStorage implements Storage {
   delete(path: string, o: IoOptions & { recursive?: boolean } = {}): Promise<boolean> {
     return this.inner.delete(path, { ...o, guard: this.guard });
   }
-  setModificationTime(path: string, mtime: number, o: IoOptions = {}): Promise<void> {
-    return this.inner.setModificationTime(path, mtime, { ...o, guard: this.guard });
-  }
   close(): void {
     this.inner.close();
   }
@@ -123,22 +157,6 @@ export class FencedStorage implements Storage {
   async release(): Promise<void> {
     await this.inner.release?.();
   }
-}
-
-/** True for "this path does not exist" from any Storage implementation. */
-export function isMissing(err: unknown): boolean {
-  if (err === null || typeof err !== "object") return false;
-  const e = err as { code?: unknown; status?: unknown; javaClassName?: unknown };
-  if (e.code === "ENOENT") return true;
-  return e.status === 404 && e.javaClassName === "java.io.FileNotFoundException";
-}
-
-/**
- * True when trying the same operation again later may succeed (the cluster is busy, starting, in safe
- * mode or unreachable): an adapter's error says so through a boolean `transient` property.
- */
-export function isTransient(err: unknown): boolean {
-  return err !== null && typeof err === "object" && (err as { transient?: unknown }).transient === true;
 }
 
 /** Reads a whole small file (e.g. _metadata), refusing more than maxBytes. */
@@ -182,16 +200,6 @@ export function baseName(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1);
 }
 
-/** True for "the path already exists" (create without overwrite, rename onto an existing name). */
-export function isAlreadyExists(err: unknown): boolean {
-  if (err === null || typeof err !== "object") return false;
-  const e = err as { code?: unknown; javaClassName?: unknown };
-  return (
-    e.code === "EEXIST" ||
-    e.javaClassName === "org.apache.hadoop.fs.FileAlreadyExistsException" ||
-    e.javaClassName === "org.apache.hadoop.hdfs.protocol.AlreadyBeingCreatedException"
-  );
-}
 
 /** The part of Storage that only reads: what the replicator is given for the source, which it never writes. */
-export type ReadOnlyStorage = Pick<Storage, "name" | "kind" | "stat" | "list" | "read" | "checksum" | "close" | "security" | "release">;
+export type ReadOnlyStorage = Pick<Storage, "name" | "kind" | "capabilities" | "stat" | "list" | "read" | "checksum" | "close" | "security" | "release">;

@@ -1,71 +1,129 @@
-// Storage over WebHDFS: adapts WebHdfsClient to the engine's Storage surface.
-// Errors stay WebHdfsError (typed, with operation, path, status and remote
-// exception), which isMissing()/isAlreadyExists() understand.
+// Storage over WebHDFS: adapts WebHdfsClient to the storage port. The only place
+// above src/webhdfs/ that knows HDFS: its capabilities, and how a WebHdfsError
+// (Java exception class, HTTP status, failure kind) becomes a StorageError reason.
 
-import type { Readable } from "node:stream";
-import { checksumHex, type FileStatus, type WebHdfsClient } from "../webhdfs/index.js";
-import type { Entry, IoOptions, Storage, StorageSecurity, WriteOptions } from "./types.js";
+import { PassThrough, type Readable } from "node:stream";
+import type { ClusterSide } from "../config/load.js";
+import {
+  checksumHex,
+  GssNegotiator,
+  HdfsPathError,
+  isAlreadyExists,
+  isNotFound,
+  isPermissionDenied,
+  isRetriable,
+  isStandby,
+  WebHdfsClient,
+  WebHdfsError,
+  type FileStatus,
+  type ClusterConnection,
+} from "../webhdfs/index.js";
+import { StorageError, type StorageReason } from "./errors.js";
+import type { Logger } from "../util/log.js";
+import type { Entry, IoOptions, Storage, StorageCapabilities, StorageSecurity, WriteOptions } from "./types.js";
+
+/** HDFS: atomic rename, exclusive CREATE, directory mtimes, MD5-of-CRC checksums that depend on the block size. */
+export const WEBHDFS_CAPABILITIES: StorageCapabilities = Object.freeze({
+  atomicRename: true,
+  atomicWrite: false,
+  exclusiveCreate: true,
+  conditionalWrite: false,
+  directoryMtimes: true,
+  listedMtimes: true,
+  checksum: "hdfs-file-checksum",
+  blockSize: true,
+});
+
+const ALREADY_BEING_CREATED = "org.apache.hadoop.hdfs.protocol.AlreadyBeingCreatedException";
 
 export class WebHdfsStorage implements Storage {
   readonly kind = "webhdfs" as const;
+  readonly capabilities = WEBHDFS_CAPABILITIES;
   readonly name: string;
 
   constructor(readonly client: WebHdfsClient) {
     this.name = client.name;
   }
 
-  async stat(path: string, o?: IoOptions): Promise<Entry | null> {
-    const st = await this.client.stat(path, o);
-    return st === null ? null : toEntry(path.slice(path.lastIndexOf("/") + 1), st);
-  }
-
-  async list(path: string, o?: IoOptions): Promise<Entry[] | null> {
-    const out: Entry[] = [];
+  private async call<T>(operation: string, path: string, run: () => Promise<T>): Promise<T> {
     try {
-      for await (const page of this.client.listStatusBatches(path, o)) {
-        for (const st of page) out.push(toEntry(st.pathSuffix, st));
-      }
+      return await run();
     } catch (err) {
-      if ((err as { status?: number; javaClassName?: string }).javaClassName === "java.io.FileNotFoundException") return null;
-      throw err;
+      throw toStorageError(this.name, operation, path, err);
     }
-    return out;
   }
 
-  read(path: string, o?: IoOptions & { length?: number }): Promise<Readable> {
-    return this.client.open(path, o);
-  }
-
-  write(path: string, body: Readable | Uint8Array, o: IoOptions & WriteOptions = {}): Promise<void> {
-    return this.client.create(path, body, {
-      overwrite: o.overwrite ?? false,
-      ...(o.blockSize ? { blockSize: o.blockSize } : {}),
-      ...(o.permission ? { permission: o.permission } : {}),
-      ...(o.replication ? { replication: o.replication } : {}),
-      ...(o.signal ? { signal: o.signal } : {}),
-      ...(o.guard ? { guard: o.guard } : {}),
+  stat(path: string, o?: IoOptions): Promise<Entry | null> {
+    return this.call("stat", path, async () => {
+      const st = await this.client.stat(path, o);
+      return st === null ? null : toEntry(path.slice(path.lastIndexOf("/") + 1), st);
     });
   }
 
+  list(path: string, o?: IoOptions): Promise<Entry[] | null> {
+    return this.call("list", path, async () => {
+      const out: Entry[] = [];
+      try {
+        for await (const page of this.client.listStatusBatches(path, o)) {
+          for (const st of page) out.push(toEntry(st.pathSuffix, st));
+        }
+      } catch (err) {
+        if (isNotFound(err)) return null;
+        throw err;
+      }
+      return out;
+    });
+  }
+
+  read(path: string, o?: IoOptions & { length?: number }): Promise<Readable> {
+    return this.call("read", path, async () => withTypedErrors(await this.client.open(path, o), (err) => toStorageError(this.name, "read", path, err)));
+  }
+
+  write(path: string, body: Readable | Uint8Array, o: IoOptions & WriteOptions = {}): Promise<void> {
+    // A body that fails while the NameNode step is still under way has nobody piping it yet: a listener
+    // keeps that from being an unhandled 'error'; the upload then finds the body destroyed and fails.
+    const ignore = () => {};
+    if (!(body instanceof Uint8Array)) body.on("error", ignore);
+    return this.call("write", path, async () => {
+      try {
+        await this.create(path, body, o);
+      } finally {
+        if (!(body instanceof Uint8Array)) body.off("error", ignore);
+      }
+    });
+  }
+
+  private async create(path: string, body: Readable | Uint8Array, o: IoOptions & WriteOptions): Promise<void> {
+    {
+      await this.client.create(path, body, {
+        overwrite: o.overwrite ?? false,
+        ...(o.blockSize ? { blockSize: o.blockSize } : {}),
+        ...(o.permission ? { permission: o.permission } : {}),
+        ...(o.replication ? { replication: o.replication } : {}),
+        ...(o.signal ? { signal: o.signal } : {}),
+        ...(o.guard ? { guard: o.guard } : {}),
+      });
+      if (o.mtime !== undefined) await this.client.setTimes(path, { modificationTime: o.mtime, ...ioOf(o) });
+    }
+  }
+
   mkdirs(path: string, o?: IoOptions): Promise<void> {
-    return this.client.mkdirs(path, o);
+    return this.call("mkdirs", path, () => this.client.mkdirs(path, o));
   }
 
   rename(src: string, dst: string, o: IoOptions & { overwrite?: boolean } = {}): Promise<void> {
-    return this.client.rename(src, dst, o);
+    return this.call("rename", `${src} -> ${dst}`, () => this.client.rename(src, dst, o));
   }
 
   delete(path: string, o: IoOptions & { recursive?: boolean } = {}): Promise<boolean> {
-    return this.client.delete(path, o);
+    return this.call("delete", path, () => this.client.delete(path, o));
   }
 
-  setModificationTime(path: string, mtime: number, o?: IoOptions): Promise<void> {
-    return this.client.setTimes(path, { modificationTime: mtime, ...(o?.signal ? { signal: o.signal } : {}), ...(o?.guard ? { guard: o.guard } : {}) });
-  }
-
-  async checksum(path: string, o?: IoOptions): Promise<string | null> {
-    const c = await this.client.getFileChecksum(path, o);
-    return `${c.algorithm}:${checksumHex(c)}`;
+  checksum(path: string, o?: IoOptions): Promise<string | null> {
+    return this.call("checksum", path, async () => {
+      const c = await this.client.getFileChecksum(path, o);
+      return `${c.algorithm}:${checksumHex(c)}`;
+    });
   }
 
   close(): void {
@@ -81,6 +139,53 @@ export class WebHdfsStorage implements Storage {
   }
 }
 
+function ioOf(o: IoOptions | undefined): IoOptions {
+  return { ...(o?.signal ? { signal: o.signal } : {}), ...(o?.guard ? { guard: o.guard } : {}) };
+}
+
+/** The reason a WebHDFS failure means for the engine. */
+export function webHdfsReason(err: WebHdfsError): StorageReason {
+  if (isNotFound(err)) return "not-found";
+  if (isAlreadyExists(err) || err.javaClassName === ALREADY_BEING_CREATED) return "exists";
+  if (isPermissionDenied(err)) return "denied";
+  if (err.failure === "aborted") return "aborted";
+  if (err.failure === "network" || err.failure === "timeout") return "unreachable";
+  if (isRetriable(err)) return "transient";
+  if (err.status === 400) return "fatal"; // the NameNode refused the request as invalid
+  return "failed";
+}
+
+/** What an operator should check, where the typed error allows a guess. */
+function hintFor(err: WebHdfsError): string | undefined {
+  if (err.failure === "network" || err.failure === "timeout") return "every NameNode was tried";
+  if (err.step === "namenode" && err.status !== undefined && err.status >= 400 && err.status < 500 && err.status !== 404 && !isPermissionDenied(err)) {
+    // A DataNode (or any other HTTP server) rejects NameNode operations such as LISTSTATUS/GETFILESTATUS.
+    return `is ${err.namenode ?? "it"} the HTTP address of a NameNode? a DataNode or another server rejects NameNode operations`;
+  }
+  if (err.failure === "unexpected-response" || err.failure === "http-status") return `is ${err.namenode ?? "it"} the HTTP address of a NameNode?`;
+  return undefined;
+}
+
+/** A WebHDFS failure as the port's StorageError; anything that is not the client's (a body stream's error) passes through. */
+export function toStorageError(storage: string, operation: string, path: string, err: unknown): unknown {
+  if (err instanceof StorageError) return err;
+  if (err instanceof HdfsPathError) return new StorageError({ reason: "fatal", storage, operation, path, message: err.message, cause: err });
+  if (!(err instanceof WebHdfsError)) return err;
+  const hint = hintFor(err);
+  return new StorageError({ reason: webHdfsReason(err), storage, operation, path, message: err.message, ...(hint ? { hint } : {}), cause: err });
+}
+
+/** The stream's failures typed by `map` (a DataNode body cut mid-read becomes a StorageError too). */
+function withTypedErrors(source: Readable, map: (err: unknown) => unknown): Readable {
+  const out = new PassThrough({ highWaterMark: source.readableHighWaterMark });
+  source.on("error", (err) => out.destroy(map(err) as Error));
+  out.on("close", () => {
+    if (!source.destroyed) source.destroy();
+  });
+  source.pipe(out);
+  return out;
+}
+
 function toEntry(name: string, st: FileStatus): Entry {
   return {
     name,
@@ -91,4 +196,63 @@ function toEntry(name: string, st: FileStatus): Entry {
     ...(st.permission ? { permission: st.permission } : {}),
     ...(st.type !== "DIRECTORY" && st.replication ? { replication: st.replication } : {}),
   };
+}
+
+/** The connection of a configured WebHDFS side (the factory and the NameNode probe share them). */
+export function connectionFor(side: ClusterSide, overrides: Partial<ClusterConnection> = {}): ClusterConnection {
+  return {
+    name: side.name,
+    namenodes: side.namenodes,
+    ...(side.user ? { user: side.user } : {}),
+    ...(side.doAs ? { doAs: side.doAs } : {}),
+    ...(side.delegationToken ? { delegationToken: side.delegationToken } : {}),
+    ...(side.delegationTokenFile ? { delegationTokenFile: side.delegationTokenFile } : {}),
+    ...(side.kerberos?.renewer ? { tokenRenewer: side.kerberos.renewer } : {}),
+    ...(side.tls ? { tls: side.tls } : {}),
+    requestTimeoutMs: side.requestTimeoutMs,
+    retry: side.retry,
+    ...overrides,
+  };
+}
+
+/** The WebHDFS client of a configured side: its connection, TLS, token file or Kerberos (SPNEGO) credentials. */
+export function createWebHdfsClient(
+  side: ClusterSide,
+  logger?: Logger,
+  overrides: Partial<ClusterConnection> = {},
+  o: { onFailover?: (e: { cluster: string; from: string; to: string }) => void } = {},
+): WebHdfsClient {
+  const negotiator = side.kerberos === undefined ? undefined : new GssNegotiator(side.kerberos);
+  return new WebHdfsClient(connectionFor(side, overrides), {
+    ...(logger ? { logger } : {}),
+    ...(negotiator ? { negotiator } : {}),
+    ...(o.onFailover ? { onFailover: o.onFailover } : {}),
+  });
+}
+
+export interface NameNodeProbe {
+  url: string;
+  state: "active" | "standby" | "unreachable" | "error";
+  error?: StorageError;
+}
+
+/** Asks each NameNode of a side, once and without failing over, whether it is the active one (check-config). */
+export async function probeNameNodes(side: ClusterSide): Promise<NameNodeProbe[]> {
+  return Promise.all(
+    side.namenodes.map(async (url): Promise<NameNodeProbe> => {
+      const client = createWebHdfsClient(side, undefined, { namenodes: [url], retry: { maxAttempts: 1 } });
+      try {
+        await client.stat("/");
+        return { url, state: "active" };
+      } catch (err) {
+        if (isStandby(err)) return { url, state: "standby" };
+        const typed = toStorageError(side.name, "stat", "/", err);
+        if (!(typed instanceof StorageError)) throw err;
+        return { url, state: typed.reason === "unreachable" ? "unreachable" : "error", error: typed };
+      } finally {
+        await client.release();
+        client.close();
+      }
+    }),
+  );
 }

@@ -445,13 +445,12 @@ function rejected(ctx: StepContext, detail: string): WebHdfsError {
   return stepError(ctx, { failure: "rejected", status: 200, detail });
 }
 
-/** A 400 from a server that does not know LISTSTATUS_BATCH (older NameNodes). */
+/**
+ * A 400 from a server that does not know LISTSTATUS_BATCH (older NameNodes answer IllegalArgumentException
+ * for an unknown op). Decided on the exception class alone: the first page's only parameters are the op and
+ * a path the client already checked, so a 400 there means the op; a wrong guess costs one LISTSTATUS.
+ */
 function rejectsBatchListing(err: unknown): boolean {
   if (!(err instanceof WebHdfsError) || err.status !== 400) return false;
-  const text = `${err.remoteMessage ?? ""} ${err.detail ?? ""}`;
-  return (
-    err.exception === "UnsupportedOperationException" ||
-    (err.exception === "IllegalArgumentException" && /LISTSTATUS_BATCH|"op"/i.test(text)) ||
-    err.failure === "http-status"
-  );
+  return err.exception === "UnsupportedOperationException" || err.exception === "IllegalArgumentException" || err.failure === "http-status";
 }

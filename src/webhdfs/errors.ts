@@ -97,11 +97,6 @@ export class WebHdfsError extends CkptError {
     assignDefined(this, details);
   }
 
-  /** Trying again later may succeed (see isRetriable): what the storage port's isTransient() reads. */
-  get transient(): boolean {
-    return isRetriable(this);
-  }
-
   /** A copy with more context (attempt count, body consumption) and the same everything else. */
   with(extra: Partial<Pick<WebHdfsErrorDetails, "attempts" | "bodyConsumed" | "namenode">>): WebHdfsError {
     return new WebHdfsError({ ...this.details(), ...extra });

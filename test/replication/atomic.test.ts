@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AtomicWriteError, renameIntoPlace, writeAtomically } from "../../src/replication/atomic.js";
 import { LocalStorage } from "../../src/storage/local.js";
-import { isAlreadyExists, type Storage } from "../../src/storage/types.js";
+import { isAlreadyExists, StorageError, type Storage } from "../../src/storage/types.js";
 
 let dir: string;
 beforeEach(async () => {
@@ -107,7 +107,7 @@ describe("renameIntoPlace", () => {
         if (prop === "rename")
           return async (a: string, b: string, o: object) => {
             await t.rename(a, b, o);
-            throw Object.assign(new Error(`${a} not found`), { code: "ENOENT" });
+            throw new StorageError({ reason: "not-found", storage: "t", operation: "rename", path: a, message: `${a} not found` });
           };
         const v = Reflect.get(t, prop, receiver) as unknown;
         return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(t) : v;

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { BandwidthLimiter, ByteBudget } from "../../src/replication/bandwidth.js";
 import { Copier, CopyVerificationError, SourceVanishedError, type CopierOptions, type CopyTask } from "../../src/replication/copy.js";
 import { startSandbox, type Sandbox } from "../../src/sandbox/emulator/index.js";
-import { readSmallFile, type ReadOnlyStorage, type Storage } from "../../src/storage/types.js";
+import { readSmallFile, StorageError, type ReadOnlyStorage, type Storage } from "../../src/storage/types.js";
 import { LocalStorage } from "../../src/storage/local.js";
 import { WebHdfsStorage } from "../../src/storage/webhdfs.js";
 import { silentLogger } from "../../src/util/log.js";
@@ -245,8 +245,10 @@ describe("Copier: faults", () => {
       times: "always",
     });
     const err = await rejection(copier({ retries: 2 }).copy(task));
-    expect(err).toBeInstanceOf(WebHdfsError);
-    expect(err).toMatchObject({ cluster: "hdfs2", status: 500, javaClassName: "java.io.IOException" });
+    expect(err).toBeInstanceOf(StorageError);
+    expect(err).toMatchObject({ reason: "transient", storage: "hdfs2", operation: "write" });
+    expect((err as StorageError).cause).toBeInstanceOf(WebHdfsError);
+    expect((err as StorageError).cause).toMatchObject({ cluster: "hdfs2", status: 500, javaClassName: "java.io.IOException" });
     sandbox.faults.clear();
     expect(await targetNames(targetDir)).toEqual([]);
   });

@@ -84,11 +84,6 @@ class WitnessStorage extends LocalStorage {
     this.witness("delete", path, o);
     return super.delete(path, { ...o, guard: () => {} });
   }
-  override async setModificationTime(path: string, mtime: number, o: IoOptions = {}) {
-    await this.door();
-    this.witness("settimes", path, o);
-    return super.setModificationTime(path, mtime, { ...o, guard: () => {} });
-  }
 }
 
 let tmp: string;

@@ -4,7 +4,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LocalFsError, LocalStorage } from "../../src/storage/local.js";
+import { LocalStorage } from "../../src/storage/local.js";
+import { StorageError } from "../../src/storage/errors.js";
 import { storageContract } from "./contract.js";
 
 let base: string;
@@ -24,11 +25,12 @@ storageContract("LocalStorage", async () => {
 });
 
 describe("LocalStorage errors", () => {
-  it("carry the storage, the operation, the path and the errno code", async () => {
+  it("carry the reason, the storage, the operation and the path; the errno error stays as the cause", async () => {
     const s = new LocalStorage("dr-local");
     const err = await s.read(join(base, "none")).then(() => null, (e: unknown) => e);
-    expect(err).toBeInstanceOf(LocalFsError);
-    expect(err).toMatchObject({ kind: "local-fs", storage: "dr-local", operation: "read", path: join(base, "none"), code: "ENOENT" });
+    expect(err).toBeInstanceOf(StorageError);
+    expect(err).toMatchObject({ kind: "storage", reason: "not-found", storage: "dr-local", operation: "read", path: join(base, "none") });
+    expect((err as StorageError).cause).toMatchObject({ code: "ENOENT" });
     expect((err as Error).message).toBe(`dr-local: read ${join(base, "none")} failed: ENOENT`);
   });
 });

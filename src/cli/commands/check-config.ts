@@ -13,10 +13,9 @@ import { formatDuration } from "../../config/units.js";
 import { openSides } from "../../daemon/runtime.js";
 import { ADMIN_DIR } from "../../replication/layout.js";
 import { describeLease } from "../../replication/lease.js";
-import { createWebHdfsClient } from "../../storage/factory.js";
 import { joinPath, type ReadOnlyStorage } from "../../storage/types.js";
 import { errorMessage } from "../../util/errors.js";
-import { isStandby, WebHdfsError } from "../../webhdfs/index.js";
+import { probeNameNodes } from "../../storage/webhdfs.js";
 import { configOption, loadCommandConfig } from "../context.js";
 import { displayJob, mostSevere, type Side } from "../exit-codes.js";
 import { explainUnreadable, probeFailure, probeSide, type RootProbe } from "../probe.js";
@@ -32,7 +31,7 @@ export interface NameNodeCheck {
 export interface SideCheck {
   side: Side;
   name: string;
-  kind: "webhdfs" | "local";
+  kind: ClusterSide["kind"];
   uri: string | null;
   namenodes: NameNodeCheck[];
   roots: RootProbe[];
@@ -80,22 +79,12 @@ export async function checkConfig(config: Config, logger: import("../../util/log
 
 async function checkNameNodes(side: ClusterSide): Promise<NameNodeCheck[]> {
   if (side.kind !== "webhdfs") return [];
-  return Promise.all(
-    side.namenodes.map(async (url): Promise<NameNodeCheck> => {
-      const client = createWebHdfsClient(side, undefined, { namenodes: [url], retry: { maxAttempts: 1 } });
-      try {
-        await client.stat("/");
-        return { url, state: "active" };
-      } catch (err) {
-        if (isStandby(err)) return { url, state: "standby" };
-        if (err instanceof WebHdfsError && (err.failure === "network" || err.failure === "timeout")) return { url, state: "unreachable", detail: err.message };
-        return { url, state: "error", detail: explainUnreadable(err) };
-      } finally {
-        await client.release();
-        client.close();
-      }
-    }),
-  );
+  const checks = await probeNameNodes(side);
+  return checks.map((c) => ({
+    url: c.url,
+    state: c.state,
+    ...(c.error === undefined ? {} : { detail: c.state === "unreachable" ? c.error.message : explainUnreadable(c.error) }),
+  }));
 }
 
 async function leaseState(config: Config, target: ReadOnlyStorage): Promise<CheckReport["lease"]> {

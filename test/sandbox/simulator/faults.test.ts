@@ -14,7 +14,8 @@ import {
   SimulatorError,
   type SimulatorOptions,
 } from "../../../src/sandbox/simulator/index.js";
-import { LocalFsError, LocalStorage } from "../../../src/storage/local.js";
+import { LocalStorage } from "../../../src/storage/local.js";
+import { StorageError } from "../../../src/storage/errors.js";
 import { UsageError } from "../../../src/util/errors.js";
 import { capturingLogger, fileTree, parsedClosure, RecordingStorage } from "./helpers.js";
 
@@ -91,8 +92,9 @@ describe("simulator fault paths", () => {
     await recording.inner.write(`${sim.jobDir}/chk-2`, Buffer.from("in the way"));
     const err = (await sim.checkpointOnce().catch((e: unknown) => e)) as SimulatorError;
     expect(err).toMatchObject({ operation: "mkdirs", path: `${sim.jobDir}/chk-2` });
-    expect(err.cause).toBeInstanceOf(LocalFsError);
-    expect((err.cause as LocalFsError).code).toBe("EEXIST");
+    expect(err.cause).toBeInstanceOf(StorageError);
+    expect(err.cause).toMatchObject({ reason: "exists", operation: "mkdirs" });
+    expect((err.cause as StorageError).cause).toMatchObject({ code: "EEXIST" });
   });
 
   it("aborting in the middle of a checkpoint discards it; run() then resolves", async () => {

@@ -78,6 +78,9 @@ export class RecordingStorage implements Storage {
   get kind(): Storage["kind"] {
     return this.inner.kind;
   }
+  get capabilities(): Storage["capabilities"] {
+    return this.inner.capabilities;
+  }
   stat(path: string, o?: IoOptions): Promise<Entry | null> {
     return this.inner.stat(path, o);
   }
@@ -110,9 +113,6 @@ export class RecordingStorage implements Storage {
   }
   checksum(path: string, o?: IoOptions): Promise<string | null> {
     return this.inner.checksum(path, o);
-  }
-  setModificationTime(path: string, mtime: number, o?: IoOptions): Promise<void> {
-    return this.inner.setModificationTime(path, mtime, o);
   }
   close(): void {
     this.inner.close();

@@ -8,6 +8,7 @@ import { Readable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FlinkJobSimulator, STATE_CHUNK_BYTES, type SimulatorOptions } from "../../../src/sandbox/simulator/index.js";
 import { LocalStorage } from "../../../src/storage/local.js";
+import { WEBHDFS_CAPABILITIES } from "../../../src/storage/webhdfs.js";
 import type { Entry, Storage } from "../../../src/storage/types.js";
 import { capturingLogger, fileTree } from "./helpers.js";
 
@@ -75,6 +76,7 @@ describe("run loop and logging", () => {
 class MeasuringSink implements Storage {
   readonly name = "sink";
   readonly kind = "webhdfs" as const;
+  readonly capabilities = WEBHDFS_CAPABILITIES;
   largestChunk = 0;
   largestFile = 0;
   peakExternalGrowth = 0;
@@ -118,7 +120,6 @@ class MeasuringSink implements Storage {
   async checksum(): Promise<string | null> {
     return null;
   }
-  async setModificationTime(): Promise<void> {}
   close(): void {}
 }
 
