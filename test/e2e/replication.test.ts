@@ -78,7 +78,10 @@ describe("replication end to end", () => {
     const sim = pair.simulator({ seed: 11, jobId: "b".repeat(32), retained: 1, intervalMs: 20, stateSizeBytes: 1024 * 1024 });
     const sampler = startSampler(config, target);
     const loop = cycleInBackground(engine, 10);
-    await sim.run({ count: 12 });
+    // Keep checkpointing until the source has pulled a checkpoint from under a copy (at least 12 checkpoints;
+    // on a fast machine the first ones can all finish before the daemon's first scan).
+    const subsumed = () => (engine.status().jobs[0]?.totals.abandonedSubsumed ?? 0) > 0;
+    for (let n = 0; n < 12 || (!subsumed() && n < 300); n++) await sim.run({ count: 1 });
     await loop.stop();
     const newest = await newestOnSource(sim);
     await cycleUntil(engine, () => engine.status().jobs[0]?.newestPublishedCheckpoint === newest, 60_000);

@@ -75,18 +75,34 @@ function kerberosClient(cluster = "secure", neg: Negotiator = negotiator()): Web
 
 const ops = (from: number) => requests.slice(from).map((r) => `${r.role}:${r.op}:${r.status}`);
 
+/**
+ * Waits until the emulator has recorded every answer sent so far: it records one when its response
+ * closes, which can be just after the client has read it (a DataNode body above all).
+ */
+async function settle(): Promise<void> {
+  let n = -1;
+  while (n !== requests.length) {
+    n = requests.length;
+    await new Promise((r) => setTimeout(r, 15));
+  }
+}
+
 describe("delegation tokens fetched with Kerberos", () => {
   it("fetches one token, renews it before each renew deadline and replaces it before the max lifetime, with no failed operation", async () => {
     const c = kerberosClient();
+    await settle();
     const start = requests.length;
     await c.mkdirs("/tok/job");
+    await settle();
     expect(ops(start)).toEqual(["namenode:GETDELEGATIONTOKEN:200", "namenode:RENEWDELEGATIONTOKEN:200", "namenode:MKDIRS:200"]);
     expect(c.tokenStatus()).toEqual({ source: "kerberos", expiresAt: now + RENEW_INTERVAL, maxDate: now + MAX_LIFETIME, renewals: 0, refetches: 0, failures: 0 });
 
     // Writes and reads go with the token: the DataNode step carries the delegation the NameNode put in the redirect.
+    await settle();
     let i = requests.length;
     await c.create("/tok/job/state", "checkpoint bytes");
     expect((await buffer(await c.open("/tok/job/state"))).toString("utf8")).toBe("checkpoint bytes");
+    await settle();
     expect(ops(i)).toEqual(["namenode:CREATE:307", "datanode:CREATE:201", "namenode:OPEN:307", "datanode:OPEN:200"]);
 
     // Several renew deadlines, then the max lifetime: each step 80% of the renew interval.
@@ -94,8 +110,10 @@ describe("delegation tokens fetched with Kerberos", () => {
     let renewals = 0;
     while (now < issued + MAX_LIFETIME + RENEW_INTERVAL) {
       now += 0.8 * RENEW_INTERVAL;
+      await settle();
       i = requests.length;
       expect((await c.getFileStatus("/tok/job/state")).length).toBe(16);
+      await settle();
       const seen = ops(i);
       expect(seen.at(-1)).toBe("namenode:GETFILESTATUS:200");
       renewals += seen.filter((o) => o === "namenode:RENEWDELEGATIONTOKEN:200").length;
@@ -114,8 +132,10 @@ describe("delegation tokens fetched with Kerberos", () => {
     const c = kerberosClient();
     await c.mkdirs("/tok/revoked");
     expect(sandbox.revokeDelegationTokens("secure")).toBeGreaterThanOrEqual(1);
+    await settle();
     const i = requests.length;
     await c.create("/tok/revoked/a", "x");
+    await settle();
     expect(ops(i)).toEqual([
       "namenode:CREATE:403", "namenode:GETDELEGATIONTOKEN:200", "namenode:RENEWDELEGATIONTOKEN:200", "namenode:CREATE:307", "datanode:CREATE:201",
     ]);
@@ -127,8 +147,10 @@ describe("delegation tokens fetched with Kerberos", () => {
     const c = kerberosClient();
     await c.mkdirs("/tok/idle");
     now += 2 * RENEW_INTERVAL;
+    await settle();
     const i = requests.length;
     expect(await c.listStatus("/tok/idle")).toEqual([]);
+    await settle();
     expect(ops(i)).toEqual(["namenode:RENEWDELEGATIONTOKEN:200", "namenode:LISTSTATUS:200"]);
     expect(c.tokenStatus()).toMatchObject({ renewals: 1, refetches: 0, failures: 0, expiresAt: now + RENEW_INTERVAL });
   });
@@ -137,8 +159,10 @@ describe("delegation tokens fetched with Kerberos", () => {
     const c = kerberosClient();
     await c.mkdirs("/tok/old");
     now += MAX_LIFETIME + 1;
+    await settle();
     const i = requests.length;
     expect(await c.listStatus("/tok/old")).toEqual([]);
+    await settle();
     expect(ops(i)).toEqual(["namenode:GETDELEGATIONTOKEN:200", "namenode:RENEWDELEGATIONTOKEN:200", "namenode:LISTSTATUS:200"]);
     expect(c.tokenStatus()).toMatchObject({ refetches: 1, failures: 0 });
   });
@@ -148,8 +172,10 @@ describe("delegation tokens fetched with Kerberos", () => {
     await c.mkdirs("/tok/renew-refused");
     sandbox.revokeDelegationTokens("secure");
     now += 0.8 * RENEW_INTERVAL;
+    await settle();
     const i = requests.length;
     await c.mkdirs("/tok/renew-refused/b");
+    await settle();
     expect(ops(i)).toEqual(["namenode:RENEWDELEGATIONTOKEN:403", "namenode:GETDELEGATIONTOKEN:200", "namenode:RENEWDELEGATIONTOKEN:200", "namenode:MKDIRS:200"]);
     expect(c.tokenStatus()).toMatchObject({ refetches: 1, failures: 1, renewals: 0 });
   });
@@ -157,11 +183,14 @@ describe("delegation tokens fetched with Kerberos", () => {
   it("release() cancels the token: the NameNode refuses it afterwards", async () => {
     const c = kerberosClient();
     await c.mkdirs("/tok/release");
+    await settle();
     const i = requests.length;
     await c.release();
+    await settle();
     expect(ops(i)).toEqual(["namenode:CANCELDELEGATIONTOKEN:200"]);
     // The client stays usable: the next operation fetches a new token.
     await c.mkdirs("/tok/release/again");
+    await settle();
     expect(ops(i).slice(1, 2)).toEqual(["namenode:GETDELEGATIONTOKEN:200"]);
   });
 
@@ -182,9 +211,11 @@ describe("delegation tokens fetched with Kerberos", () => {
 
   it("a cluster with security off answers {\"Token\":null}: operations go without a token", async () => {
     const c = kerberosClient("plain");
+    await settle();
     const i = requests.length;
     await c.mkdirs("/plain/dir");
     await c.mkdirs("/plain/dir2");
+    await settle();
     expect(ops(i)).toEqual(["namenode:GETDELEGATIONTOKEN:200", "namenode:MKDIRS:200", "namenode:MKDIRS:200"]);
   });
 
@@ -238,8 +269,10 @@ describe("a delegation token from a file", () => {
     await writeFile(file, `${mint()}\n`);
     sandbox.revokeDelegationTokens("secure");
     await writeFile(file, `${mint()}\n`);
+    await settle();
     const i = requests.length;
     await c.mkdirs("/file-token/rotated");
+    await settle();
     expect(ops(i)).toEqual(["namenode:MKDIRS:403", "namenode:MKDIRS:200"]);
     expect(c.tokenStatus()).toMatchObject({ source: "file", refetches: 1 });
 
@@ -248,8 +281,10 @@ describe("a delegation token from a file", () => {
     now += 10 * HOUR + 1;
     sandbox.revokeDelegationTokens("secure");
     await writeFile(file, `${mint()}\n`);
+    await settle();
     const j = requests.length;
     await c.mkdirs("/file-token/rotated-again");
+    await settle();
     expect(ops(j)).toEqual(["namenode:MKDIRS:200"]);
     expect(c.tokenStatus()).toMatchObject({ refetches: 2 });
   });
