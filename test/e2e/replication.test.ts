@@ -77,11 +77,13 @@ describe("replication end to end", () => {
     await engine.start();
     const sim = pair.simulator({ seed: 11, jobId: "b".repeat(32), retained: 1, intervalMs: 20, stateSizeBytes: 1024 * 1024 });
     const sampler = startSampler(config, target);
+    // Every target upload stalls 1.5 s, so a checkpoint's copy outlasts the job's next checkpoints, whatever the
+    // machine's speed; the job keeps checkpointing until the source has pulled a checkpoint from under a copy.
+    const stall = pair.sandbox.faults.add({ cluster: "hdfs2", role: "datanode", op: "CREATE", pathPrefix: `${TARGET_ROOT}/${"b".repeat(32)}/`, times: "always", action: { kind: "latency", ms: 1500 } });
     const loop = cycleInBackground(engine, 10);
-    // Keep checkpointing until the source has pulled a checkpoint from under a copy (at least 12 checkpoints;
-    // on a fast machine the first ones can all finish before the daemon's first scan).
     const subsumed = () => (engine.status().jobs[0]?.totals.abandonedSubsumed ?? 0) > 0;
-    for (let n = 0; n < 12 || (!subsumed() && n < 300); n++) await sim.run({ count: 1 });
+    for (let n = 0; n < 12 || (!subsumed() && n < 200); n++) await sim.run({ count: 1 });
+    pair.sandbox.faults.remove(stall);
     await loop.stop();
     const newest = await newestOnSource(sim);
     await cycleUntil(engine, () => engine.status().jobs[0]?.newestPublishedCheckpoint === newest, 60_000);
