@@ -117,7 +117,7 @@ export class Checker {
   samples = 0;
   failedSamples = 0;
   private readonly hashCache = new Map<string, string | null>();
-  private prevRestorable = new Map<string, { count: number; touches: string[][] }>();
+  private prevRestorable = new Map<string, { count: number; units: { run: number | null; id: number | null; touches: string[] }[] }>();
   private prevRestorableVerdicts: CheckpointVerdict[] = [];
   /** When a verdict was first seen broken (key: metadata path + fileId). */
   private readonly brokenSince = new Map<string, number>();
@@ -375,18 +375,21 @@ export class Checker {
     for (const k of this.brokenSince.keys()) if (!seenBroken.has(k)) this.brokenSince.delete(k);
 
     // newest restorable never disappears
-    const restorableNow = new Map<string, { count: number; touches: string[][] }>();
+    const restorableNow = new Map<string, { count: number; units: { run: number | null; id: number | null; touches: string[] }[] }>();
     for (const v of s.verdicts) {
       if (!v.restorable) continue;
-      const e = restorableNow.get(v.jobId) ?? { count: 0, touches: [] };
+      const e = restorableNow.get(v.jobId) ?? { count: 0, units: [] };
       e.count++;
-      e.touches.push(v.touches);
+      e.units.push({ run: v.run, id: v.checkpointId ?? null, touches: v.touches });
       restorableNow.set(v.jobId, e);
     }
     for (const [job, prev] of this.prevRestorable) {
       if (prev.count === 0 || (restorableNow.get(job)?.count ?? 0) > 0) continue;
       if (this.o.sourceRetained(job) === 0) continue;
-      const allTampered = prev.touches.every((paths) => this.tamperedAt(paths) !== null);
+      // Excused only when every one of them the source still retains was broken by our tampering (those the
+      // source dropped may rightly be reaped meanwhile); with none still retained, losing them all is ours.
+      const retained = prev.units.filter((u) => u.id !== null && u.run !== null && this.o.sourceRetains(job, u.run, u.id));
+      const allTampered = retained.length > 0 && retained.every((u) => this.tamperedAt(u.touches) !== null);
       if (allTampered) continue;
       this.violate("newest", `job ${job}: the target went from ${prev.count} restorable checkpoint(s) to none while the source retains ${this.o.sourceRetained(job)}`, `newest:${job}:${s.t}`);
     }
@@ -409,7 +412,7 @@ export class Checker {
 
     // Keep the last non-empty view per job so a gap of unreadable samples does not hide a loss.
     for (const [job, e] of restorableNow) this.prevRestorable.set(job, e);
-    for (const job of this.prevRestorable.keys()) if (!restorableNow.has(job)) this.prevRestorable.set(job, { count: 0, touches: [] });
+    for (const job of this.prevRestorable.keys()) if (!restorableNow.has(job)) this.prevRestorable.set(job, { count: 0, units: [] });
   }
 
   /** Compares the daemon's ckpt_restorable_checkpoints with what the last sample found. */
