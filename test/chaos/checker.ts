@@ -386,10 +386,11 @@ export class Checker {
     for (const [job, prev] of this.prevRestorable) {
       if (prev.count === 0 || (restorableNow.get(job)?.count ?? 0) > 0) continue;
       if (this.o.sourceRetained(job) === 0) continue;
-      // Excused only when every one of them the source still retains was broken by our tampering (those the
-      // source dropped may rightly be reaped meanwhile); with none still retained, losing them all is ours.
+      // Excused when every one of them the source still retains was broken by our tampering (those the source
+      // dropped may rightly be reaped meanwhile); with none still retained, when all of them were.
       const retained = prev.units.filter((u) => u.id !== null && u.run !== null && this.o.sourceRetains(job, u.run, u.id));
-      const allTampered = retained.length > 0 && retained.every((u) => this.tamperedAt(u.touches) !== null);
+      const judged = retained.length > 0 ? retained : prev.units;
+      const allTampered = judged.every((u) => this.tamperedAt(u.touches) !== null);
       if (allTampered) continue;
       this.violate("newest", `job ${job}: the target went from ${prev.count} restorable checkpoint(s) to none while the source retains ${this.o.sourceRetained(job)}`, `newest:${job}:${s.t}`);
     }
