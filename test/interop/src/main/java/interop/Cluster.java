@@ -63,6 +63,11 @@ public final class Cluster {
     // its own configuration: without the proxy provider it answers 400 UnknownHostException.
     conf.set("dfs.client.failover.proxy.provider." + ns,
         "org.apache.hadoop.hdfs.server.namenode.ha.ConfiguredFailoverProxyProvider");
+    // Extra keys from the harness (-Dinterop.hdfs.conf=k=v;k=v), applied last.
+    for (String kv : System.getProperty("interop.hdfs.conf", "").split(";")) {
+      int eq = kv.indexOf('=');
+      if (eq > 0) conf.set(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+    }
 
     MiniDFSNNTopology topo = new MiniDFSNNTopology()
         .addNameservice(new MiniDFSNNTopology.NSConf(ns)

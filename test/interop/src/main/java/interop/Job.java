@@ -15,10 +15,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -260,10 +262,13 @@ public final class Job {
     JobClient client = null;
     try {
       client = start(a, out, true);
+      // The job's result, not its status: a job that fails ends its per-job MiniCluster, after which
+      // a status query only says "MiniCluster is not yet running" and hides why the restore failed.
+      CompletableFuture<JobExecutionResult> result = client.getJobExecutionResult();
       while (KEYS_CHECKED.get() < keys && System.currentTimeMillis() < deadline) {
-        if (client.getJobStatus().get().isGloballyTerminalState()) {
+        if (result.isDone()) {
           try {
-            client.getJobExecutionResult().get();
+            result.get();
             error = "job ended early";
           } catch (Exception e) {
             error = causes(e);
@@ -296,9 +301,12 @@ public final class Job {
     return s.replace("\\", "/").replace("\"", "'").replaceAll("[\\x00-\\x1f]+", " ");
   }
 
+  /** The root cause first (what an operator needs), then the chain that led to it. */
   static String causes(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+    StringBuilder sb = new StringBuilder("root cause ").append(root.getClass().getSimpleName()).append(": ").append(root.getMessage()).append(" | ");
     Throwable t = e;
-    StringBuilder sb = new StringBuilder();
     while (t != null && sb.length() < 1500) {
       sb.append(t.getClass().getSimpleName()).append(": ").append(t.getMessage()).append(" <- ");
       t = t.getCause();
