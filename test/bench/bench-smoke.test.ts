@@ -3,7 +3,7 @@
 // failures (a missed target, a benchmark that throws, bad arguments) are
 // reported and turn into a non-zero exit code. Ratios are NOT checked here.
 
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -41,8 +41,16 @@ describe("bench --quick", () => {
   it("runs the benchmarks and writes well-formed results", async () => {
     const out = join(dir, "results.json");
     const stdout = sink();
-    const args = await parseBenchArgs(["--quick", "--out", out, "--emulator", "in-process", "--only", ...SMOKE]);
+    // The perf-only interop run (the 5,000-file case) is reported beside the main one.
+    const perfOnly = join(dir, "interop-perf-results.json");
+    const smallFiles = { files: 4963, bytes: 32244657, daemonSeconds: 81.4, daemonExit: 0, distcpSeconds: 146.9, distcpExit: 0, ratioDaemonOverDistcpThroughput: 1.8 };
+    await writeFile(perfOnly, JSON.stringify({ startedAt: "2026-12-01T15:29:10.645Z", hadoop: "3.4.2", perf: { "small-files": smallFiles } }));
+    const args = await parseBenchArgs(["--quick", "--out", out, "--emulator", "in-process", "--only", ...SMOKE, "--interop-perf-results", perfOnly]);
     const { code, run } = await runBench(args, stdout.stream);
+    expect(stdout.text()).toContain(`from ${perfOnly}, measured 2026-12-01T15:29:10.645Z`);
+    expect(stdout.text()).toMatch(/small-files: 4963 files, 31 MiB: daemon 81\.4 s, distcp 146\.9 s, ratio 1\.80/);
+    const written = JSON.parse(await readFile(out, "utf8")) as { realStackPerfOnly?: { cases?: Array<{ name: string; files: number }> } };
+    expect(written.realStackPerfOnly?.cases).toEqual([expect.objectContaining({ name: "small-files", files: 4963 })]);
 
     const doc = JSON.parse(await readFile(out, "utf8")) as { version: number; profile: string; emulator: string; passed: boolean; results: BenchResult[] };
     expect(doc.version).toBe(1);
