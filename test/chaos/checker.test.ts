@@ -158,6 +158,34 @@ describe("chaos checker", () => {
     }
   });
 
+  it("lets a stale instance renew its own superseded lease epoch (a renewal racing the takeover), not write another epoch (writer)", async () => {
+    const { checker, unobserve, nn } = await world();
+    const lease = `${ROOT}/.ckpt-replicator/lease`;
+    const d1 = new Probe("hdfs2", nn.hdfs2!.namenodes, "ckpt-d1");
+    const d2 = new Probe("hdfs2", nn.hdfs2!.namenodes, "ckpt-d2");
+    const renew = async (who: Probe, epoch: string): Promise<void> => {
+      // As the lease renews: a temporary, then rename2 OVERWRITE onto the epoch file.
+      const temp = `${lease}/.${epoch}.ckpt-tmp.0123abcd`;
+      await who.overwrite(temp, Buffer.from("{}"));
+      await who.rename(temp, `${lease}/${epoch}`);
+    };
+    try {
+      await d1.overwrite(`${lease}/epoch-000000000001.json`, Buffer.from("{}"));
+      await d2.overwrite(`${lease}/epoch-000000000002.json`, Buffer.from("{}"));
+      // The stale instance's renewal of epoch 1 lands after the takeover: exempt.
+      await renew(d1, "epoch-000000000001.json");
+      await checker.sample();
+      expect(checker.violations).toEqual([]);
+      // Its write onto the newer holder's epoch file is not.
+      await renew(d1, "epoch-000000000002.json");
+      await checker.sample();
+      expect(checker.violations.map((v) => v.invariant)).toEqual(["writer"]);
+      expect(checker.violations[0]!.message).toMatch(/ckpt-d1 \(daemon #1\) wrote RENAME .*after ckpt-d2/);
+    } finally {
+      unobserve();
+    }
+  });
+
   it("flags a daemon instance publishing the same _metadata twice while the first is in place (republish), not after a deletion", async () => {
     const { chk, checker, copier, unobserve, nn } = await world();
     try {

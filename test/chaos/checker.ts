@@ -16,7 +16,9 @@
 //   source       nothing but the Flink simulator ever writes to the source cluster (emulator request log).
 //   writer       at most one writer: once a newer daemon instance has written to the target, no older
 //                instance sends a write that a reader could see again (emulator request log, daemons tagged
-//                by user.name; writes that touch only a hidden temporary are the documented window).
+//                by user.name; writes that touch only a hidden temporary are the documented window, and
+//                so is an instance renewing its own epoch file of the lease, which no reader looks at
+//                and which a newer epoch outranks: its writes of anything else, or of another epoch, count).
 //   republish    a daemon instance never publishes the same `_metadata` twice while its first copy is still
 //                there (a sign that it does not see its own publications: stale listings, issue #7 bug 1).
 //   metrics      the daemon's ckpt_restorable_checkpoints never claims more checkpoints than the checker
@@ -27,6 +29,8 @@ import type { ObservedRequest } from "../../src/sandbox/emulator/index.js";
 import type { Probe, ProbeStatus } from "./probe.js";
 
 const TEMP_NAME = /\/\.[^/]*\.ckpt-tmp\.[0-9a-f]+$/;
+/** A lease epoch file (its name, as the product writes it: epoch-<n>.json in the lease directory). */
+const LEASE_EPOCH = /\/\.ckpt-replicator\/lease\/epoch-(\d+)\.json$/;
 
 export interface TruthFile {
   /** Path on the source cluster. */
@@ -123,6 +127,8 @@ export class Checker {
   private readonly brokenSince = new Map<string, number>();
   private readonly reported = new Set<string>();
   private readonly firstWrite = new Map<string, number>();
+  /** Lease epoch -> the instance that first wrote its file (the one holding that epoch). */
+  private readonly epochOwners = new Map<number, string>();
   private readonly metricsOverSince = new Map<string, number>();
   private readonly pendingWrites: ObservedRequest[] = [];
   /** Target `_metadata` paths published (renamed into place) and not deleted since, with the instance that did it. */
@@ -210,6 +216,16 @@ export class Checker {
     // process paused between its lease check and its request reaching the server). What becomes visible is a
     // RENAME to a final name, a DELETE or a write of a final name: those still count.
     if (TEMP_NAME.test(r.path) && (r.destination === null || TEMP_NAME.test(r.destination))) return;
+    // The lease: whoever first writes epoch n holds it; that instance renewing its own epoch file later (even
+    // after a newer epoch took over: the renewal raced the takeover) changes nothing a reader or a newer holder
+    // relies on. A delete, or a write of any other epoch's file, still counts.
+    const epochFile = r.op === "DELETE" ? null : LEASE_EPOCH.exec(r.destination ?? r.path);
+    if (epochFile) {
+      const epoch = Number(epochFile[1]);
+      const owner = this.epochOwners.get(epoch);
+      if (owner === undefined) this.epochOwners.set(epoch, user);
+      else if (owner === user) return;
+    }
     this.pendingWrites.push(r);
   }
 
