@@ -11,6 +11,7 @@ import type { Logger } from "../util/log.js";
 import { FencedStorage, joinPath, type ReadOnlyStorage, type Storage } from "../storage/types.js";
 import { BandwidthLimiter, ByteBudget } from "./bandwidth.js";
 import { Copier } from "./copy.js";
+import { EventStream, toHooks, type JobEvent } from "./events.js";
 import { JobReplicator, lagSecondsOf, type EngineDeps, type SyncOutcome } from "./job.js";
 import { DeleteLimit, filesUnderRoots, type DeleteLimitState } from "./delete-limit.js";
 import { ADMIN_DIR } from "./layout.js";
@@ -84,6 +85,11 @@ export class Engine {
     return c;
   })();
   readonly lease: Lease | null;
+  /**
+   * Every job's events (published, abandoned, deleted...; events.ts), after the job's status and log
+   * lines heard them. The hooks (metrics, the demo) are its first subscriber.
+   */
+  readonly events = new EventStream<JobEvent>();
   private lastScanAt: number | null = null;
   private lastScanOk = true;
   private sourceRootsHealthy = true;
@@ -97,6 +103,7 @@ export class Engine {
     this.target = o.useLease === false ? o.target : new FencedStorage(o.target, () => this.lease?.assertHeld());
     this.logger = o.logger;
     this.hooks = o.hooks ?? {};
+    this.events.subscribe(toHooks(this.hooks));
     const cfg = o.config;
     this.sourceSide = bundleSide(cfg, "source", o.source, o.logger, { live: true });
     this.targetSide = bundleSide(cfg, "target", this.target, o.logger, { live: true });
@@ -130,6 +137,7 @@ export class Engine {
       lease: this.lease,
       logger: o.logger,
       hooks: this.hooks,
+      events: this.events,
       deleteBudget: { remaining: cfg.reap.maxDeletesPerCycle },
     };
   }
