@@ -40,7 +40,7 @@ export function parseClusterList(text: string | undefined): string[] {
 }
 
 /** Writes `value` as JSON to `file` via a temporary file and a rename, so readers never see half a file. */
-export async function writeJsonAtomically(file: string, value: unknown): Promise<void> {
+async function writeJsonAtomically(file: string, value: unknown): Promise<void> {
   await writeLocalFileAtomically(file, JSON.stringify(value, null, 2) + "\n");
 }
 
