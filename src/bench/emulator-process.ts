@@ -4,7 +4,7 @@
 // listening, and stops on SIGTERM or when the parent goes away.
 
 import { Writable } from "node:stream";
-import { runSandboxCommand } from "../cli/commands/sandbox.js";
+import { runSandboxCommand } from "../sandbox/foreground.js";
 import type { SandboxEndpoints } from "../sandbox/emulator/index.js";
 
 /** The one message the child sends its parent. */

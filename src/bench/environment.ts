@@ -10,9 +10,9 @@ import { join } from "node:path";
 import { stringify as stringifyYaml } from "yaml";
 import { parseConfigText, type Config } from "../config/load.js";
 import { Engine, type EngineHooks } from "../replication/index.js";
+import { openSides } from "../replication/sides.js";
 import type { SandboxEndpoints } from "../sandbox/emulator/index.js";
 import { FlinkJobSimulator, type SimulatorOptions } from "../sandbox/simulator/index.js";
-import { createStorage } from "../storage/factory.js";
 import type { Storage } from "../storage/types.js";
 import { WebHdfsStorage } from "../storage/webhdfs.js";
 import { silentLogger, type Logger } from "../util/log.js";
@@ -111,11 +111,12 @@ export class BenchEnvironment {
 
   /** An engine for `config` with its own storages (closed by engine.stop()); the lease is taken. */
   async engine(config: Config, hooks?: EngineHooks): Promise<Engine> {
+    const sides = openSides(config, this.logger);
     const engine = new Engine({
       config,
       ...(hooks ? { hooks } : {}),
-      source: createStorage(config.source, this.logger),
-      target: createStorage(config.target, this.logger),
+      source: sides.source.storage,
+      target: sides.target.storage,
       logger: this.logger.child({ component: "engine" }),
     });
     await engine.start();

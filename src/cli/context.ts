@@ -29,12 +29,6 @@ export async function withTermination<T>(fn: (signal: AbortSignal) => Promise<T>
   }
 }
 
-/** Resolves with the reason once `signal` aborts. */
-export function aborted(signal: AbortSignal): Promise<string> {
-  if (signal.aborted) return Promise.resolve(String(signal.reason));
-  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(String(signal.reason)), { once: true }));
-}
-
 export const configOption = {
   config: { type: "string", demandOption: true, describe: "Path of the YAML configuration file", alias: "c" },
 } as const;

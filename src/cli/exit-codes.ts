@@ -8,7 +8,7 @@
 // by message text.
 
 import { ConfigError } from "../config/load.js";
-import { CkptError, EnvironmentError, isCkptError, LocalFileError, UsageError } from "../util/errors.js";
+import { EnvironmentError, isCkptError, LocalFileError, UsageError } from "../util/errors.js";
 
 export const ExitCode = {
   /** Everything the command set out to do happened (and was checked). */
@@ -42,89 +42,26 @@ export const ExitCode = {
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
-export type Side = "source" | "target";
+import {
+  InterruptedError,
+  JobNotFoundError,
+  MaxDeleteExceededError,
+  NothingRestorableError,
+  RootNotFoundError,
+  SideUnreachableError,
+} from "../replication/failures.js";
 
-/** A configured root that does not exist on its cluster. */
-export class RootNotFoundError extends CkptError {
-  readonly kind = "root-not-found";
-  constructor(
-    readonly side: Side,
-    readonly cluster: string,
-    readonly root: string,
-    hint = "",
-  ) {
-    super(`the ${side} root ${root} does not exist on ${cluster}${hint ? ` (${hint})` : ""}`);
-  }
-}
-
-/** A job named on the command line that no configured root holds. */
-export class JobNotFoundError extends CkptError {
-  readonly kind = "job-not-found";
-  constructor(
-    readonly job: string,
-    readonly where: string,
-    readonly known: string[],
-  ) {
-    super(
-      `no job ${job} under ${where}` +
-        (known.length === 0 ? " (no jobs there at all)" : `; jobs there: ${known.slice(0, 10).map(displayJob).join(", ")}${known.length > 10 ? `, ... ${known.length - 10} more` : ""}`),
-    );
-  }
-}
-
-/** A side that cannot be listed: every NameNode unreachable, a DataNode given as NameNode, permission denied. */
-export class SideUnreachableError extends CkptError {
-  readonly kind = "side-unreachable";
-  constructor(
-    readonly side: Side,
-    readonly cluster: string,
-    readonly root: string,
-    detail: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`cannot read the ${side} ${cluster} (${root}): ${detail}`, options);
-  }
-}
-
-/** Jobs that have no restorable checkpoint on the target although something should be there. */
-export class NothingRestorableError extends CkptError {
-  readonly kind = "nothing-restorable";
-  constructor(
-    readonly jobs: string[],
-    detail: string,
-  ) {
-    super(detail);
-  }
-}
-
-/** The run's deletions would have exceeded --max-delete: they stopped there (details in the summary). */
-export class MaxDeleteExceededError extends CkptError {
-  readonly kind = "max-delete-exceeded";
-}
-
-/** A run that did part of its work: some jobs failed or stayed behind (details in the summary). */
-export class PartialFailureError extends CkptError {
-  readonly kind = "partial-failure";
-}
-
-/**
- * A one-shot run (resync) stopped by SIGINT or SIGTERM: it started no new copy, aborted those in flight
- * (their temporaries removed), published nothing partial and released the lease. Exits 128 + the signal.
- */
-export class InterruptedError extends CkptError {
-  readonly kind = "interrupted";
-  constructor(
-    readonly signal: "SIGINT" | "SIGTERM",
-    detail: string,
-  ) {
-    super(detail);
-  }
-}
-
-/** "(root savepoints)" for the pseudo-job of savepoints directly under a root. */
-export function displayJob(job: string): string {
-  return job === "" ? "(root savepoints)" : job;
-}
+export {
+  displayJob,
+  InterruptedError,
+  JobNotFoundError,
+  MaxDeleteExceededError,
+  NothingRestorableError,
+  PartialFailureError,
+  RootNotFoundError,
+  SideUnreachableError,
+  type Side,
+} from "../replication/failures.js";
 
 export function exitCodeFor(err: unknown): ExitCodeValue {
   if (err instanceof InterruptedError) return err.signal === "SIGINT" ? ExitCode.INTERRUPTED_SIGINT : ExitCode.INTERRUPTED_SIGTERM;

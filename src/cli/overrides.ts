@@ -115,10 +115,6 @@ export function overridesOf(args: OverrideArgs): { apply(config: Config, now?: D
   };
 }
 
-export function applyOverrides(config: Config, args: OverrideArgs): Config {
-  return overridesOf(args).apply(config);
-}
-
 /** --include-job / --exclude-job: shell-style patterns (`*`, `?`) matched against whole job ids. */
 export interface JobPatternArgs {
   includeJob?: string[] | undefined;

@@ -282,6 +282,5 @@ export const configSchema = z.strictObject({
     .prefault({}),
 });
 
-export type RawConfig = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;
 export type SideConfig = ParsedConfig["source"];

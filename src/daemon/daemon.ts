@@ -14,7 +14,6 @@ import { combineHooks, createMetrics } from "../metrics/metrics.js";
 import { buildReport } from "../metrics/report.js";
 import { startStatusServer } from "../metrics/server.js";
 import type { Engine, EngineHooks } from "../replication/index.js";
-import { ClusterLocator } from "../replication/locations.js";
 import { isTransient } from "../storage/errors.js";
 import { createEngine } from "./runtime.js";
 import { snapshotOf, statsLine } from "./stats.js";
@@ -110,7 +109,6 @@ export class Daemon {
 
   /** What /status and the status page show. */
   statusReport() {
-    const locator = new ClusterLocator(this.config.target);
     return buildReport({
       status: this.engine.status(),
       view: this.metrics.view,
@@ -118,7 +116,7 @@ export class Daemon {
       leaseHeld: this.leaseHeld(),
       sourceName: this.config.source.name,
       targetName: this.config.target.name,
-      targetUri: (path) => locator.uriOf(path, this.config.target),
+      targetUri: (path) => this.engine.targetSide.uriOf(path),
       configFile: this.config.file,
     });
   }

@@ -10,14 +10,15 @@ import { errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
 import { FencedStorage, joinPath, type ReadOnlyStorage, type Storage } from "../storage/types.js";
 import { BandwidthLimiter, ByteBudget } from "./bandwidth.js";
-import { MetadataCatalog } from "./catalog.js";
 import { Copier } from "./copy.js";
+import { EventStream, toHooks, type JobEvent } from "./events.js";
 import { JobReplicator, lagSecondsOf, type EngineDeps, type SyncOutcome } from "./job.js";
 import { DeleteLimit, filesUnderRoots, type DeleteLimitState } from "./delete-limit.js";
 import { ADMIN_DIR } from "./layout.js";
 import { Lease } from "./lease.js";
-import { ClusterLocator, targetPathFor } from "./locations.js";
-import { TreeScanner, type TreeJob, type TreeSnapshot } from "./scan.js";
+import { targetPathFor } from "./locations.js";
+import { bundleSide, type ReplicationSide } from "./sides.js";
+import type { TreeJob, TreeSnapshot } from "./scan.js";
 import type { EngineHooks, JobStatus } from "./status.js";
 
 export interface EngineOptions {
@@ -70,10 +71,9 @@ export class Engine {
   readonly target: Storage;
   private readonly logger: Logger;
   private readonly hooks: EngineHooks;
-  private readonly sourceScanner: TreeScanner;
-  private readonly targetScanner: TreeScanner;
-  private readonly sourceCatalog: MetadataCatalog;
-  private readonly targetCatalog: MetadataCatalog;
+  /** The two sides as the engine sees them (the target's storage fenced by the lease). */
+  readonly sourceSide: ReplicationSide<ReadOnlyStorage>;
+  readonly targetSide: ReplicationSide<Storage>;
   private readonly limiter: BandwidthLimiter;
   private readonly budget: ByteBudget;
   private readonly copier: Copier;
@@ -85,6 +85,11 @@ export class Engine {
     return c;
   })();
   readonly lease: Lease | null;
+  /**
+   * Every job's events (published, abandoned, deleted...; events.ts), after the job's status and log
+   * lines heard them. The hooks (metrics, the demo) are its first subscriber.
+   */
+  readonly events = new EventStream<JobEvent>();
   private lastScanAt: number | null = null;
   private lastScanOk = true;
   private sourceRootsHealthy = true;
@@ -98,36 +103,10 @@ export class Engine {
     this.target = o.useLease === false ? o.target : new FencedStorage(o.target, () => this.lease?.assertHeld());
     this.logger = o.logger;
     this.hooks = o.hooks ?? {};
+    this.events.subscribe(toHooks(this.hooks));
     const cfg = o.config;
-    const sourceLocator = new ClusterLocator(cfg.source);
-    const targetLocator = new ClusterLocator(cfg.target);
-    this.sourceCatalog = new MetadataCatalog({
-      storage: o.source,
-      maxBytes: cfg.scan.maxMetadataSize,
-      corruptAfterMs: cfg.scan.corruptAfter,
-      dirUri: (dir) => sourceLocator.uriOf(dir, cfg.source),
-      logger: o.logger,
-    });
-    this.targetCatalog = new MetadataCatalog({
-      storage: this.target,
-      maxBytes: cfg.scan.maxMetadataSize,
-      corruptAfterMs: 0,
-      dirUri: (dir) => targetLocator.uriOf(dir, cfg.target),
-      logger: o.logger,
-    });
-    this.sourceScanner = new TreeScanner({
-      storage: o.source,
-      roots: cfg.paths.map((p) => p.source),
-      listConcurrency: cfg.scan.listConcurrency,
-      fullRescanEvery: cfg.scan.fullRescanEvery,
-      refreshMetadata: (dir, listed) => !this.sourceCatalog.isKnownComplete(dir, listed),
-    });
-    this.targetScanner = new TreeScanner({
-      storage: this.target,
-      roots: cfg.paths.map((p) => p.target),
-      listConcurrency: cfg.scan.listConcurrency,
-      fullRescanEvery: cfg.scan.fullRescanEvery,
-    });
+    this.sourceSide = bundleSide(cfg, "source", o.source, o.logger, { live: true });
+    this.targetSide = bundleSide(cfg, "target", this.target, o.logger, { live: true });
     this.limiter = new BandwidthLimiter(cfg.copy.bandwidth);
     this.budget = new ByteBudget(cfg.copy.maxBytesInFlight);
     this.copier = new Copier({
@@ -149,15 +128,16 @@ export class Engine {
       config: cfg,
       source: o.source,
       target: this.target,
-      sourceLocator,
-      targetLocator,
-      sourceCatalog: this.sourceCatalog,
-      targetCatalog: this.targetCatalog,
-      targetScanner: this.targetScanner,
+      sourceLocator: this.sourceSide.locator,
+      targetLocator: this.targetSide.locator,
+      sourceCatalog: this.sourceSide.catalog,
+      targetCatalog: this.targetSide.catalog,
+      targetScanner: this.targetSide.scanner,
       copier: this.copier,
       lease: this.lease,
       logger: o.logger,
       hooks: this.hooks,
+      events: this.events,
       deleteBudget: { remaining: cfg.reap.maxDeletesPerCycle },
     };
   }
@@ -209,7 +189,7 @@ export class Engine {
     const signal = o.signal ?? this.stopController.signal;
     this.lease?.assertHeld();
     const t0 = Date.now();
-    const [source, target] = await Promise.all([this.sourceScanner.scan(), this.targetScanner.scan()]);
+    const [source, target] = await Promise.all([this.sourceSide.scanner.scan(), this.targetSide.scanner.scan()]);
     const scanMs = Date.now() - t0;
     this.lastScanAt = Date.now();
     this.distrustEmptySourceRoots(source, target);
@@ -219,8 +199,8 @@ export class Engine {
     this.hooks.onScan?.("source", scanMs, source.requests, this.sourceRootsHealthy);
     this.hooks.onScan?.("target", scanMs, target.requests, this.targetRootsHealthy);
     for (const r of source.roots) if (!r.healthy) this.logger.warn({ root: r.root, problem: r.problem }, "source root unhealthy: nothing is deleted on the target for it");
-    this.sourceCatalog.retainOnly(unitDirs(source));
-    this.targetCatalog.retainOnly(unitDirs(target));
+    this.sourceSide.catalog.retainOnly(unitDirs(source));
+    this.targetSide.catalog.retainOnly(unitDirs(target));
     this.deps.deleteBudget.remaining = this.config.reap.maxDeletesPerCycle;
 
     // One allowance for every job this cycle starts: --max-delete counts the run, as in rclone and rsync.
@@ -299,7 +279,7 @@ export class Engine {
       for (const unit of job.units) {
         if (!unit.metadata) continue;
         try {
-          const view = await this.targetCatalog.view(unit.dir, unit.metadata, signal);
+          const view = await this.targetSide.catalog.view(unit.dir, unit.metadata, signal);
           if (view.state !== "complete") entry.known = false;
           else for (const r of view.references) {
             const path = this.deps.targetLocator.pathOf(r.location);

@@ -23,6 +23,7 @@ import { confirmPresentByChecksum, missingOnTarget, planUnit, type UnitPlan } fr
 import { publishCheckpoint } from "./publish.js";
 import { executeReap, planReap, type PublishedUnit } from "./reap.js";
 import { listRecordNames, recordFor, writeRecord, type ReplicationRecord } from "./records.js";
+import { applyToStatus, EventStream, logEvent, type JobEvent } from "./events.js";
 import { sameCompletion, selectForPublishing, type TargetUnit } from "./selection.js";
 import { assessUnit } from "./verify.js";
 import { isBeingSubsumed } from "./subsumption.js";
@@ -44,6 +45,8 @@ export interface EngineDeps {
   lease: Lease | null;
   logger: Logger;
   hooks: EngineHooks;
+  /** The engine's event stream: every job's events are published on it too (events.ts). */
+  events: EventStream<JobEvent>;
   /** Shared across jobs within one cycle. */
   deleteBudget: { remaining: number };
 }
@@ -114,6 +117,8 @@ interface Candidate {
 
 export class JobReplicator {
   readonly status: JobStatus;
+  /** What this job did, as events (see events.ts); status, log lines and hooks are its subscribers. */
+  readonly events = new EventStream<JobEvent>();
   private readonly reported = new Set<string>();
   private readonly checksumConfirmed = new Set<string>();
   private readonly log: Logger;
@@ -128,6 +133,11 @@ export class JobReplicator {
   ) {
     this.status = newJobStatus(key, sourceDir, targetDir);
     this.log = deps.logger.child({ job: key });
+    // The job's status and log lines hear every event of this job from its stream, then the engine's
+    // stream (the hooks: metrics, the demo) hears it, in this order.
+    this.events.subscribe((e) => applyToStatus(this.status, e));
+    this.events.subscribe((e) => logEvent(this.log, e));
+    this.events.subscribe((e) => deps.events.publish(e));
   }
 
   async sync(view: JobView, o: SyncOptions = {}): Promise<SyncOutcome> {
@@ -236,11 +246,7 @@ export class JobReplicator {
         return outcome;
       }
       if (err instanceof ReapAbortedError) outcome.deletionsAborted = err.message;
-      this.status.totals.errors++;
-      this.status.lastError = errorMessage(err);
-      this.status.lastErrorAt = Date.now();
-      this.log.error({ err: errorMessage(err) }, "job sync failed; retrying next cycle");
-      this.deps.hooks.onJobError?.(this.key, err);
+      this.events.publish({ type: "job-error", job: this.key, error: err, message: errorMessage(err) });
     } finally {
       this.status.phase = "idle";
       this.status.current = null;
@@ -284,12 +290,7 @@ export class JobReplicator {
         continue;
       }
       lost.add(unit.name);
-      this.status.totals.unpublishedBroken++;
-      this.log.error(
-        { checkpoint: unit.name, problems: a.problems.slice(0, 5).map((p) => p.text) },
-        o.dryRun ? "published checkpoint is no longer restorable on the target (dry run: left as is)" : "published checkpoint is no longer restorable on the target; unpublishing it (its _metadata first)",
-      );
-      this.deps.hooks.onBroken?.(this.key, unit.name, a.problems.map((p) => p.text));
+      this.events.publish({ type: "broken", job: this.key, unit: unit.name, problems: a.problems.map((p) => p.text), dryRun: o.dryRun === true });
       if (o.dryRun) continue;
       await this.deps.lease?.confirm(o.signal);
       await this.deps.target.delete(joinPath(unit.dir, METADATA_FILE));
@@ -316,9 +317,7 @@ export class JobReplicator {
       if (view.state === "complete") {
         out.push({ unit, bytes: view.bytes, references: view.references, completedAt: view.entry.mtime });
       } else if (view.state === "corrupt" && this.reportOnce(`corrupt:${unit.dir}:${view.entry.mtime}`)) {
-        this.status.totals.corruptMetadata++;
-        this.log.error({ checkpoint: unit.name, reason: view.reason }, "corrupt _metadata on the source; this checkpoint is skipped");
-        this.deps.hooks.onCorruptMetadata?.(this.key, joinPath(unit.dir, METADATA_FILE), view.reason);
+        this.events.publish({ type: "corrupt-metadata", job: this.key, unit: unit.name, path: joinPath(unit.dir, METADATA_FILE), reason: view.reason });
       }
     }
     return out.sort((a, b) => newestFirst(a.unit, b.unit));
@@ -439,9 +438,7 @@ export class JobReplicator {
     const plan = await this.plan(c, view, targetListings, o.signal);
     if (plan.unpublishable.length > 0) {
       if (this.reportOnce(`unpublishable:${unit.dir}`)) {
-        this.status.totals.unpublishable++;
-        this.log.error({ checkpoint: unit.name, reasons: plan.unpublishable.slice(0, 10) }, "checkpoint cannot be published: it references files outside the replicated roots");
-        this.deps.hooks.onUnpublishable?.(this.key, unit.name, plan.unpublishable);
+        this.events.publish({ type: "unpublishable", job: this.key, unit: unit.name, reasons: plan.unpublishable });
       }
       return "skipped";
     }
@@ -512,14 +509,8 @@ export class JobReplicator {
     });
     remember(); // published: its whole closure is on the target, verified
     this.backlog.drop(unit.name, true);
-    this.status.totals.published++;
-    this.status.lastPublishAt = Date.now();
-    const lagMs = Date.now() - c.completedAt;
-    this.log.info(
-      { checkpoint: unit.name, files: plan.files.length, filesCopied: toCopy.length, bytes, bytesCopied: bytesTotal, lagMs },
-      `${unit.kind} published on the target`,
-    );
-    this.deps.hooks.onPublished?.({
+    this.events.publish({
+      type: "published",
       job: this.key,
       unit: unit.name,
       checkpointId: unit.checkpointId,
@@ -528,7 +519,7 @@ export class JobReplicator {
       filesCopied: toCopy.length,
       bytes,
       bytesCopied: bytesTotal,
-      lagMs,
+      lagMs: Date.now() - c.completedAt,
       durationMs: Date.now() - startedAt,
       completedAt: c.completedAt,
       targetDir: this.targetUnitDir(unit),
@@ -540,14 +531,7 @@ export class JobReplicator {
   private async abandon(unit: TreeUnit, completedAt: number, missingPath: string): Promise<"subsumed" | "skipped"> {
     const reason = (await isBeingSubsumed(this.deps.source, unit, this.sourceDir)) ? "subsumed" : "missing-file";
     if (!this.reportOnce(`abandoned:${unit.name}:${completedAt}`)) return reason === "subsumed" ? "subsumed" : "skipped";
-    if (reason === "subsumed") {
-      this.status.totals.abandonedSubsumed++;
-      this.log.info({ checkpoint: unit.name, path: missingPath }, "checkpoint subsumed on the source during the copy; moving on to a newer one");
-    } else {
-      this.status.totals.abandonedMissing++;
-      this.log.warn({ checkpoint: unit.name, path: missingPath }, "a file the checkpoint needs is gone from the source; checkpoint abandoned");
-    }
-    this.deps.hooks.onAbandoned?.(this.key, unit.name, reason, missingPath);
+    this.events.publish({ type: "abandoned", job: this.key, unit: unit.name, reason, path: missingPath });
     return reason === "subsumed" ? "subsumed" : "skipped";
   }
 
@@ -578,9 +562,7 @@ export class JobReplicator {
       assertWritable: () => this.assertLease(),
       onDeleted: (d) => {
         deleted++;
-        this.status.totals.deleted++;
-        this.log.debug({ checkpoint: d.unit, path: d.path, reason: d.reason }, "deleted on the target");
-        this.deps.hooks.onDeleted?.(this.key, d.path, d.reason);
+        this.events.publish({ type: "deleted", job: this.key, unit: d.unit, path: d.path, reason: d.reason });
       },
       onFailed: (d, err) => this.log.warn({ path: d.path, err: errorMessage(err) }, "delete failed; retrying next cycle"),
       onBudgetExhausted: (left) => this.log.warn({ left }, "reap.maxDeletesPerCycle reached; continuing next cycle"),

@@ -45,10 +45,6 @@ export async function listRecordNames(target: ReadOnlyStorage, targetRoot: strin
   return out;
 }
 
-export async function deleteRecord(target: Storage, targetRoot: string, job: string, unit: string): Promise<void> {
-  await target.delete(recordPath(targetRoot, job, unit));
-}
-
 export interface RecordFacts {
   job: string;
   unit: { name: string; kind: "checkpoint" | "savepoint"; checkpointId: number };

@@ -4,14 +4,16 @@
 // source's counterpart). Serves `verify`, `latest`, the demo and the tests.
 
 import type { Config } from "../config/load.js";
+import { formatBytes } from "../config/units.js";
 import { errorMessage } from "../util/errors.js";
 import { silentLogger, type Logger } from "../util/log.js";
 import { isMissing, joinPath, type Entry, type ReadOnlyStorage } from "../storage/types.js";
 import { MetadataCatalog } from "./catalog.js";
 import { METADATA_FILE } from "./layout.js";
-import { ClusterLocator, rootFor } from "./locations.js";
+import { rootFor, type ClusterLocator } from "./locations.js";
 import { checkPresence, describeProblem, type PresenceProblem } from "./presence.js";
-import { newestFirst, TreeScanner, type TreeSnapshot, type TreeUnit } from "./scan.js";
+import { bundleSide, type ReplicationSide } from "./sides.js";
+import { newestFirst, type TreeSnapshot, type TreeUnit } from "./scan.js";
 
 export interface UnitVerdict {
   job: string;
@@ -27,10 +29,12 @@ export interface UnitVerdict {
   metadataMtime: number;
 }
 
-export interface VerifyOptions {
+/** The side to verify: its storage (a one-shot bundle is built over it), or its bundle (whose catalog the caller then shares, as verify --deep does). */
+export type VerifyOptions = VerifyCommon & ({ storage: ReadOnlyStorage; bundle?: undefined } | { bundle: ReplicationSide; storage?: undefined });
+
+interface VerifyCommon {
   config: Config;
   side: "source" | "target";
-  storage: ReadOnlyStorage;
   /** Needed for --deep on the target. */
   counterpart?: ReadOnlyStorage;
   job?: string;
@@ -41,18 +45,10 @@ export interface VerifyOptions {
   onSnapshot?: (snapshot: TreeSnapshot) => void;
 }
 
-export async function verifyCheckpoints(o: VerifyOptions): Promise<UnitVerdict[]> {
-  const sideConfig = o.config[o.side];
-  const locator = new ClusterLocator(sideConfig);
-  const roots = o.config.paths.map((p) => p[o.side]);
-  const scanner = new TreeScanner({ storage: o.storage, roots, listConcurrency: o.config.scan.listConcurrency, fullRescanEvery: 1 });
-  const catalog = new MetadataCatalog({
-    storage: o.storage,
-    maxBytes: o.config.scan.maxMetadataSize,
-    corruptAfterMs: o.side === "target" ? 0 : o.config.scan.corruptAfter,
-    dirUri: (dir) => locator.uriOf(dir, sideConfig),
-    logger: o.logger ?? silentLogger,
-  });
+export async function verifyCheckpoints(options: VerifyOptions): Promise<UnitVerdict[]> {
+  const bundle = options.bundle ?? bundleSide(options.config, options.side, options.storage, options.logger ?? silentLogger);
+  const o: Resolved = { ...options, storage: bundle.storage };
+  const { locator, catalog, scanner } = bundle;
   const snapshot = await scanner.scan();
   o.onSnapshot?.(snapshot);
   const units: TreeUnit[] = [];
@@ -70,7 +66,9 @@ export async function verifyCheckpoints(o: VerifyOptions): Promise<UnitVerdict[]
   return verdicts;
 }
 
-async function verifyUnit(unit: TreeUnit, o: VerifyOptions, locator: ClusterLocator, catalog: MetadataCatalog): Promise<UnitVerdict> {
+type Resolved = VerifyCommon & { storage: ReadOnlyStorage };
+
+async function verifyUnit(unit: TreeUnit, o: Resolved, locator: ClusterLocator, catalog: MetadataCatalog): Promise<UnitVerdict> {
   const a = await assessUnit(unit, { storage: o.storage, locator, catalog, ...(o.signal ? { signal: o.signal } : {}) });
   const problems = a.problems.map((p) => p.text);
   if (a.state === "restorable" && o.deep && o.counterpart) problems.push(...(await compareChecksums(a.required.map((r) => r.path), o)));
@@ -126,7 +124,7 @@ export async function assessUnit(
   };
 }
 
-async function compareChecksums(paths: string[], o: VerifyOptions): Promise<string[]> {
+async function compareChecksums(paths: string[], o: Resolved): Promise<string[]> {
   const problems: string[] = [];
   const other = o.side === "target" ? "source" : "target";
   for (const path of paths) {
@@ -155,4 +153,21 @@ export function newestRestorable(verdicts: UnitVerdict[], job: string, includeSa
 
 export function metadataPathOf(v: UnitVerdict): string {
   return joinPath(v.dir, METADATA_FILE);
+}
+
+/** The verdicts as `verify` prints them: one line per checkpoint, the problems of each that is not restorable. */
+export function formatVerdicts(verdicts: UnitVerdict[], side: string): string {
+  if (verdicts.length === 0) return `no _metadata found on the ${side}\n`;
+  const lines: string[] = [];
+  for (const v of verdicts) {
+    const name = `${v.job ? `${v.job}/` : ""}${v.unit}`;
+    if (v.state === "restorable") lines.push(`restorable  ${name}  (${v.files} files, ${formatBytes(v.bytes)})`);
+    else {
+      const label = v.state === "unreadable" ? (side === "source" ? "incomplete" : "UNREADABLE") : "BROKEN";
+      lines.push(`${label.padEnd(11)} ${name}`);
+      for (const p of v.problems.slice(0, 20)) lines.push(`            - ${p}`);
+      if (v.problems.length > 20) lines.push(`            - ... ${v.problems.length - 20} more`);
+    }
+  }
+  return `${lines.join("\n")}\n`;
 }

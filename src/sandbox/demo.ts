@@ -11,16 +11,16 @@ import type { Writable } from "node:stream";
 import { parseConfigText, type Config } from "../config/load.js";
 import { formatBytes } from "../config/units.js";
 import { Daemon } from "../daemon/daemon.js";
-import { openSides } from "../daemon/runtime.js";
-import { verifyCheckpoints, type PublishedEvent } from "../replication/index.js";
+import type { PublishedEvent } from "../replication/index.js";
+import { findLatest, formatLatest } from "../replication/latest.js";
+import { openSides } from "../replication/sides.js";
+import { formatVerdicts, verifyCheckpoints } from "../replication/verify.js";
 import { WebHdfsStorage } from "../storage/webhdfs.js";
 import { errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
 import { WebHdfsClient } from "../webhdfs/index.js";
 import { startSandbox, type Sandbox } from "./emulator/index.js";
 import { FlinkJobSimulator } from "./simulator/index.js";
-import { findLatest, formatLatest } from "../cli/commands/latest.js";
-import { formatVerdicts } from "../cli/commands/verify.js";
 
 export interface DemoOptions {
   durationMs: number;
@@ -149,7 +149,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
     const sides = openSides(config, o.logger);
     try {
-      const verdicts = await verifyCheckpoints({ config, side: "target", storage: sides.target, logger: o.logger });
+      const verdicts = await verifyCheckpoints({ config, side: "target", bundle: sides.target, logger: o.logger });
       result.restorable = verdicts.filter((v) => v.state === "restorable").length;
       result.broken = verdicts.length - result.restorable;
       say("\nverify hdfs2:");

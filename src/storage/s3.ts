@@ -12,7 +12,7 @@
 // The SDK is loaded on first use: a command that never touches a bucket does not
 // pay for importing it (about half a second).
 
-import { Readable } from "node:stream";
+import { Readable, Transform } from "node:stream";
 import type { ListObjectsV2CommandOutput, S3Client } from "@aws-sdk/client-s3";
 import type { ClusterSide } from "../config/load.js";
 import { StorageError, type StorageReason } from "./errors.js";
@@ -140,6 +140,44 @@ export class S3Storage implements Storage {
     });
   }
 
+  /**
+   * The object's body as the caller reads it: a body cut mid-stream (connection reset, the server closing
+   * before Content-Length) errors with a StorageError of reason `transient` (`aborted` when the caller's
+   * signal fired), naming the operation and the path, as the WebHDFS read stream does.
+   */
+  private typedBody(path: string, body: Readable, expected: number | undefined, signal: AbortSignal | undefined): Readable {
+    let received = 0;
+    const cut = (why: string, cause?: unknown): StorageError => {
+      const aborted = signal?.aborted === true;
+      return new StorageError({
+        reason: aborted ? "aborted" : "transient",
+        storage: this.name,
+        operation: "read",
+        path,
+        message: `${this.name}: read s3://${this.bucket}${path} failed: ${aborted ? "aborted" : why} after ${received} of ${expected ?? "?"} bytes`,
+        ...(cause !== undefined ? { cause } : {}),
+      });
+    };
+    const out = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        received += chunk.length;
+        callback(null, chunk);
+      },
+      flush(callback) {
+        callback(expected !== undefined && received < expected ? cut("the body ended early") : null);
+      },
+    });
+    body.on("error", (err) => out.destroy(cut(`the connection broke (${(err as { code?: string }).code ?? err.message})`, err)));
+    body.once("close", () => {
+      if (!body.readableEnded && !out.destroyed) out.destroy(cut("the connection closed"));
+    });
+    out.once("close", () => {
+      if (!body.readableEnded) body.destroy();
+    });
+    body.pipe(out);
+    return out;
+  }
+
   async stat(path: string, o: IoOptions = {}): Promise<Entry | null> {
     const key = keyOf(path);
     if (key !== "") {
@@ -205,9 +243,7 @@ export class S3Storage implements Storage {
         new sdk.GetObjectCommand({ Bucket: this.bucket, Key: keyOf(path), ...(o.length !== undefined ? { Range: `bytes=0-${o.length - 1}` } : {}) }),
         signalOf(o),
       );
-      const body = res.Body as Readable;
-      body.on("error", () => {}); // a consumer sees the failure through its own pipeline
-      return body;
+      return this.typedBody(path, res.Body as Readable, res.ContentLength, o.signal);
     } catch (err) {
       return this.fail("read", path, err);
     }

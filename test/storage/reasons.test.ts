@@ -3,7 +3,7 @@
 // engine decides on (retry, "gone", "taken", "refused").
 
 import { describe, expect, it } from "vitest";
-import { explainUnreadable } from "../../src/cli/probe.js";
+import { explainUnreadable } from "../../src/replication/probe.js";
 import { isAlreadyExists, isMissing, isWorthRetrying, StorageError, storageReason } from "../../src/storage/errors.js";
 import { errnoReason } from "../../src/storage/local.js";
 import { toStorageError, webHdfsReason } from "../../src/storage/webhdfs.js";

@@ -1,16 +1,46 @@
 // S3Storage against the Storage contract on a real S3-compatible server (moto),
 // plus what only an object store has: multipart uploads with bounded memory,
-// aborted and stale uploads, ListObjectsV2 paging, reasons of S3 failures.
+// aborted and stale uploads, ListObjectsV2 paging, reasons of S3 failures, and a
+// read whose body is cut mid-stream.
 
+import { createServer, Socket, type Server } from "node:net";
 import { Readable } from "node:stream";
+import { buffer } from "node:stream/consumers";
 import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, S3ServiceException } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { StorageError } from "../../src/storage/errors.js";
 import { s3Reason, type S3Storage } from "../../src/storage/s3.js";
 import { readSmallFile, storageReason } from "../../src/storage/types.js";
 import { s3ServerMissing, startS3Server, type S3Server } from "../helpers/s3-server.js";
 import { storageContract } from "./contract.js";
 
 const missing = s3ServerMissing("S3 storage contract");
+
+/** A proxy to `endpoint` that cuts every response after `forward` bytes, by a reset or an early close. */
+async function cuttingProxy(endpoint: string, how: "reset" | "close", forward: number): Promise<{ endpoint: string; server: Server }> {
+  const upstream = new URL(endpoint);
+  const proxy = createServer((client) => {
+    const up = new Socket();
+    up.connect(Number(upstream.port), upstream.hostname);
+    client.pipe(up);
+    let sent = 0;
+    up.on("data", (chunk: Buffer) => {
+      if (sent >= forward) return;
+      const room = forward - sent;
+      client.write(chunk.subarray(0, room));
+      sent += Math.min(room, chunk.length);
+      if (sent >= forward) {
+        up.destroy();
+        if (how === "reset") client.resetAndDestroy();
+        else client.end();
+      }
+    });
+    up.on("error", () => client.destroy());
+    client.on("error", () => up.destroy());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  return { endpoint: `http://127.0.0.1:${(proxy.address() as { port: number }).port}`, server: proxy };
+}
 let server: S3Server;
 let storage: S3Storage;
 let n = 0;
@@ -106,6 +136,40 @@ if (missing === null) {
       expect(storageReason(err)).toBe("unreachable");
       expect(err).toMatchObject({ hint: "is http://127.0.0.1:9 reachable?" });
       dead.close();
+    });
+  });
+
+  describe("S3Storage read cut mid-stream (the server behind a cutting TCP proxy)", () => {
+    // The proxy forwards the first bytes of each response, then resets the connection or closes it early:
+    // the reader must see a transient StorageError naming read and the path (as with WebHDFS), never a bare
+    // socket error and never a short file taken for a whole one.
+    const SIZE = 4 * 1024 * 1024;
+    const proxies: Server[] = [];
+    const readers: S3Storage[] = [];
+    beforeAll(async () => {
+      await storage.write("/cut/chk-1/state", Buffer.alloc(SIZE, 7), { overwrite: true });
+    });
+    afterAll(async () => {
+      for (const r of readers) r.close();
+      for (const p of proxies) await new Promise((r) => p.close(r));
+    });
+
+    it("reads the whole object without the proxy (the cut below is the proxy's doing)", async () => {
+      expect((await buffer(await storage.read("/cut/chk-1/state"))).length).toBe(SIZE);
+    });
+
+    it.each(["reset", "close"] as const)("a body cut by a connection %s fails as a transient StorageError naming read and the path", async (how) => {
+      const proxy = await cuttingProxy(server.endpoint, how, 256 * 1024);
+      proxies.push(proxy.server);
+      const reader = await server.storage("contract", { endpoint: proxy.endpoint, maxAttempts: 1 });
+      readers.push(reader);
+      const err = await buffer(await reader.read("/cut/chk-1/state")).then(
+        (b) => new Error(`read ${b.length} of ${SIZE} bytes without an error`),
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(StorageError);
+      expect(err).toMatchObject({ reason: "transient", operation: "read", path: "/cut/chk-1/state", storage: "s3" });
+      expect((err as Error).message).toMatch(/after \d+ of 4194304 bytes/);
     });
   });
 } else {

@@ -10,7 +10,7 @@ import type { CommandModule } from "yargs";
 import type { Writable } from "node:stream";
 import type { ClusterSide, Config } from "../../config/load.js";
 import { formatDuration } from "../../config/units.js";
-import { openSides } from "../../daemon/runtime.js";
+import { openSides } from "../../replication/sides.js";
 import { ADMIN_DIR } from "../../replication/layout.js";
 import { describeLease } from "../../replication/lease.js";
 import { joinPath, type ReadOnlyStorage } from "../../storage/types.js";
@@ -18,7 +18,7 @@ import { errorMessage } from "../../util/errors.js";
 import { probeNameNodes } from "../../storage/webhdfs.js";
 import { configOption, loadCommandConfig } from "../context.js";
 import { displayJob, mostSevere, type Side } from "../exit-codes.js";
-import { explainUnreadable, probeFailure, probeSide, type RootProbe } from "../probe.js";
+import { explainUnreadable, probeFailure, probeSide, type RootProbe } from "../../replication/probe.js";
 
 export type NameNodeState = "active" | "standby" | "unreachable" | "error";
 
@@ -52,7 +52,7 @@ export async function checkConfig(config: Config, logger: import("../../util/log
     const checks = await Promise.all(
       (["source", "target"] as const).map(async (side): Promise<SideCheck> => {
         const cfg = config[side];
-        const [namenodes, roots] = await Promise.all([checkNameNodes(cfg), probeSide(config, side, sides[side])]);
+        const [namenodes, roots] = await Promise.all([checkNameNodes(cfg), probeSide(config, side, sides[side].storage)]);
         return { side, name: cfg.name, kind: cfg.kind, uri: cfg.uri ?? null, namenodes, roots };
       }),
     );
@@ -70,7 +70,7 @@ export async function checkConfig(config: Config, logger: import("../../util/log
         else if (r.state === "missing") warnings.push(`target root ${r.root} does not exist yet; the first run creates it`);
       }
     }
-    const lease = await leaseState(config, sides.target);
+    const lease = await leaseState(config, sides.target.storage);
     return { report: { file: config.file, sides: checks, lease, warnings }, failures };
   } finally {
     sides.close();

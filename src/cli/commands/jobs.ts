@@ -10,13 +10,12 @@
 import type { CommandModule } from "yargs";
 import type { Writable } from "node:stream";
 import type { Config } from "../../config/load.js";
-import { openSides } from "../../daemon/runtime.js";
-import { newestFirst, TreeScanner, type TreeSnapshot } from "../../replication/scan.js";
+import { newestFirst, type TreeSnapshot } from "../../replication/scan.js";
+import { openSides } from "../../replication/sides.js";
 import { targetPathFor } from "../../replication/locations.js";
-import type { ReadOnlyStorage } from "../../storage/types.js";
 import { configOption, loadCommandConfig } from "../context.js";
 import { displayJob, mostSevere, RootNotFoundError, SideUnreachableError, type Side } from "../exit-codes.js";
-import { explainUnreadable, resolveJob } from "../probe.js";
+import { explainUnreadable, resolveJob } from "../../replication/probe.js";
 
 export interface JobRow {
   job: string;
@@ -24,11 +23,6 @@ export interface JobRow {
   target: { newest: number | null; checkpoints: number; completedAt: string | null } | null;
   /** Checkpoint ids the target is behind the source; null when a side is unknown. */
   behind: number | null;
-}
-
-async function scanSide(config: Config, side: Side, storage: ReadOnlyStorage): Promise<TreeSnapshot> {
-  const scanner = new TreeScanner({ storage, roots: config.paths.map((p) => p[side]), listConcurrency: config.scan.listConcurrency, fullRescanEvery: 1 });
-  return scanner.scan();
 }
 
 function sideFailures(side: Side, config: Config, s: TreeSnapshot): Error[] {
@@ -50,7 +44,7 @@ function newestOf(s: TreeSnapshot, dir: string, needsBytes: boolean): { newest: 
 export async function listJobs(config: Config, logger: import("../../util/log.js").Logger, jobQuery?: string): Promise<{ rows: JobRow[]; failures: Error[] }> {
   const sides = openSides(config, logger);
   try {
-    const [source, target] = await Promise.all([scanSide(config, "source", sides.source), scanSide(config, "target", sides.target)]);
+    const [source, target] = await Promise.all([sides.source.scanner.scan(), sides.target.scanner.scan()]);
     const failures = [...sideFailures("source", config, source), ...sideFailures("target", config, target)];
     const sourceOk = source.roots.every((r) => r.reason !== "unreadable");
     const targetOk = target.roots.every((r) => r.reason !== "unreadable");

@@ -19,14 +19,15 @@
 import type { CommandModule } from "yargs";
 import type { Writable } from "node:stream";
 import { combineHooks } from "../../metrics/metrics.js";
-import { createEngine, openSides } from "../../daemon/runtime.js";
+import { createEngine } from "../../daemon/runtime.js";
+import { openSides } from "../../replication/sides.js";
 import type { CycleReport, JobStatus, PlannedUnit, TreeSnapshot } from "../../replication/index.js";
 import { formatBytes } from "../../config/units.js";
 import type { Config } from "../../config/load.js";
 import { configOption, loadCommandConfig, withTermination } from "../context.js";
 import { ProgressLine } from "../progress.js";
 import { displayJob, InterruptedError, JobNotFoundError, MaxDeleteExceededError, mostSevere, NothingRestorableError, PartialFailureError, RootNotFoundError, SideUnreachableError, type Side } from "../exit-codes.js";
-import { assertProbes, explainUnreadable, jobsOf, probeSide, resolveJob } from "../probe.js";
+import { assertProbes, explainUnreadable, jobsOf, probeSide, resolveJob } from "../../replication/probe.js";
 import { jobFilterOf, jobPatternOptions, overrideOptions, overridesOf, type JobPatternArgs, type OverrideArgs } from "../overrides.js";
 
 /** Kept for callers that matched on it: a resync whose jobs are not all up to date. */
@@ -154,7 +155,7 @@ async function preflight(
 ): Promise<string | undefined> {
   const sides = openSides(config, logger);
   try {
-    const [source, target] = await Promise.all([probeSide(config, "source", sides.source), probeSide(config, "target", sides.target)]);
+    const [source, target] = await Promise.all([probeSide(config, "source", sides.source.storage), probeSide(config, "target", sides.target.storage)]);
     assertProbes(source);
     assertProbes(target, { missingOk: true }); // a target root that does not exist yet is created
     const where = `the configured roots (${config.paths.map((p) => p.source).join(", ")})`;

@@ -5,7 +5,8 @@
 
 import type { CommandModule } from "yargs";
 import { Daemon } from "../../daemon/daemon.js";
-import { aborted, configOption, loadCommandConfig, withTermination } from "../context.js";
+import { aborted } from "../../util/signals.js";
+import { configOption, loadCommandConfig, withTermination } from "../context.js";
 import { jobFilterOf, jobPatternOptions, overrideOptions, overridesOf, type JobPatternArgs, type OverrideArgs } from "../overrides.js";
 
 /** How often a --bwlimit timetable is looked at. */

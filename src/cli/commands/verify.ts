@@ -6,14 +6,13 @@
 
 import type { CommandModule } from "yargs";
 import type { Writable } from "node:stream";
-import { formatBytes } from "../../config/units.js";
 import { CkptError } from "../../util/errors.js";
-import { openSides } from "../../daemon/runtime.js";
-import { verifyCheckpoints, type UnitVerdict } from "../../replication/index.js";
+import { openSides } from "../../replication/sides.js";
+import { formatVerdicts, verifyCheckpoints, type UnitVerdict } from "../../replication/verify.js";
 import { configOption, loadCommandConfig } from "../context.js";
 import { displayJob, mostSevere, NothingRestorableError, RootNotFoundError, SideUnreachableError, type Side } from "../exit-codes.js";
-import { assertProbes, explainUnreadable, jobsOf, probeSide, resolveJob } from "../probe.js";
-import { compareWithOtherSide, emptyDeepStats, formatDeep, type DeepStats } from "../deep-verify.js";
+import { assertProbes, explainUnreadable, jobsOf, probeSide, resolveJob } from "../../replication/probe.js";
+import { compareWithOtherSide, emptyDeepStats, formatDeep, type DeepStats } from "../../replication/deep-verify.js";
 
 export class BrokenCheckpointsError extends CkptError {
   readonly kind = "broken-checkpoints";
@@ -39,19 +38,19 @@ export async function runVerify(args: VerifyArgs, out: Writable = process.stdout
   let job: string | undefined;
   try {
     // The verified side must be readable and its roots must exist; with --deep, the other side too.
-    const probes = await probeSide(config, side, sides[side]);
+    const probes = await probeSide(config, side, sides[side].storage);
     assertProbes(probes);
     // The other side's jobs count for --job (a job on the source with nothing on the target is "nothing
     // restorable", not "no such job"); it must be readable only for --deep.
-    const otherProbes = await probeSide(config, other, sides[other]);
+    const otherProbes = await probeSide(config, other, sides[other].storage);
     if (args.deep) assertProbes(otherProbes);
     jobs = jobsOf(probes, otherProbes);
     if (args.job !== undefined) job = resolveJob(args.job, jobs, `the ${side} roots (${config.paths.map((p) => p[side]).join(", ")})`);
     verdicts = await verifyCheckpoints({
       config,
       side,
-      storage: sides[side],
-      counterpart: sides[other],
+      bundle: sides[side],
+      counterpart: sides[other].storage,
       ...(job !== undefined ? { job } : {}),
       deep: false,
       logger,
@@ -62,7 +61,7 @@ export async function runVerify(args: VerifyArgs, out: Writable = process.stdout
         }
       },
     });
-    if (args.deep) await compareWithOtherSide(verdicts, { config, side, storage: sides[side], counterpart: sides[other] }, deep);
+    if (args.deep) await compareWithOtherSide(verdicts, { config, side: sides[side], counterpart: sides[other].storage }, deep);
   } finally {
     sides.close();
   }
@@ -87,22 +86,6 @@ export async function runVerify(args: VerifyArgs, out: Writable = process.stdout
     throw new NothingRestorableError(nothing, `no restorable checkpoint on the target for ${nothing.map(displayJob).join(", ")}`);
   }
   return verdicts;
-}
-
-export function formatVerdicts(verdicts: UnitVerdict[], side: string): string {
-  if (verdicts.length === 0) return `no _metadata found on the ${side}\n`;
-  const lines: string[] = [];
-  for (const v of verdicts) {
-    const name = `${v.job ? `${v.job}/` : ""}${v.unit}`;
-    if (v.state === "restorable") lines.push(`restorable  ${name}  (${v.files} files, ${formatBytes(v.bytes)})`);
-    else {
-      const label = v.state === "unreadable" ? (side === "source" ? "incomplete" : "UNREADABLE") : "BROKEN";
-      lines.push(`${label.padEnd(11)} ${name}`);
-      for (const p of v.problems.slice(0, 20)) lines.push(`            - ${p}`);
-      if (v.problems.length > 20) lines.push(`            - ... ${v.problems.length - 20} more`);
-    }
-  }
-  return `${lines.join("\n")}\n`;
 }
 
 export const verifyCommand: CommandModule<object, { config: string; side: "source" | "target"; job?: string; deep: boolean; json: boolean }> = {

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { parseClusterList, runSandboxCommand } from "../../../src/cli/commands/sandbox.js";
+import { parseClusterList, runSandboxCommand } from "../../../src/sandbox/foreground.js";
 import type { SandboxEndpoints } from "../../../src/sandbox/emulator/index.js";
 import { UsageError } from "../../../src/util/errors.js";
 import { request, url } from "./raw-http.js";

@@ -5,10 +5,10 @@
 // root, a DataNode address given as NameNode), and to resolve job prefixes.
 
 import type { Config } from "../config/load.js";
-import { classifyUnitDir, isHiddenName } from "../replication/layout.js";
+import { classifyUnitDir, isHiddenName } from "./layout.js";
 import { baseName, joinPath, parentOf, StorageError, type ReadOnlyStorage } from "../storage/types.js";
 import { errorMessage, UsageError } from "../util/errors.js";
-import { displayJob, JobNotFoundError, RootNotFoundError, SideUnreachableError, type Side } from "./exit-codes.js";
+import { displayJob, JobNotFoundError, RootNotFoundError, SideUnreachableError, type Side } from "./failures.js";
 
 export interface RootProbe {
   side: Side;

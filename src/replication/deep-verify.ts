@@ -7,14 +7,13 @@
 
 import PQueue from "p-queue";
 import type { Config } from "../config/load.js";
-import { MetadataCatalog } from "../replication/catalog.js";
-import { METADATA_FILE } from "../replication/layout.js";
-import { ClusterLocator, rootFor } from "../replication/locations.js";
-import type { UnitVerdict } from "../replication/index.js";
+import { METADATA_FILE } from "./layout.js";
+import { rootFor } from "./locations.js";
+import type { ReplicationSide } from "./sides.js";
+import type { UnitVerdict } from "./verify.js";
 import { joinPath, type ReadOnlyStorage } from "../storage/types.js";
 import { errorMessage } from "../util/errors.js";
-import { silentLogger } from "../util/log.js";
-import type { Side } from "./exit-codes.js";
+import type { Side } from "./failures.js";
 
 export interface DeepStats {
   /** Files whose checksums were compared (equal or not). */
@@ -33,38 +32,32 @@ export function emptyDeepStats(): DeepStats {
   return { compared: 0, incomparable: 0, missingOnOtherSide: [], mismatched: [], failed: [] };
 }
 
+/** `side` is the verified side's bundle (its catalog already holds the _metadata verify read). */
 export async function compareWithOtherSide(
   verdicts: UnitVerdict[],
-  o: { config: Config; side: Side; storage: ReadOnlyStorage; counterpart: ReadOnlyStorage },
+  o: { config: Config; side: ReplicationSide; counterpart: ReadOnlyStorage },
   stats: DeepStats,
 ): Promise<void> {
-  const other: Side = o.side === "target" ? "source" : "target";
-  const sideConfig = o.config[o.side];
-  const locator = new ClusterLocator(sideConfig);
-  const catalog = new MetadataCatalog({
-    storage: o.storage,
-    maxBytes: o.config.scan.maxMetadataSize,
-    corruptAfterMs: 0,
-    dirUri: (dir) => locator.uriOf(dir, sideConfig),
-    logger: silentLogger,
-  });
+  const side = o.side.name;
+  const other: Side = side === "target" ? "source" : "target";
+  const { locator, catalog, storage } = o.side;
   const queue = new PQueue({ concurrency: o.config.scan.listConcurrency });
   const done = new Map<string, Promise<string | null>>(); // path -> problem (shared files are compared once)
   for (const v of verdicts) {
     if (v.state !== "restorable") continue;
-    const entry = await o.storage.stat(joinPath(v.dir, METADATA_FILE));
+    const entry = await storage.stat(joinPath(v.dir, METADATA_FILE));
     if (entry === null) continue;
     const view = await catalog.view(v.dir, entry);
     if (view.state !== "complete") continue;
     const checks: Promise<string | null>[] = [];
     for (const ref of view.references) {
       const path = locator.pathOf(ref.location);
-      const pair = path === null ? null : rootFor(path, o.config.paths, o.side);
+      const pair = path === null ? null : rootFor(path, o.config.paths, side);
       if (path === null || pair === null) continue;
       let check = done.get(path);
       if (!check) {
-        const counterpartPath = `${pair[other]}${path.slice(pair[o.side].length)}`;
-        check = queue.add(() => compareOne(path, counterpartPath, o, stats)) as Promise<string | null>;
+        const counterpartPath = `${pair[other]}${path.slice(pair[side].length)}`;
+        check = queue.add(() => compareOne(path, counterpartPath, { storage, counterpart: o.counterpart }, stats)) as Promise<string | null>;
         done.set(path, check);
       }
       checks.push(check);

@@ -7,7 +7,7 @@
 
 import { mkdir, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { LocalFileError, localFileError } from "../util/errors.js";
+import { LocalFileError, localFileError } from "./errors.js";
 
 export async function ensureUsableDir(dir: string, what: string): Promise<void> {
   const absolute = resolve(dir);
