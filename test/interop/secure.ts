@@ -271,8 +271,8 @@ metrics: { listen: "127.0.0.1:${badPorts[i]!}" }
     const ok = readyz !== null && readyz.status === 503 && c.expect.every((e) => readyz!.body.includes(e)) && errorLine !== "";
     if (!ok) problems.push(`secure bad credentials (${c.name}): readyz ${readyz?.status ?? "none"} ${readyz?.body.slice(0, 200) ?? ""}; log line naming ${c.expect.join(", ")}: ${errorLine ? "yes" : "none"}`);
     log(`secure bad credentials (${c.name}): ${ok ? "clear error" : "FAILED"}; /readyz ${readyz?.status ?? "none"}: ${(readyz?.body ?? "").slice(0, 240)}`);
-    const logged = errorLine ? (JSON.parse(errorLine) as { msg?: string; err?: string | { message?: string } }) : {};
-    const msg = (typeof logged.err === "string" ? logged.err : logged.err?.message) ?? logged.msg ?? "";
+    const logged = errorLine ? (JSON.parse(errorLine) as { msg?: string; problem?: string; err?: string | { message?: string } }) : {};
+    const msg = (typeof logged.err === "string" ? logged.err : logged.err?.message) ?? logged.problem ?? logged.msg ?? "";
     return { case: c.name, ok, readyzStatus: readyz?.status ?? null, readyzBody: (readyz?.body ?? "").slice(0, 600), error: msg.slice(0, 600) };
   }));
   const publishedDuringBad = publishTimes().length - publishedBeforeBad;
