@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # Container image of ckpt-replicator: one daemon per source/target cluster pair.
 # Stage "build" compiles the TypeScript to dist/; stage "deps" installs the production
-# dependencies only; stage "runtime" holds those, dist/ and the example config, has no
+# dependencies only and builds the optional kerberos addon against libkrb5-dev; stage
+# "runtime" holds those, dist/, the example config and MIT Kerberos' libraries, has no
 # npm, npx, corepack or yarn, and runs as uid 10001.
 #
 # The base image is pinned by digest and has no default: resolve the digest of the tag you
@@ -41,9 +42,19 @@ RUN npm run build
 # ---------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
+# The optional `kerberos` addon (SPNEGO for Kerberized clusters) is compiled here against MIT
+# Kerberos: its prebuilt download is skipped (its host is often unreachable). The compiler and
+# headers stay in this stage; the runtime gets the built addon and the shared libraries only.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libkrb5-dev g++ make python3 \
+ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-# --ignore-scripts: a production install never builds (dist/ comes from the build stage).
+# --ignore-scripts: no dependency's install script runs (dist/ comes from the build stage)...
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts
+# ...except the kerberos addon's own build, from source, against the image's Node headers; the
+# check fails the image build when it did not build.
+RUN npm_config_build_from_source=true npm_config_nodedir=/usr/local npm rebuild kerberos --foreground-scripts \
+ && node -e 'import("kerberos").then(() => console.log("kerberos addon: loads"))'
 
 # ---------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
@@ -62,6 +73,10 @@ ENV NODE_ENV=production \
     CKPT_REPLICATOR_REVISION=${REVISION}
 WORKDIR /app
 # The runtime needs node only: no package manager is left in the image.
+# MIT Kerberos' shared libraries for the kerberos addon (libgssapi_krb5, libkrb5).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libgssapi-krb5-2 libkrb5-3 \
+ && rm -rf /var/lib/apt/lists/*
 RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
       /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
       /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-* \

@@ -301,6 +301,18 @@ describe("Dockerfile", () => {
     expect(instructionArgs(runtime, "ENV").join(" ").split(/\s+/)).toContain("NODE_ENV=production");
   });
 
+  it("builds the optional kerberos addon from source in the deps stage, and the runtime carries MIT Kerberos' libraries, not the compiler", () => {
+    const deps = stages.find((s) => instructionArgs(s, "RUN").some((r) => /\bnpm ci\b.*--omit=dev/.test(r)))!;
+    const depsRuns = instructionArgs(deps, "RUN");
+    expect(depsRuns.join(" ")).toMatch(/apt-get install[^&]*\blibkrb5-dev\b[^&]*\bg\+\+/);
+    const rebuild = depsRuns.find((r) => /npm rebuild kerberos/.test(r)) ?? "";
+    expect(rebuild).toContain("npm_config_build_from_source=true"); // never the unreachable prebuilt download
+    expect(rebuild).toMatch(/import\("kerberos"\)/); // the image build fails when the addon does not load
+    const runtimeRuns = instructionArgs(runtime, "RUN").join(" ");
+    expect(runtimeRuns).toMatch(/apt-get install[^&]*\blibgssapi-krb5-2\b/);
+    expect(runtimeRuns).not.toMatch(/libkrb5-dev|g\+\+|\bmake\b/);
+  });
+
   it("the runtime image has no package manager: npm, npx, corepack and yarn are removed and never run there", () => {
     const runs = instructionArgs(runtime, "RUN");
     expect(runs.filter((r) => /\b(npm|npx|yarn|corepack)\s/.test(r.replace(/\/usr\/local\/\S+/g, "")))).toEqual([]);

@@ -9,7 +9,7 @@
 // CI=true, where that is a failure.
 //
 // Options: --flink 2.3.0,1.20.3  --hadoop 3.4.2 (or INTEROP_HADOOP=3.5.0)  --live 150 (seconds)
-//          --no-perf  --no-distcp  --no-variants
+//          --no-perf  --no-distcp  --no-variants  --no-secure  --secure-only (only the Kerberos/TLS scenario)
 //          --small-files 500 (size of the small-files throughput checkpoint; 500 keeps CI within budget)
 //          --perf-timeout 900 (seconds a perf DistCp may take; stopped there, its partial rate is reported)
 //          --keep (keep the work directory)  --out interop-results.json (interop-results-hadoop-H.json
@@ -26,6 +26,7 @@ import { fileURLToPath } from "node:url";
 import { Proc, freePorts, killAll, runToEnd, sleep } from "./procs.js";
 import { checkpointsWithChannelState, chkOf, expectedFirstIndex, parseCompleted, parseSample, percentile, summarise, type CheckerSample } from "./results.js";
 import { runContractDiff } from "./contract-diff.js";
+import { runSecure, type KerberosLogin, type SecureOutcome } from "./secure.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 // Compiled to node_modules/.cache/interop-dist/test/interop: find the project root by package.json.
@@ -289,14 +290,15 @@ interface RestoreItem {
 }
 
 /** Restores each item in turn in one JVM (Flink `b`, Hadoop configuration `confDir`), with exact state checks. */
-async function restoreMany(b: Build, confDir: string, items: RestoreItem[], logName = "restores"): Promise<RestoreResult[]> {
+async function restoreMany(b: Build, confDir: string, items: RestoreItem[], logName = "restores", login?: KerberosLogin): Promise<RestoreResult[]> {
   if (items.length === 0) return [];
   const rdir = join(work, `restore-${Math.random().toString(16).slice(2, 8)}`);
   mkdirSync(rdir, { recursive: true });
   const specs = items.map((it) => `${it.path}?keys=${it.keys}${it.settings ? `&${it.settings}` : ""}`);
-  const r = await runToEnd(logName, "java", javaArgs(`${logName}-${Math.random().toString(16).slice(2, 8)}`, `${confDir}:${b.classpath}`, "1g", "interop.Job",
-    ["mode=restore", `out=${rdir}`, `restores=${specs.join(";")}`, "timeoutSec=90"]),
-  { logFile: join(work, `${logName}.log`), cwd: work, env: { ...process.env, HADOOP_CONF_DIR: confDir }, timeoutMs: 30_000 + 120_000 * items.length });
+  const jobArgs = ["mode=restore", `out=${rdir}`, `restores=${specs.join(";")}`, "timeoutSec=90"];
+  const r = await runToEnd(logName, "java", javaArgs(`${logName}-${Math.random().toString(16).slice(2, 8)}`, `${confDir}:${b.classpath}`, "1g",
+    login ? "interop.Kerberized" : "interop.Job", login ? [login.principal, login.keytab, "interop.Job", ...jobArgs] : jobArgs),
+  { logFile: join(work, `${logName}.log`), cwd: work, env: login?.env ?? { ...process.env, HADOOP_CONF_DIR: confDir }, timeoutMs: 30_000 + 120_000 * items.length });
   const lines = r.stdout.split("\n").filter((l) => l.startsWith("{\"ok\""));
   return items.map((it, i) => {
     const line = lines[i];
@@ -484,6 +486,21 @@ async function main(): Promise<number> {
   const buildSeconds = (Date.now() - tBuild) / 1000;
   log(`maven build ${buildSeconds.toFixed(0)} s`);
   const main = builds.get(flinkVersions[0]!)!;
+  // The secure scenario (Kerberos, HTTPS-only, token lifecycle): its own JVMs, after the main one (or alone).
+  const secure = async (): Promise<SecureOutcome & { seconds: number }> => {
+    const tSecure = Date.now();
+    const o = await runSecure({ work, cliBin, classpath: main.classpath, flink: main.flink, log, javaArgs,
+      restoreMany: (confDir, items, logName, login) => restoreMany(main, confDir, items, logName, login) });
+    return { ...o, seconds: (Date.now() - tSecure) / 1000 };
+  };
+  if (flag("secure-only")) {
+    const s = await secure();
+    writeFileSync(resultsFile, `${JSON.stringify({ flink: flinkVersions, hadoop: hadoopVersion, java, startedAt: new Date(t0).toISOString(), scenarios: s.scenarios,
+      secureWire: s.wire, timings: { buildSeconds, secureSeconds: s.seconds, totalSeconds: (Date.now() - t0) / 1000 } }, null, 2)}\n`);
+    log(`wrote ${resultsFile}`);
+    for (const p of s.problems) process.stderr.write(`FAILED: ${p}\n`);
+    return s.problems.length > 0 ? 1 : 0;
+  }
 
   const [h1, h2] = await Promise.all([startCluster("hdfs1", main), startCluster("hdfs2", main)]);
   log(`hdfs1 NameNodes ${h1.http.join(",")}, hdfs2 NameNodes ${h2.http.join(",")}`);
@@ -850,6 +867,12 @@ async function main(): Promise<number> {
       }
     }
   }
+  const secureOutcome = flag("no-secure") ? null : await secure();
+  if (secureOutcome) {
+    scenarios.push(...(secureOutcome.scenarios as Scenario[]));
+    phaseSeconds.secureSeconds = secureOutcome.seconds;
+    results.secureWire = secureOutcome.wire;
+  }
   results.scenarios = scenarios;
   results.rpoP99Seconds = percentile(ours.rpoSeconds, 99);
   results.rpoP50Seconds = percentile(ours.rpoSeconds, 50);
@@ -881,6 +904,7 @@ async function main(): Promise<number> {
   for (const r of restores) if (!r.stateOk) problems.push(`restore ${r.path} (Flink ${r.flink}): ${r.error ?? "state mismatch"}`);
   if (restores.length === 0) problems.push("no restore was tried");
   problems.push(...variantProblems);
+  if (secureOutcome) problems.push(...secureOutcome.problems);
   for (const f of faults) if (!f.ok) problems.push(`fault injection failed: ${f.what}: ${f.error}`);
   const summary = `interop: ${ours.samples} samples, ${ours.violations.length} violations; restores ${restores.filter((r) => r.stateOk).length}/${restores.length} exact; ` +
     `distcp restores ${distcpRestores.filter((r) => r.stateOk).length}/${distcpRestores.length} of ${distcpMetadata} copied _metadata; ` +

@@ -83,7 +83,8 @@ export class DelegationTokenManager {
     const token = this.decode(urlString);
     const id = token.identifier;
     const renewDate = this.live.get(id.sequenceNumber)?.renewDate;
-    if (renewDate === undefined) throw hdfsErrors.invalidToken(`token (${describeIdentifier(id)}) can't be found in cache`);
+    // Hadoop 3.4's text (AbstractDelegationTokenSecretManager.checkToken), as the secure interop scenario saw it.
+    if (renewDate === undefined) throw hdfsErrors.invalidToken(`Token for real user: ${id.realUser}, can't be found in cache`);
     const now = this.now();
     if (renewDate < now) {
       throw hdfsErrors.invalidToken(

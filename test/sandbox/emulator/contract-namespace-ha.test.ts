@@ -186,7 +186,7 @@ describe("WebHDFS contract: secure mode (cluster hdfs2)", () => {
     const cancel = await request(url(snn(), "/", "CANCELDELEGATIONTOKEN", { token: cancelled, delegation: cancelled }), { method: "PUT" });
     expect(cancel.status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 5));
-    for (const [token, why] of [[expired, /InvalidToken: token \(.*owner=alice.*\) is expired/], [cancelled, /InvalidToken: token \(.*\) can't be found in cache/]] as const) {
+    for (const [token, why] of [[expired, /InvalidToken: token \(.*owner=alice.*\) is expired/], [cancelled, /InvalidToken: Token for real user: , can't be found in cache/]] as const) {
       const nn = await request(url(snn(), "/s56", "GETFILESTATUS", { delegation: token }));
       expect(securityMessage(nn)).toMatch(why);
       expect(nn.text).not.toContain(token);

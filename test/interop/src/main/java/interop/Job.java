@@ -206,6 +206,10 @@ public final class Job {
       c.put("execution.state-recovery.claim-mode", "NO_CLAIM");
       c.put("execution.savepoint-restore-mode", "NO_CLAIM");
     }
+    // interop.flink.<key> system properties (set by Kerberized) go into every job's configuration.
+    for (String k : System.getProperties().stringPropertyNames()) {
+      if (k.startsWith("interop.flink.")) c.put(k.substring("interop.flink.".length()), System.getProperty(k));
+    }
     Configuration conf = Configuration.fromMap(c);
 
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
