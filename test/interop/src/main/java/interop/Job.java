@@ -78,7 +78,7 @@ public final class Job {
     Path out = Path.of(a.get("out"));
     Files.createDirectories(out);
     // The Hadoop configuration (HADOOP_CONF_DIR) is the same for every job of this JVM.
-    FileSystem.initialize(Configuration.fromMap(Map.of("fs.hdfs.impl.disable.cache", "true")), null);
+    FileSystem.initialize(Configuration.fromMap(S3Conf.with(Map.of("fs.hdfs.impl.disable.cache", "true"))), null);
     if (mode.equals("restore")) {
       restoreAll(a, out);
       System.exit(0);
@@ -204,7 +204,7 @@ public final class Job {
       c.put("execution.state-recovery.claim-mode", "NO_CLAIM");
       c.put("execution.savepoint-restore-mode", "NO_CLAIM");
     }
-    Configuration conf = Configuration.fromMap(c);
+    Configuration conf = Configuration.fromMap(S3Conf.with(c));
 
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
     if (!restore || a.containsKey("checkpointAfterRestore")) env.enableCheckpointing(Long.parseLong(a.getOrDefault("interval", "1000")));
