@@ -202,7 +202,8 @@ export async function runS3(ctx: S3Context): Promise<{ scenarios: S3Scenario[]; 
     daemonConfig(config, ctx, moto.endpoint, "0"); // restarted at full speed, as after an operator's fix
     const restart = await ctx.startDaemonUntilUp(config, "s3-2", 60_000);
     daemon = restart.proc;
-    details.restart = { tries: restart.tries, ms: Date.now() - killedAt };
+    const restartedAt = Date.now();
+    details.restart = { tries: restart.tries, ms: restartedAt - killedAt };
 
     // ---- let the job run on, then stop it (checkpoints retained) and wait for the newest to be published
     await sleep(7_000);
@@ -219,6 +220,9 @@ export async function runS3(ctx: S3Context): Promise<{ scenarios: S3Scenario[]; 
     checker.kill();
     const samples: CheckerSample[] = checker.lines.map(parseSample).filter((s): s is CheckerSample => s !== null);
     const summary = summarise(samples, ROOT, new Map([[job.jobId, completed]]));
+    const checked = new Set(samples.flatMap((x) => x.checkpoints.filter((c) => c.root === ROOT && c.path).map((c) => c.path!)));
+    // Samples taken while no daemon ran, the abandoned upload open in the bucket.
+    const whileDown = samples.filter((x) => x.t >= killedAt && x.t <= restartedAt && x.checkpoints.some((c) => c.root === ROOT && c.path));
     const left = await uploads(s3);
     const stillThere = abandoned.filter((u) => left.some((l) => l.uploadId === u.uploadId));
     details.uploadsAfterRestart = { abandonedStillListed: stillThere.length, listed: left.length };
@@ -246,7 +250,7 @@ export async function runS3(ctx: S3Context): Promise<{ scenarios: S3Scenario[]; 
     const base = { flink: ctx.flink, jobId: job.jobId, published, samples: summary.samples, violations: summary.violations.length, violationDetails: summary.violations.slice(0, 10) };
     const scenarios: S3Scenario[] = [
       { name: `s3-live replication into the bucket across a daemon kill -9 mid-multipart-upload (Flink ${ctx.flink})`, ...base,
-        unavailableSamples: summary.unavailable, restoresTried: 0, restoresOk: 0, stateMismatches: 0, checkpointsCompleted: completed.size,
+        unavailableSamples: summary.unavailable, checkpointsChecked: checked.size, samplesWhileDaemonDown: whileDown.length, restoresTried: 0, restoresOk: 0, stateMismatches: 0, checkpointsCompleted: completed.size,
         multipartAtKill: details.multipartAtKill, uploadsAfterRestart: details.uploadsAfterRestart, daemonRestart: details.restart },
       { name: `s3-restore in real Flink from the bucket only (Flink ${ctx.flink})`, ...base, samples: 0, violations: 0, violationDetails: [],
         restoresTried: restores.length, restoresOk: restores.filter((r) => r.stateOk).length, stateMismatches: restores.filter((r) => r.ok && !r.stateOk).length,
