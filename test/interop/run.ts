@@ -438,7 +438,7 @@ async function takeSavepoints(v: VariantRun): Promise<void> {
 
 // ---------------------------------------------------------------- the S3 part (s3.ts)
 /** Runs the s3-* scenarios (hdfs1 must be up); without moto_server: skipped with the reason, a failure under CI=true. */
-async function s3Phase(b: Build, h1: ClusterInfo, confSrc: string, confDr: string, scenarios: Scenario[], problems: string[], phaseSeconds: Record<string, number>): Promise<void> {
+async function s3Phase(builds: Map<string, Build>, h1: ClusterInfo, confSrc: string, confDr: string, scenarios: Scenario[], problems: string[], phaseSeconds: Record<string, number>): Promise<void> {
   if (!doS3) return;
   if (findTool("moto_server") === null) {
     const reason = "s3-* scenarios: moto_server is not installed (run .ci/install-s3-server)";
@@ -447,10 +447,16 @@ async function s3Phase(b: Build, h1: ClusterInfo, confSrc: string, confDr: strin
     return;
   }
   const t = Date.now();
+  // Flink versions whose build has an S3 filesystem (pom.xml), the first one for the main job.
+  const [b, ...others] = [...builds.values()].filter((x) => x.classpath.includes("flink-s3-fs-"));
+  if (!b) {
+    problems.push("s3-* scenarios: no Flink build has flink-s3-fs-hadoop on its classpath");
+    return;
+  }
   const ctx: S3Context = {
-    work, log, cliBin, flink: b.flink, classpath: b.classpath, javaArgs, confSrc, confDr,
+    work, log, cliBin, flink: b.flink, classpath: b.classpath, others, javaArgs, confSrc, confDr,
     sourceNamenodes: h1.http.map((p) => `http://127.0.0.1:${p}`),
-    startJob: (variant, confDir, extra) => startJob(b, variant, confDir, extra),
+    startJob: (flink, variant, confDir, extra) => startJob(builds.get(flink)!, variant, confDir, extra),
     startDaemonUntilUp,
     restoreMany: (items, logName, classpath) => restoreMany({ ...b, classpath }, confDr, items, logName),
   };
@@ -466,8 +472,8 @@ async function s3Phase(b: Build, h1: ClusterInfo, confSrc: string, confDr: strin
 }
 
 /** --s3-only: hdfs1 and the s3-* scenarios, written to the results file. */
-async function s3OnlyRun(b: Build, results: Record<string, unknown>, buildSeconds: number): Promise<number> {
-  const h1 = await startCluster("hdfs1", b);
+async function s3OnlyRun(builds: Map<string, Build>, results: Record<string, unknown>, buildSeconds: number): Promise<number> {
+  const h1 = await startCluster("hdfs1", builds.values().next().value!);
   const confSrc = join(work, "conf-hdfs1");
   const confDr = join(work, "conf-hdfs2-only");
   hadoopClientConf(confSrc, [h1], "hdfs://hdfs1");
@@ -475,7 +481,7 @@ async function s3OnlyRun(b: Build, results: Record<string, unknown>, buildSecond
   const scenarios: Scenario[] = [];
   const problems: string[] = [];
   const phaseSeconds: Record<string, number> = {};
-  await s3Phase(b, h1, confSrc, confDr, scenarios, problems, phaseSeconds);
+  await s3Phase(builds, h1, confSrc, confDr, scenarios, problems, phaseSeconds);
   h1.proc.send("stop");
   await Promise.race([h1.proc.exited, sleep(20_000)]);
   results.scenarios = scenarios;
@@ -525,7 +531,7 @@ async function main(): Promise<number> {
   const buildSeconds = (Date.now() - tBuild) / 1000;
   log(`maven build ${buildSeconds.toFixed(0)} s`);
   const main = builds.get(flinkVersions[0]!)!;
-  if (s3Only) return s3OnlyRun(main, { flink: flinkVersions, hadoop: hadoopVersion, java, startedAt: new Date(t0).toISOString() }, buildSeconds);
+  if (s3Only) return s3OnlyRun(builds, { flink: flinkVersions, hadoop: hadoopVersion, java, startedAt: new Date(t0).toISOString() }, buildSeconds);
 
   const [h1, h2] = await Promise.all([startCluster("hdfs1", main), startCluster("hdfs2", main)]);
   log(`hdfs1 NameNodes ${h1.http.join(",")}, hdfs2 NameNodes ${h2.http.join(",")}`);
@@ -717,7 +723,7 @@ async function main(): Promise<number> {
   }
   await daemon.stop(15_000);
   const s3Problems: string[] = [];
-  await s3Phase(main, h1, confSrc, confDr, scenarios, s3Problems, phaseSeconds);
+  await s3Phase(builds, h1, confSrc, confDr, scenarios, s3Problems, phaseSeconds);
 
   // ---- scenario 2: disaster restore from hdfs2 only
   log("killing hdfs1 (the whole JVM)");

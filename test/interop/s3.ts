@@ -5,7 +5,9 @@
 // daemon is killed with -9 while a multipart upload is in progress (forced: 16 KiB values make ~8 MiB
 // RocksDB files, parts are 5 MiB, and after a first publish the daemon's config is changed to copy at
 // 1 MiB/s, which it reloads on its own), restarted (at full speed again), and the checkpoints kept in
-// the bucket are restored in real Flink from the bucket only, with exact state. The restorer and the
+// the bucket are restored in real Flink from the bucket only, with exact state. Beside it, a small job of
+// each further Flink version with an S3 filesystem in its build (1.20) is replicated, sampled and
+// restored from the bucket the same way, in its own version. The restorer and the
 // checker know hdfs2's nameservice only: hdfs1 does not resolve for them. They run with
 // flink-s3-fs-hadoop first on the classpath: it shades an older Hadoop (3.3) whose S3A cannot parse
 // the "60s"-style defaults of the unshaded Hadoop 3.4 core-default.xml, which would otherwise win.
@@ -37,15 +39,17 @@ export interface S3Context {
   work: string;
   log: (msg: string) => void;
   cliBin: string;
-  /** Flink version of the job and the restorer (one with flink-s3-fs-hadoop on its classpath). */
+  /** Flink version of the main job (killed mid-upload) and its restorer; flink-s3-fs-hadoop on its classpath. */
   flink: string;
   classpath: string;
+  /** Further Flink versions (with flink-s3-fs-hadoop): a small job each beside the main one, restored from the bucket too. */
+  others: Array<{ flink: string; classpath: string }>;
   javaArgs: (name: string, classpath: string, heap: string, main: string, args: string[]) => string[];
   /** Hadoop client configuration knowing hdfs1 only (the job) and hdfs2 only (checker and restorer). */
   confSrc: string;
   confDr: string;
   sourceNamenodes: string[];
-  startJob: (variant: string, confDir: string, extra: string[]) => Promise<{ proc: Proc; out: string; jobId: string }>;
+  startJob: (flink: string, variant: string, confDir: string, extra: string[]) => Promise<{ proc: Proc; out: string; jobId: string }>;
   startDaemonUntilUp: (config: string, tag: string, maxMs: number) => Promise<{ proc: Proc; tries: number }>;
   /** Restores in one restorer JVM with the given classpath (Hadoop configuration: confDr). */
   restoreMany: (items: S3RestoreItem[], logName: string, classpath: string) => Promise<S3RestoreResult[]>;
@@ -67,6 +71,8 @@ const PREFIX = "flink/ckpt";
 const ROOT = `s3a://${BUCKET}/${PREFIX}`;
 const KEYS = 1000;
 const PAYLOAD = 16384;
+/** Values of the other versions' jobs: small, their state fits in single PUTs. */
+const SMALL_PAYLOAD = 1024;
 const CREDS = { accessKeyId: "interop-key", secretAccessKey: "interop-secret" };
 /** The classpath with Flink's S3 filesystem jar first (see the header). */
 const s3First = (cp: string): string => {
@@ -151,6 +157,7 @@ export async function runS3(ctx: S3Context): Promise<{ scenarios: S3Scenario[]; 
   let checker: Proc | undefined;
   let daemon: Proc | undefined;
   let job: { proc: Proc; out: string; jobId: string } | undefined;
+  const smallJobs: Array<{ flink: string; classpath: string; proc: Proc; out: string; jobId: string }> = [];
   const s3Of = (endpoint: string) => new S3Client({ endpoint, region: "us-east-1", forcePathStyle: true, credentials: CREDS });
   let s3: S3Client | undefined;
   try {
@@ -161,9 +168,14 @@ export async function runS3(ctx: S3Context): Promise<{ scenarios: S3Scenario[]; 
     Object.assign(process.env, S3_ENV, { INTEROP_S3_ENDPOINT: moto.endpoint });
     const config = join(work, "s3-daemon.yaml");
     daemonConfig(config, ctx, moto.endpoint, "0");
-    job = await ctx.startJob(`s3-rocksdb-incremental-${ctx.flink}`, ctx.confSrc,
+    job = await ctx.startJob(ctx.flink, `s3-rocksdb-incremental-${ctx.flink}`, ctx.confSrc,
       ["ckptDir=hdfs://hdfs1/flink/s3src", "backend=rocksdb", "incremental=true", "retained=3", "interval=6000", `keys=${KEYS}`, `payload=${PAYLOAD}`, `perCheckpoint=${KEYS}`]);
-    log(`s3: moto at ${moto.endpoint}; job ${job.jobId} (Flink ${ctx.flink}) checkpointing to hdfs://hdfs1/flink/s3src`);
+    for (const o of ctx.others) {
+      const j = await ctx.startJob(o.flink, `s3-rocksdb-incremental-${o.flink}`, ctx.confSrc,
+        ["ckptDir=hdfs://hdfs1/flink/s3src", "backend=rocksdb", "incremental=true", "retained=3", "interval=6000", `keys=${KEYS}`, `payload=${SMALL_PAYLOAD}`, `perCheckpoint=${KEYS}`]);
+      smallJobs.push({ ...o, ...j });
+    }
+    log(`s3: moto at ${moto.endpoint}; jobs ${[{ flink: ctx.flink, jobId: job.jobId }, ...smallJobs].map((j) => `${j.jobId} (Flink ${j.flink})`).join(", ")} checkpointing to hdfs://hdfs1/flink/s3src`);
     checker = new Proc("s3-checker", "java", ctx.javaArgs("s3-checker", `${ctx.confDr}:${s3First(ctx.classpath)}`, "512m", "interop.Check", ["1000", "0", ROOT]),
       { logFile: join(work, "s3-checker.log"), stdin: true, cwd: work, env: { ...process.env, HADOOP_CONF_DIR: ctx.confDr } });
     daemon = (await ctx.startDaemonUntilUp(config, "s3-1", 30_000)).proc;
@@ -207,19 +219,23 @@ export async function runS3(ctx: S3Context): Promise<{ scenarios: S3Scenario[]; 
 
     // ---- let the job run on, then stop it (checkpoints retained) and wait for the newest to be published
     await sleep(7_000);
-    job.proc.send("stop");
-    await job.proc.waitLine((l) => l.includes("\"stopped\":true"), 90_000, "s3 job stop").catch(() => job!.proc.kill());
-    const completed = parseCompleted(existsSync(join(job.out, "completed.jsonl")) ? readFileSync(join(job.out, "completed.jsonl"), "utf8") : "");
-    const newest = Math.max(...completed.keys());
+    const all = [{ flink: ctx.flink, classpath: ctx.classpath, payload: PAYLOAD, ...job }, ...smallJobs.map((j) => ({ ...j, payload: SMALL_PAYLOAD }))];
+    for (const j of all) j.proc.send("stop");
+    await Promise.all(all.map((j) => j.proc.waitLine((l) => l.includes("\"stopped\":true"), 90_000, "s3 job stop").catch(() => j.proc.kill())));
+    const completedOf = new Map(all.map((j) => [j.jobId, parseCompleted(existsSync(join(j.out, "completed.jsonl")) ? readFileSync(join(j.out, "completed.jsonl"), "utf8") : "")]));
+    const completed = completedOf.get(job.jobId)!;
     const tCatch = Date.now();
-    while (!(await metadataKeys(s3, job.jobId)).some((k) => chkNum(k) === newest) && Date.now() - tCatch < 90_000) await sleep(500);
+    for (const j of all) {
+      const newest = Math.max(...completedOf.get(j.jobId)!.keys());
+      while (!(await metadataKeys(s3, j.jobId)).some((k) => chkNum(k) === newest) && Date.now() - tCatch < 90_000) await sleep(500);
+    }
     details.catchUpSeconds = (Date.now() - tCatch) / 1000;
     await sleep(2500); // a last sample or two of the final state
     checker.send("stop");
     await Promise.race([checker.exited, sleep(30_000)]);
     checker.kill();
     const samples: CheckerSample[] = checker.lines.map(parseSample).filter((s): s is CheckerSample => s !== null);
-    const summary = summarise(samples, ROOT, new Map([[job.jobId, completed]]));
+    const summary = summarise(samples, ROOT, completedOf);
     const checked = new Set(samples.flatMap((x) => x.checkpoints.filter((c) => c.root === ROOT && c.path).map((c) => c.path!)));
     // Samples taken while no daemon ran, the abandoned upload open in the bucket.
     const whileDown = samples.filter((x) => x.t >= killedAt && x.t <= restartedAt && x.checkpoints.some((c) => c.root === ROOT && c.path));
@@ -227,40 +243,47 @@ export async function runS3(ctx: S3Context): Promise<{ scenarios: S3Scenario[]; 
     const stillThere = abandoned.filter((u) => left.some((l) => l.uploadId === u.uploadId));
     details.uploadsAfterRestart = { abandonedStillListed: stillThere.length, listed: left.length };
     if (stillThere.length > 0) problems.push(`s3: ${stillThere.length} upload(s) abandoned by the kill not aborted after the restart: ${stillThere.map((u) => u.key).join(", ")}`);
-    const published = publishedCount();
+    const publishedOf = (id: string) => daemonLog().split("\n").filter((l) => l.includes(id) && l.includes("published on the target\"")).length;
     await daemon.stop(15_000);
 
-    // ---- restore in real Flink from the bucket only
-    const latest = await runToEnd("s3-latest", process.execPath, [ctx.cliBin, "latest", "--config", config, "--job", job.jobId, "--format", "path"],
-      { logFile: join(work, "s3-latest.log"), cwd: work, timeoutMs: 120_000 });
-    const latestPath = latest.stdout.trim().split("\n").pop() ?? "";
-    const kept = (await metadataKeys(s3, job.jobId)).map((k) => `s3a://${BUCKET}/${k.slice(0, -"/_metadata".length)}`).sort((a, b) => chkNum(b) - chkNum(a));
-    log(`s3: latest ${latestPath} (exit ${latest.code}); kept in the bucket: ${kept.map((p) => p.slice(p.lastIndexOf("/") + 1)).join(", ")}`);
-    if (latestPath !== kept[0]) problems.push(`s3: latest printed ${JSON.stringify(latestPath)}, the newest in the bucket is ${kept[0] ?? "(none)"}`);
-    const items = kept.map((path) => ({ path, expectedOut: job!.out, keys: KEYS, checkFirst: true, settings: `payload=${PAYLOAD}` }));
+    // ---- restore in real Flink from the bucket only: one restorer JVM per Flink version, concurrently
     const tRestore = Date.now();
-    const restores = await ctx.restoreMany(items, "s3-restores", s3First(ctx.classpath));
-    for (const r of restores) log(`s3 restore ${r.path}: ${r.stateOk ? "OK, exact state" : `FAILED ${r.error ?? ""}`} (${(r.ms / 1000).toFixed(1)} s)`);
+    const perJob = await Promise.all(all.map(async (j) => {
+      const latest = await runToEnd("s3-latest", process.execPath, [ctx.cliBin, "latest", "--config", config, "--job", j.jobId, "--format", "path"],
+        { logFile: join(work, "s3-latest.log"), cwd: work, timeoutMs: 120_000 });
+      const latestPath = latest.stdout.trim().split("\n").pop() ?? "";
+      const kept = (await metadataKeys(s3!, j.jobId)).map((k) => `s3a://${BUCKET}/${k.slice(0, -"/_metadata".length)}`).sort((a, b) => chkNum(b) - chkNum(a));
+      log(`s3 (Flink ${j.flink}): latest ${latestPath} (exit ${latest.code}); kept in the bucket: ${kept.map((p) => p.slice(p.lastIndexOf("/") + 1)).join(", ")}`);
+      if (latestPath !== kept[0]) problems.push(`s3 (Flink ${j.flink}): latest printed ${JSON.stringify(latestPath)}, the newest in the bucket is ${kept[0] ?? "(none)"}`);
+      const items = kept.map((path) => ({ path, expectedOut: j.out, keys: KEYS, checkFirst: true, settings: `payload=${j.payload}` }));
+      const restores = await ctx.restoreMany(items, `s3-restores-${j.flink}`, s3First(j.classpath));
+      for (const r of restores) log(`s3 restore (Flink ${j.flink}) ${r.path}: ${r.stateOk ? "OK, exact state" : `FAILED ${r.error ?? ""}`} (${(r.ms / 1000).toFixed(1)} s)`);
+      for (const r of restores) if (!r.stateOk) problems.push(`s3: restore ${r.path} (Flink ${j.flink}): ${r.error ?? "state mismatch"}`);
+      if (restores.length === 0) problems.push(`s3 (Flink ${j.flink}): no checkpoint in the bucket to restore`);
+      return { j, latestPath, restores };
+    }));
     details.restoreSeconds = (Date.now() - tRestore) / 1000;
-    for (const r of restores) if (!r.stateOk) problems.push(`s3: restore ${r.path}: ${r.error ?? "state mismatch"}`);
-    if (restores.length === 0) problems.push("s3: no checkpoint in the bucket to restore");
     if (summary.violations.length > 0) problems.push(`s3: ${summary.violations.length} violation(s) in the bucket: ${summary.violations.slice(0, 3).join("; ")}`);
     if (summary.samples < 5) problems.push(`s3: only ${summary.samples} checker samples of the bucket`);
 
-    const base = { flink: ctx.flink, jobId: job.jobId, published, samples: summary.samples, violations: summary.violations.length, violationDetails: summary.violations.slice(0, 10) };
     const scenarios: S3Scenario[] = [
-      { name: `s3-live replication into the bucket across a daemon kill -9 mid-multipart-upload (Flink ${ctx.flink})`, ...base,
-        unavailableSamples: summary.unavailable, checkpointsChecked: checked.size, samplesWhileDaemonDown: whileDown.length, restoresTried: 0, restoresOk: 0, stateMismatches: 0, checkpointsCompleted: completed.size,
-        multipartAtKill: details.multipartAtKill, uploadsAfterRestart: details.uploadsAfterRestart, daemonRestart: details.restart },
-      { name: `s3-restore in real Flink from the bucket only (Flink ${ctx.flink})`, ...base, samples: 0, violations: 0, violationDetails: [],
+      { name: `s3-live replication into the bucket across a daemon kill -9 mid-multipart-upload (Flink ${all.map((j) => j.flink).join(", ")})`,
+        flink: ctx.flink, jobId: job.jobId, jobs: all.map((j) => ({ flink: j.flink, jobId: j.jobId, published: publishedOf(j.jobId), checkpointsCompleted: completedOf.get(j.jobId)!.size })),
+        published: all.reduce((n, j) => n + publishedOf(j.jobId), 0), samples: summary.samples, violations: summary.violations.length, violationDetails: summary.violations.slice(0, 10),
+        unavailableSamples: summary.unavailable, checkpointsChecked: checked.size, samplesWhileDaemonDown: whileDown.length, restoresTried: 0, restoresOk: 0, stateMismatches: 0,
+        checkpointsCompleted: completed.size, multipartAtKill: details.multipartAtKill, uploadsAfterRestart: details.uploadsAfterRestart, daemonRestart: details.restart },
+      ...perJob.map(({ j, latestPath, restores }) => ({
+        name: `s3-restore in real Flink from the bucket only (Flink ${j.flink})`, flink: j.flink, jobId: j.jobId, published: publishedOf(j.jobId), samples: 0, violations: 0,
         restoresTried: restores.length, restoresOk: restores.filter((r) => r.stateOk).length, stateMismatches: restores.filter((r) => r.ok && !r.stateOk).length,
-        latest: latestPath, restores },
+        ...(j.flink !== ctx.flink ? { note: `a small job (${SMALL_PAYLOAD}-byte values) beside the main one; its S3 filesystem is flink-s3-fs-hadoop 1.20.1 where Flink is 1.20.3 (pom.xml)` } : {}),
+        latest: latestPath, restores })),
     ];
     return { scenarios, problems, details };
   } finally {
     checker?.kill();
     await daemon?.stop(5000);
     if (job?.proc.running) job.proc.kill();
+    for (const j of smallJobs) if (j.proc.running) j.proc.kill();
     // Leftovers would only be this run's: abort them so moto stops cleanly.
     if (s3) {
       for (const u of await uploads(s3).catch(() => [])) await s3.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: u.key, UploadId: u.uploadId })).catch(() => undefined);
