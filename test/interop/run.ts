@@ -10,6 +10,7 @@
 //
 // Options: --flink 2.3.0,1.20.3  --hadoop 3.4.2 (or INTEROP_HADOOP=3.5.0)  --live 150 (seconds)
 //          --no-perf  --no-distcp  --no-variants  --no-secure  --secure-only (only the Kerberos/TLS scenario)
+//          --no-s3 (skip the s3-* scenarios)  --s3-only (hdfs1 and the s3-* scenarios only; see s3.ts)
 //          --small-files 500 (size of the small-files throughput checkpoint; 500 keeps CI within budget)
 //          --perf-timeout 900 (seconds a perf DistCp may take; stopped there, its partial rate is reported)
 //          --keep (keep the work directory)  --out interop-results.json (interop-results-hadoop-H.json
@@ -27,6 +28,8 @@ import { Proc, freePorts, killAll, runToEnd, sleep } from "./procs.js";
 import { checkpointsWithChannelState, chkOf, expectedFirstIndex, parseCompleted, parseSample, percentile, summarise, type CheckerSample } from "./results.js";
 import { runContractDiff } from "./contract-diff.js";
 import { runSecure, type KerberosLogin, type SecureOutcome } from "./secure.js";
+import { runS3, type S3Context } from "./s3.js";
+import { findTool } from "../helpers/tools.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 // Compiled to node_modules/.cache/interop-dist/test/interop: find the project root by package.json.
@@ -58,7 +61,11 @@ const perfTimeoutSeconds = Number(opt("perf-timeout", "900"));
 const doDistcp = !flag("no-distcp");
 const doVariants = !flag("no-variants");
 const perfOnly = flag("perf-only");
-const defaultOut = perfOnly ? "interop-perf-results.json" : hadoopVersion === DEFAULT_HADOOP ? "interop-results.json" : `interop-results-hadoop-${hadoopVersion}.json`;
+const doS3 = !flag("no-s3");
+const s3Only = flag("s3-only");
+// A run of one part alone writes its own file: interop-results.json keeps the latest full run.
+const defaultOut = perfOnly ? "interop-perf-results.json" : flag("secure-only") ? "interop-secure-results.json" : s3Only ? "interop-s3-results.json"
+  : hadoopVersion === DEFAULT_HADOOP ? "interop-results.json" : `interop-results-hadoop-${hadoopVersion}.json`;
 const resultsFile = resolve(root, opt("out", defaultOut));
 const work = join(tmpdir(), `ckpt-interop-${process.pid}`);
 const t0 = Date.now();
@@ -448,6 +455,63 @@ async function takeSavepoints(v: VariantRun): Promise<void> {
   }
 }
 
+// ---------------------------------------------------------------- the S3 part (s3.ts)
+/** Runs the s3-* scenarios (hdfs1 must be up); without moto_server: skipped with the reason, a failure under CI=true. */
+async function s3Phase(builds: Map<string, Build>, h1: ClusterInfo, confSrc: string, confDr: string, scenarios: Scenario[], problems: string[], phaseSeconds: Record<string, number>): Promise<void> {
+  if (!doS3) return;
+  if (findTool("moto_server") === null) {
+    const reason = "s3-* scenarios: moto_server is not installed (run .ci/install-s3-server)";
+    if (process.env.CI === "true") problems.push(`${reason}; under CI=true this is a failure`);
+    else log(`SKIPPED: ${reason}`);
+    return;
+  }
+  const t = Date.now();
+  // Flink versions whose build has an S3 filesystem (pom.xml), the first one for the main job.
+  const [b, ...others] = [...builds.values()].filter((x) => x.classpath.includes("flink-s3-fs-"));
+  if (!b) {
+    problems.push("s3-* scenarios: no Flink build has flink-s3-fs-hadoop on its classpath");
+    return;
+  }
+  const ctx: S3Context = {
+    work, log, cliBin, flink: b.flink, classpath: b.classpath, others, javaArgs, confSrc, confDr,
+    sourceNamenodes: h1.http.map((p) => `http://127.0.0.1:${p}`),
+    startJob: (flink, variant, confDir, extra) => startJob(builds.get(flink)!, variant, confDir, extra),
+    startDaemonUntilUp,
+    restoreMany: (items, logName, classpath) => restoreMany({ ...b, classpath }, confDr, items, logName),
+  };
+  try {
+    const r = await runS3(ctx);
+    scenarios.push(...r.scenarios);
+    problems.push(...r.problems);
+  } catch (e) {
+    problems.push(`s3-* scenarios: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  phaseSeconds.s3Seconds = (Date.now() - t) / 1000;
+  log(`s3 part done in ${phaseSeconds.s3Seconds.toFixed(0)} s`);
+}
+
+/** --s3-only: hdfs1 and the s3-* scenarios, written to the results file. */
+async function s3OnlyRun(builds: Map<string, Build>, results: Record<string, unknown>, buildSeconds: number): Promise<number> {
+  const h1 = await startCluster("hdfs1", builds.values().next().value!);
+  const confSrc = join(work, "conf-hdfs1");
+  const confDr = join(work, "conf-hdfs2-only");
+  hadoopClientConf(confSrc, [h1], "hdfs://hdfs1");
+  hadoopClientConf(confDr, [{ ...h1, name: "hdfs2" }], "hdfs://hdfs2"); // a nameservice other than hdfs1's: hdfs1 does not resolve
+  const scenarios: Scenario[] = [];
+  const problems: string[] = [];
+  const phaseSeconds: Record<string, number> = {};
+  await s3Phase(builds, h1, confSrc, confDr, scenarios, problems, phaseSeconds);
+  h1.proc.send("stop");
+  await Promise.race([h1.proc.exited, sleep(20_000)]);
+  results.scenarios = scenarios;
+  results.timings = { buildSeconds, ...phaseSeconds, totalSeconds: (Date.now() - t0) / 1000 };
+  writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+  log(`wrote ${resultsFile}`);
+  process.stdout.write(`interop: ${scenarios.filter((s) => s.violations === 0 && s.restoresOk === s.restoresTried).length} passed, ${problems.length} failed\n`);
+  for (const p of problems) process.stderr.write(`FAILED: ${p}\n`);
+  return problems.length > 0 ? 1 : 0;
+}
+
 // ---------------------------------------------------------------- main
 const killedOnPurpose = new Set<Proc>();
 
@@ -501,6 +565,7 @@ async function main(): Promise<number> {
     for (const p of s.problems) process.stderr.write(`FAILED: ${p}\n`);
     return s.problems.length > 0 ? 1 : 0;
   }
+  if (s3Only) return s3OnlyRun(builds, { flink: flinkVersions, hadoop: hadoopVersion, java, startedAt: new Date(t0).toISOString() }, buildSeconds);
 
   const [h1, h2] = await Promise.all([startCluster("hdfs1", main), startCluster("hdfs2", main)]);
   log(`hdfs1 NameNodes ${h1.http.join(",")}, hdfs2 NameNodes ${h2.http.join(",")}`);
@@ -692,6 +757,8 @@ async function main(): Promise<number> {
     phaseSeconds.perfSeconds = (Date.now() - tPerf) / 1000;
   }
   await daemon.stop(15_000);
+  const s3Problems: string[] = [];
+  await s3Phase(builds, h1, confSrc, confDr, scenarios, s3Problems, phaseSeconds);
 
   // ---- scenario 2: disaster restore from hdfs2 only
   log("killing hdfs1 (the whole JVM)");
@@ -905,6 +972,7 @@ async function main(): Promise<number> {
   if (restores.length === 0) problems.push("no restore was tried");
   problems.push(...variantProblems);
   if (secureOutcome) problems.push(...secureOutcome.problems);
+  problems.push(...s3Problems);
   for (const f of faults) if (!f.ok) problems.push(`fault injection failed: ${f.what}: ${f.error}`);
   const summary = `interop: ${ours.samples} samples, ${ours.violations.length} violations; restores ${restores.filter((r) => r.stateOk).length}/${restores.length} exact; ` +
     `distcp restores ${distcpRestores.filter((r) => r.stateOk).length}/${distcpRestores.length} of ${distcpMetadata} copied _metadata; ` +

@@ -52,7 +52,7 @@ public final class Check {
     long samples = Long.parseLong(args[1]);
     List<String> roots = new ArrayList<>();
     for (int i = 2; i < args.length; i++) roots.add(args[i]);
-    FileSystem.initialize(Configuration.fromMap(Map.of("fs.hdfs.impl.disable.cache", "false")), null);
+    FileSystem.initialize(Configuration.fromMap(S3Conf.with(Map.of("fs.hdfs.impl.disable.cache", "false"))), null);
     final boolean[] stop = {false};
     if (samples == 0) {
       Thread t = new Thread(() -> {

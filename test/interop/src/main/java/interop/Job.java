@@ -80,7 +80,7 @@ public final class Job {
     Path out = Path.of(a.get("out"));
     Files.createDirectories(out);
     // The Hadoop configuration (HADOOP_CONF_DIR) is the same for every job of this JVM.
-    FileSystem.initialize(Configuration.fromMap(Map.of("fs.hdfs.impl.disable.cache", "true")), null);
+    FileSystem.initialize(Configuration.fromMap(S3Conf.with(Map.of("fs.hdfs.impl.disable.cache", "true"))), null);
     if (mode.equals("restore")) {
       restoreAll(a, out);
       System.exit(0);
@@ -210,7 +210,7 @@ public final class Job {
     for (String k : System.getProperties().stringPropertyNames()) {
       if (k.startsWith("interop.flink.")) c.put(k.substring("interop.flink.".length()), System.getProperty(k));
     }
-    Configuration conf = Configuration.fromMap(c);
+    Configuration conf = Configuration.fromMap(S3Conf.with(c));
 
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
     if (!restore || a.containsKey("checkpointAfterRestore")) env.enableCheckpointing(Long.parseLong(a.getOrDefault("interval", "1000")));
