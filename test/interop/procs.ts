@@ -24,8 +24,11 @@ export class Proc {
   ) {
     this.log = createWriteStream(opts.logFile, { flags: "a" });
     // Wrapped in bash with a watchdog: if this Node process dies without cleaning up (even SIGKILL
-    // or out of memory), the watchdog kills the child's whole process group within 2 s.
-    const watchdog = `"$@" <&0 & c=$!; (while kill -0 ${process.pid} 2>/dev/null; do sleep 2; done; kill -9 -- -$$) & w=$!; wait $c; r=$?; kill $w 2>/dev/null; exit $r`;
+    // or out of memory), the watchdog kills the child's whole process group within 2 s. The wrapper
+    // outlives a SIGTERM to the group until the child itself has exited, so `exited` (and stop())
+    // mean the child is gone, not just its wrapper, and stop()'s SIGKILL after the grace still lands.
+    const watchdog = `"$@" <&0 & c=$!; (while kill -0 ${process.pid} 2>/dev/null; do sleep 2; done; kill -9 -- -$$) & w=$!; ` +
+      `trap : TERM INT; while :; do wait $c; r=$?; kill -0 $c 2>/dev/null || break; done; kill $w 2>/dev/null; exit $r`;
     this.child = spawn("bash", ["-c", watchdog, name, cmd, ...args], {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
