@@ -18,6 +18,7 @@ import type { EmulatorMode } from "./emulator-host.js";
 import { runBenchmarks, type Benchmark, type BenchRun } from "./harness.js";
 import { memoryBound } from "./memory-bound.js";
 import { FULL_PROFILE, QUICK_PROFILE, type BenchProfile } from "./profile.js";
+import { engineScale } from "./engine-scale.js";
 import { fairness } from "./fairness.js";
 import { formatRealStack, readRealStackFigures, type RealStackFigures } from "./real-stack.js";
 import { formatTable, resultsDocument } from "./report.js";
@@ -26,7 +27,7 @@ import { smallFiles } from "./small-files.js";
 import { steadyState } from "./steady-state.js";
 import { treeScale } from "./tree-scale.js";
 
-export const BENCHMARKS: readonly Benchmark[] = [copyThroughput, scanCost, catchUp, memoryBound, smallFiles, treeScale, steadyState, fairness];
+export const BENCHMARKS: readonly Benchmark[] = [copyThroughput, scanCost, catchUp, memoryBound, smallFiles, treeScale, engineScale, steadyState, fairness];
 
 export interface BenchArgs {
   quick: boolean;
