@@ -36,8 +36,9 @@ afterAll(async () => {
 });
 
 describe("bench --quick", () => {
-  // small-files and tree-scale are left out: they would add ~20 s to CI for no more harness coverage
-  // (tree-scale also needs the compiled child entry); `npm run bench -- --quick` runs them.
+  // small-files, tree-scale, engine-scale, steady-state-rpo and fairness are left out: they would add
+  // ~20 s or more to CI for no more harness coverage (tree-scale and engine-scale also need the compiled
+  // child entries); `npm run bench -- --quick` runs them.
   const SMOKE = ["copy-throughput", "scan-requests", "catch-up", "memory-bound"];
   it("runs the benchmarks and writes well-formed results", async () => {
     const out = join(dir, "results.json");
