@@ -57,6 +57,35 @@ export interface BenchProfile {
     warmRepeats: number;
     rssLimitMiB: number;
   };
+  rpo: {
+    /** How long the job checkpoints while the daemon runs (`--rpo-duration`). */
+    durationS: number;
+    intervalMs: number;
+    /** New state per checkpoint (MiB), in operators x parallelism x files per subtask new SST files. */
+    checkpointMiB: number;
+    operators: number;
+    parallelism: number;
+    filesPerSubtask: number;
+    scanIntervalMs: number;
+  };
+  fairness: {
+    /** The backlog: one checkpoint of operators x parallelism x files per subtask new SSTs of fileKiB. */
+    backlog: { operators: number; parallelism: number; filesPerSubtask: number; fileKiB: number };
+    /** Backlog files copied before the small jobs checkpoint. */
+    backlogHeadStartFiles: number;
+    smallJobs: number;
+    /** New state of each small checkpoint (MiB). */
+    smallMiB: number;
+    scanIntervalMs: number;
+  };
+  engineScale: {
+    /** Tree sizes in files (jobs of 10,000 zero-length files each), smallest first. */
+    sizes: number[];
+    warmRepeats: number;
+    rssLimitMiB: number;
+    /** Longest the first sync of one tree may take. */
+    timeoutMs: number;
+  };
   /** Longest any single engine publication may take before the benchmark fails. */
   publishTimeoutMs: number;
 }
@@ -69,6 +98,9 @@ export const FULL_PROFILE: BenchProfile = {
   memory: { files: 4, fileMiB: 256, concurrency: 4, growthLimitMiB: 150 },
   smallFiles: { operators: 10, parallelism: 60, filesPerSubtask: 5, sstMeanKiB: 32, bareConcurrencies: [8, 16, 32, 64], rounds: 2 },
   treeScale: { sizes: [10_000, 100_000, 1_000_000], warmRepeats: 3, rssLimitMiB: 500 },
+  rpo: { durationS: 90, intervalMs: 10_000, checkpointMiB: 200, operators: 2, parallelism: 4, filesPerSubtask: 4, scanIntervalMs: 2_000 },
+  fairness: { backlog: { operators: 10, parallelism: 50, filesPerSubtask: 6, fileKiB: 16 }, backlogHeadStartFiles: 200, smallJobs: 4, smallMiB: 2, scanIntervalMs: 500 },
+  engineScale: { sizes: [10_000, 30_000], warmRepeats: 3, rssLimitMiB: 500, timeoutMs: 15 * 60_000 },
   publishTimeoutMs: 120_000,
 };
 
@@ -80,5 +112,8 @@ export const QUICK_PROFILE: BenchProfile = {
   memory: { files: 2, fileMiB: 8, concurrency: 2, growthLimitMiB: 150 },
   smallFiles: { operators: 2, parallelism: 10, filesPerSubtask: 5, sstMeanKiB: 32, bareConcurrencies: [4, 16], rounds: 1 },
   treeScale: { sizes: [2_000, 20_000], warmRepeats: 2, rssLimitMiB: 500 },
+  rpo: { durationS: 6, intervalMs: 1_000, checkpointMiB: 2, operators: 1, parallelism: 2, filesPerSubtask: 2, scanIntervalMs: 300 },
+  fairness: { backlog: { operators: 2, parallelism: 20, filesPerSubtask: 5, fileKiB: 8 }, backlogHeadStartFiles: 20, smallJobs: 2, smallMiB: 1, scanIntervalMs: 200 },
+  engineScale: { sizes: [1_000, 3_000], warmRepeats: 2, rssLimitMiB: 500, timeoutMs: 120_000 },
   publishTimeoutMs: 15_000,
 };

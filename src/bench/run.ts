@@ -1,5 +1,5 @@
 // Entry point of `npm run bench` (node dist/bench/run.js [--quick] [--out FILE]
-// [--only ID...] [--emulator MODE] [--interop-results FILE]): runs the benchmarks against the
+// [--only ID...] [--emulator MODE] [--rpo-duration S] [--interop-results FILE]): runs the benchmarks against the
 // WebHDFS emulator, prints a table, writes the results as JSON and exits 1 when a target is missed
 // (2 on bad arguments). Below the table it reports the real-stack figures (daemon vs DistCp) of the
 // latest `npm run interop` run, read from its results file (informational, no target).
@@ -17,14 +17,17 @@ import { copyThroughput } from "./copy-throughput.js";
 import type { EmulatorMode } from "./emulator-host.js";
 import { runBenchmarks, type Benchmark, type BenchRun } from "./harness.js";
 import { memoryBound } from "./memory-bound.js";
-import { FULL_PROFILE, QUICK_PROFILE } from "./profile.js";
+import { FULL_PROFILE, QUICK_PROFILE, type BenchProfile } from "./profile.js";
+import { engineScale } from "./engine-scale.js";
+import { fairness } from "./fairness.js";
 import { formatRealStack, readRealStackFigures, type RealStackFigures } from "./real-stack.js";
 import { formatTable, resultsDocument } from "./report.js";
 import { scanCost } from "./scan-cost.js";
 import { smallFiles } from "./small-files.js";
+import { steadyState } from "./steady-state.js";
 import { treeScale } from "./tree-scale.js";
 
-export const BENCHMARKS: readonly Benchmark[] = [copyThroughput, scanCost, catchUp, memoryBound, smallFiles, treeScale];
+export const BENCHMARKS: readonly Benchmark[] = [copyThroughput, scanCost, catchUp, memoryBound, smallFiles, treeScale, engineScale, steadyState, fairness];
 
 export interface BenchArgs {
   quick: boolean;
@@ -35,6 +38,8 @@ export interface BenchArgs {
   interopResults: string;
   /** Results of `npm run interop -- --perf-only` (the 5,000-file case, too long for CI's run). */
   interopPerfResults: string;
+  /** Overrides the profile's steady-state RPO duration (seconds). */
+  rpoDuration?: number;
 }
 
 export async function parseBenchArgs(argv: string[]): Promise<BenchArgs> {
@@ -51,6 +56,7 @@ export async function parseBenchArgs(argv: string[]): Promise<BenchArgs> {
       default: "auto" as const,
       describe: "where the WebHDFS emulator runs (auto: a child process when compiled, else in-process)",
     })
+    .option("rpo-duration", { type: "number", describe: "seconds the steady-state RPO benchmark runs the job (default: the profile's)" })
     .option("interop-results", { type: "string", default: "./interop-results.json", describe: "results of npm run interop whose real-stack perf figures are reported" })
     .option("interop-perf-results", {
       type: "string",
@@ -65,7 +71,13 @@ export async function parseBenchArgs(argv: string[]): Promise<BenchArgs> {
       throw err ?? new UsageError(msg);
     })
     .parseAsync();
-  return { quick: args.quick, out: args.out, only: args.only ?? [], logLevel: args["log-level"], emulator: args.emulator, interopResults: args["interop-results"], interopPerfResults: args["interop-perf-results"] };
+  const rpoDuration = args["rpo-duration"];
+  if (rpoDuration !== undefined && !(rpoDuration > 0)) throw new UsageError(`--rpo-duration must be a positive number of seconds, got ${rpoDuration}`);
+  return {
+    quick: args.quick, out: args.out, only: args.only ?? [], logLevel: args["log-level"], emulator: args.emulator, interopResults: args["interop-results"],
+    interopPerfResults: args["interop-perf-results"],
+    ...(rpoDuration !== undefined ? { rpoDuration } : {}),
+  };
 }
 
 /** Runs the selected benchmarks, prints the table on `stdout`, writes the JSON; returns the exit code. */
@@ -73,7 +85,7 @@ export async function runBench(args: BenchArgs, stdout: Writable, logger?: Logge
   const selected = args.only.length === 0 ? BENCHMARKS : BENCHMARKS.filter((b) => args.only.includes(b.id));
   const log = logger ?? (args.logLevel === "silent" ? silentLogger : createLogger({ level: args.logLevel }));
   const run = await runBenchmarks(selected, {
-    profile: args.quick ? QUICK_PROFILE : FULL_PROFILE,
+    profile: withOverrides(args.quick ? QUICK_PROFILE : FULL_PROFILE, args),
     emulator: args.emulator,
     logger: log,
     onResult: (rows) => {
@@ -89,6 +101,10 @@ export async function runBench(args: BenchArgs, stdout: Writable, logger?: Logge
   await writeFile(out, resultsDocument(run, { realStack, realStackPerfOnly }));
   stdout.write(`results written to ${out}\n`);
   return { code: run.passed ? 0 : 1, run, realStack };
+}
+
+function withOverrides(profile: BenchProfile, args: BenchArgs): BenchProfile {
+  return args.rpoDuration === undefined ? profile : { ...profile, rpo: { ...profile.rpo, durationS: args.rpoDuration } };
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -31,7 +31,7 @@ export interface StagedWrite {
   /** True when `path` is a hidden temporary that commit() renames (and discard() removes). */
   readonly temporary: boolean;
   /** Makes the written, checked bytes visible at the final name. */
-  commit(expectedLength: number, o?: { signal?: AbortSignal }): Promise<void>;
+  commit(expectedLength: number, o?: { signal?: AbortSignal; control?: boolean }): Promise<void>;
   /** Removes what this attempt left behind and nobody can see (its temporary). */
   discard(): Promise<void>;
   /** A new staging of the same file under a fresh temporary name (after a retried CREATE found its own). */
@@ -82,9 +82,9 @@ export async function writeAtomically(
   storage: Storage,
   path: string,
   bytes: Uint8Array,
-  o: { signal?: AbortSignal; overwrite?: boolean; ensureParent?: boolean; mtime?: number } = {},
+  o: { signal?: AbortSignal; overwrite?: boolean; ensureParent?: boolean; mtime?: number; control?: boolean } = {},
 ): Promise<void> {
-  const io = o.signal ? { signal: o.signal } : {};
+  const io = { ...(o.signal ? { signal: o.signal } : {}), ...(o.control ? { control: true } : {}) };
   if (o.ensureParent) await storage.mkdirs(parentOf(path), io);
   let staged = stageWrite(storage, path, o.overwrite === undefined ? {} : { overwrite: o.overwrite });
   let committed = false;
@@ -123,13 +123,14 @@ export async function renameIntoPlace(
   tmp: string,
   path: string,
   expectedLength: number,
-  o: { signal?: AbortSignal; overwrite?: boolean } = {},
+  o: { signal?: AbortSignal; overwrite?: boolean; control?: boolean } = {},
 ): Promise<void> {
+  const io = { ...(o.signal ? { signal: o.signal } : {}), ...(o.control ? { control: true } : {}) };
   try {
-    await storage.rename(tmp, path, { overwrite: o.overwrite ?? true, ...(o.signal ? { signal: o.signal } : {}) });
+    await storage.rename(tmp, path, { overwrite: o.overwrite ?? true, ...io });
   } catch (err) {
     if (!isMissing(err)) throw err;
-    const st = await storage.stat(path);
+    const st = await storage.stat(path, io);
     if (st === null || st.type !== "file" || st.length !== expectedLength) throw err;
   }
 }

@@ -64,6 +64,9 @@ export class LeaseLostError extends CkptError {
   }
 }
 
+/** Every lease request is a control request: it never waits behind the copies' data connections. */
+const CONTROL = { control: true } as const;
+
 const EPOCH_FILE = /^epoch-(\d{1,15})\.json$/;
 
 export function epochFileName(epoch: number): string {
@@ -135,7 +138,7 @@ export class Lease {
   /** Before a batch of writes: no newer epoch exists (one request). */
   async confirm(signal?: AbortSignal): Promise<void> {
     this.assertHeld();
-    const next = await this.storage.stat(joinPath(this.path, epochFileName(this.epoch + 1)), signal ? { signal } : {});
+    const next = await this.storage.stat(joinPath(this.path, epochFileName(this.epoch + 1)), signal ? { signal, ...CONTROL } : CONTROL);
     if (next !== null) {
       this.markLost(`epoch ${this.epoch + 1} was taken by another replicator`);
       throw this.lost as unknown as LeaseLostError;
@@ -145,7 +148,7 @@ export class Lease {
 
   /** Takes the lease; `signal` aborts a slow start (e.g. the target is unreachable and requests are retried). */
   async acquire(signal?: AbortSignal): Promise<void> {
-    const io = signal ? { signal } : {};
+    const io = signal ? { signal, ...CONTROL } : CONTROL;
     if (!this.storage.capabilities.exclusiveCreate) {
       this.logger.warn(
         { lease: this.path, storage: this.storage.name },
@@ -181,7 +184,7 @@ export class Lease {
     }
     this.renewedAt = started;
     for (let e = epoch - 1; e >= Math.max(1, epoch - 50); e--) {
-      await this.storage.delete(joinPath(this.path, epochFileName(e))).catch(() => false); // history; best effort
+      await this.storage.delete(joinPath(this.path, epochFileName(e)), CONTROL).catch(() => false); // history; best effort
     }
     this.timer = setInterval(() => void this.renew(), Math.max(25, Math.floor(this.ttlMs / 4)));
     this.timer.unref();
@@ -197,7 +200,7 @@ export class Lease {
   private async renewOnce(): Promise<void> {
     const started = performance.now();
     try {
-      const { highest } = await this.epochs({});
+      const { highest } = await this.epochs(CONTROL);
       if (highest !== null && highest.epoch > this.epoch) {
         this.markLost(`epoch ${highest.epoch} is held by ${(await this.read(highest.epoch))?.owner ?? "another replicator"}`);
         return;
@@ -205,10 +208,10 @@ export class Lease {
       // Only our own epoch file is ever rewritten: a late renewal cannot overwrite a newer holder.
       const file = joinPath(this.path, epochFileName(this.epoch));
       if (this.storage.capabilities.conditionalWrite && this.version !== undefined) {
-        await this.storage.write(file, this.content(), { overwrite: true, ifMatch: this.version });
-        this.version = (await this.storage.stat(file))?.version;
+        await this.storage.write(file, this.content(), { ...CONTROL, overwrite: true, ifMatch: this.version });
+        this.version = (await this.storage.stat(file, CONTROL))?.version;
       } else {
-        await writeAtomically(this.storage, file, this.content(), { overwrite: true });
+        await writeAtomically(this.storage, file, this.content(), { ...CONTROL, overwrite: true });
       }
       this.renewedAt = started;
     } catch (err) {
@@ -228,8 +231,8 @@ export class Lease {
     await this.renewing?.catch(() => undefined);
     if (this.lost || this.epoch === 0) return;
     try {
-      const { highest } = await this.epochs({});
-      if (highest?.epoch === this.epoch) await this.storage.delete(joinPath(this.path, epochFileName(this.epoch)));
+      const { highest } = await this.epochs(CONTROL);
+      if (highest?.epoch === this.epoch) await this.storage.delete(joinPath(this.path, epochFileName(this.epoch)), CONTROL);
       this.epoch = 0;
       this.renewedAt = Number.NEGATIVE_INFINITY;
     } catch (err) {
@@ -247,7 +250,7 @@ export class Lease {
   }
 
   /** The lease directory exists; a lease file of the pre-epoch format there is honoured until it expires. */
-  private async prepareDirectory(io: { signal?: AbortSignal }): Promise<void> {
+  private async prepareDirectory(io: { signal?: AbortSignal; control?: boolean }): Promise<void> {
     const st = await this.storage.stat(this.path, io);
     if (st?.type === "file") {
       const now = await this.storageNow(io, parentOf(this.path)); // probe beside the old file
@@ -257,7 +260,7 @@ export class Lease {
     await this.storage.mkdirs(this.path, io);
   }
 
-  private async epochs(io: { signal?: AbortSignal }): Promise<{ highest: { epoch: number; mtime: number } | null; temps: { name: string; mtime: number }[] }> {
+  private async epochs(io: { signal?: AbortSignal; control?: boolean }): Promise<{ highest: { epoch: number; mtime: number } | null; temps: { name: string; mtime: number }[] }> {
     const entries = (await this.storage.list(this.path, io)) ?? [];
     let highest: { epoch: number; mtime: number } | null = null;
     const temps: { name: string; mtime: number }[] = [];
@@ -275,7 +278,7 @@ export class Lease {
   }
 
   /** Temporaries of renewals cut short by a crash (kill -9): removed once older than a ttl on the storage's clock. */
-  private async removeStaleTemporaries(temps: { name: string; mtime: number }[], io: { signal?: AbortSignal }): Promise<void> {
+  private async removeStaleTemporaries(temps: { name: string; mtime: number }[], io: { signal?: AbortSignal; control?: boolean }): Promise<void> {
     if (temps.length === 0) return;
     const now = await this.storageNow(io);
     for (const t of temps) {
@@ -284,7 +287,7 @@ export class Lease {
   }
 
   /** The storage's current time: the modification time it stamps on a probe file written now. */
-  private async storageNow(io: { signal?: AbortSignal }, dir = this.path): Promise<number> {
+  private async storageNow(io: { signal?: AbortSignal; control?: boolean }, dir = this.path): Promise<number> {
     const probe = tempPathFor(joinPath(dir, "clock-probe"));
     try {
       await this.storage.write(probe, Buffer.alloc(0), { ...io, overwrite: false });
@@ -292,7 +295,7 @@ export class Lease {
       if (st === null) throw new LeaseLostError(this.path, "the clock probe vanished");
       return st.mtime;
     } finally {
-      await this.storage.delete(probe).catch(() => false);
+      await this.storage.delete(probe, CONTROL).catch(() => false);
     }
   }
 
@@ -303,7 +306,7 @@ export class Lease {
 
   private async read(epoch: number): Promise<LeaseContent | null> {
     try {
-      const parsed = JSON.parse((await readSmallFile(this.storage, joinPath(this.path, epochFileName(epoch)), 64 * 1024)).toString("utf8")) as Partial<LeaseContent>;
+      const parsed = JSON.parse((await readSmallFile(this.storage, joinPath(this.path, epochFileName(epoch)), 64 * 1024, CONTROL)).toString("utf8")) as Partial<LeaseContent>;
       return typeof parsed.owner === "string" ? (parsed as LeaseContent) : null;
     } catch {
       return null; // gone, being written, or not ours: the caller says "unknown"

@@ -70,6 +70,11 @@ export interface IoOptions {
    * ends the operation unsent. See fenced().
    */
   guard?: () => void;
+  /**
+   * A control request (the lease): the adapter sends it so that it never waits behind data transfers
+   * (WebHDFS: a connection pool of its own). Adapters without such a distinction ignore it.
+   */
+  control?: boolean;
 }
 
 export type StorageKind = "webhdfs" | "local" | "s3";

@@ -102,6 +102,7 @@ export class WebHdfsStorage implements Storage {
         ...(o.replication ? { replication: o.replication } : {}),
         ...(o.signal ? { signal: o.signal } : {}),
         ...(o.guard ? { guard: o.guard } : {}),
+        ...(o.control ? { control: true } : {}),
       });
       if (o.mtime !== undefined) await this.client.setTimes(path, { modificationTime: o.mtime, ...ioOf(o) });
     }
@@ -140,7 +141,7 @@ export class WebHdfsStorage implements Storage {
 }
 
 function ioOf(o: IoOptions | undefined): IoOptions {
-  return { ...(o?.signal ? { signal: o.signal } : {}), ...(o?.guard ? { guard: o.guard } : {}) };
+  return { ...(o?.signal ? { signal: o.signal } : {}), ...(o?.guard ? { guard: o.guard } : {}), ...(o?.control ? { control: true } : {}) };
 }
 
 /** The reason a WebHDFS failure means for the engine. */

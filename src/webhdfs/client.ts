@@ -2,7 +2,8 @@
 // two-step OPEN/CREATE/APPEND/GETFILECHECKSUM, namespace changes), each run as
 // NameNode step (+ DataNode step) inside the HA/retry loop, over keep-alive
 // agents for NameNodes and non-reused connections for DataNodes (which close
-// every connection after one answer).
+// every connection after one answer); control requests (the lease, token
+// renewal) have NameNode connections of their own.
 
 import http from "node:http";
 import https from "node:https";
@@ -39,6 +40,11 @@ export interface OpOptions {
   guard?: () => void;
   /** Deadline of each request: the NameNode step and the DataNode's response headers (not a long body transfer). */
   timeoutMs?: number;
+  /**
+   * A control request (lease renewal, delegation-token renewal): its NameNode step goes over a
+   * connection pool of its own, so it never queues behind copies that hold every data connection.
+   */
+  control?: boolean;
 }
 
 export interface WebHdfsClientOptions {
@@ -107,6 +113,7 @@ export class WebHdfsClient {
   readonly #timeoutMs: number;
   readonly #nnAgents: { http: http.Agent; https: https.Agent };
   readonly #dnAgents: { http: http.Agent; https: https.Agent };
+  readonly #controlAgents: { http: http.Agent; https: https.Agent };
   readonly #rewrite: (url: URL) => URL;
   #batchListingUnsupported = false;
   #credentialProblem: string | null = null;
@@ -141,6 +148,12 @@ export class WebHdfsClient {
     this.#nnAgents = {
       http: new http.Agent({ keepAlive: true, maxSockets }),
       https: new https.Agent({ ...tls, keepAlive: true, maxSockets }),
+    };
+    // Control requests are few and one at a time (a lease renewal, a token renewal): a small pool that
+    // data transfers never take, so a renewal is sent at once however many copies are in flight.
+    this.#controlAgents = {
+      http: new http.Agent({ keepAlive: true, maxSockets: 4 }),
+      https: new https.Agent({ ...tls, keepAlive: true, maxSockets: 4 }),
     };
     // DataNodes answer every request with `Connection: close` (Hadoop's WebHdfsHandler): nothing to reuse.
     this.#dnAgents = {
@@ -302,8 +315,8 @@ export class WebHdfsClient {
 
   /** Destroys the connection pools; in-flight requests fail. */
   close(): void {
-    for (const agent of [this.#nnAgents.http, this.#nnAgents.https, this.#dnAgents.http, this.#dnAgents.https]) {
-      agent.destroy();
+    for (const agents of [this.#nnAgents, this.#controlAgents, this.#dnAgents]) {
+      for (const agent of [agents.http, agents.https]) agent.destroy();
     }
   }
 
@@ -311,7 +324,7 @@ export class WebHdfsClient {
   #tokenOps(auth: SpnegoAuth, fetchAuth: SpnegoAuth): TokenOps {
     return {
       fetch: (renewer, signal) =>
-        this.#run({ method: "GET", op: "GETDELEGATIONTOKEN", path: "/", params: { renewer }, auth: fetchAuth }, { signal }, async (a) => {
+        this.#run({ method: "GET", op: "GETDELEGATIONTOKEN", path: "/", params: { renewer }, auth: fetchAuth }, { signal, control: true }, async (a) => {
           const text = await expectText(a.ctx, a.res.body, [200]);
           const token = tokenBody.parse(parseJson(text));
           // No snippet of the body in this error: it may hold a token.
@@ -319,7 +332,7 @@ export class WebHdfsClient {
           return token;
         }),
       renew: (token, signal) =>
-        this.#run({ method: "PUT", op: "RENEWDELEGATIONTOKEN", path: "/", params: { token }, auth }, { signal }, (a) => expectJson(a.ctx, a.res.body, longBody)),
+        this.#run({ method: "PUT", op: "RENEWDELEGATIONTOKEN", path: "/", params: { token }, auth }, { signal, control: true }, (a) => expectJson(a.ctx, a.res.body, longBody)),
       cancel: (token) =>
         this.#run({ method: "PUT", op: "CANCELDELEGATIONTOKEN", path: "/", params: { token }, auth }, undefined, (a) => expectStatus(a.ctx, a.res.body, [200])),
     };
@@ -371,7 +384,8 @@ export class WebHdfsClient {
           const url = webHdfsUrl(namenode, call.path, call.op, { ...sent, ...call.params });
           if (this.#logger.isLevelEnabled("debug")) this.#logger.debug({ method: call.method, url: maskUrl(url, [...auth.secretParams, ...SECRET_CALL_PARAMS]) }, "webhdfs request");
           const headers = { ...(await auth.headers(namenode)) };
-          const agent = url.protocol === "https:" ? this.#nnAgents.https : this.#nnAgents.http;
+          const pool = o?.control ? this.#controlAgents : this.#nnAgents;
+          const agent = url.protocol === "https:" ? pool.https : pool.http;
           const res = await sendRequest({ method: call.method, url, agent, headers, signal: deadline.signal });
           return await handle({ namenode, res, ctx, deadline, timeoutMs, keepDeadline: () => (keep = true), guard: o?.guard });
         } catch (err) {

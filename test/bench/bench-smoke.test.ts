@@ -13,6 +13,7 @@ import { QUICK_PROFILE } from "../../src/bench/profile.js";
 import { formatTable } from "../../src/bench/report.js";
 import { judge, type BenchResult } from "../../src/bench/result.js";
 import { BENCHMARKS, main, parseBenchArgs, runBench } from "../../src/bench/run.js";
+import { quantile } from "../../src/bench/steady-state.js";
 import { UsageError } from "../../src/util/errors.js";
 
 function sink(): { stream: Writable; text: () => string } {
@@ -35,8 +36,9 @@ afterAll(async () => {
 });
 
 describe("bench --quick", () => {
-  // small-files and tree-scale are left out: they would add ~20 s to CI for no more harness coverage
-  // (tree-scale also needs the compiled child entry); `npm run bench -- --quick` runs them.
+  // small-files, tree-scale, engine-scale, steady-state-rpo and fairness are left out: they would add
+  // ~20 s or more to CI for no more harness coverage (tree-scale and engine-scale also need the compiled
+  // child entries); `npm run bench -- --quick` runs them.
   const SMOKE = ["copy-throughput", "scan-requests", "catch-up", "memory-bound"];
   it("runs the benchmarks and writes well-formed results", async () => {
     const out = join(dir, "results.json");
@@ -132,6 +134,8 @@ describe("failures", () => {
     await expect(parseBenchArgs(["--fast"])).rejects.toBeInstanceOf(UsageError);
     await expect(parseBenchArgs(["--only", "nope"])).rejects.toBeInstanceOf(UsageError);
     expect(await parseBenchArgs(["--only", "catch-up", "memory-bound"])).toMatchObject({ only: ["catch-up", "memory-bound"], quick: false, out: "./bench-results.json" });
+    expect(await parseBenchArgs(["--only", "steady-state-rpo", "--rpo-duration", "300"])).toMatchObject({ rpoDuration: 300 });
+    await expect(parseBenchArgs(["--rpo-duration", "0"])).rejects.toBeInstanceOf(UsageError);
     const stderr = process.stderr.write;
     process.stderr.write = (() => true) as typeof process.stderr.write;
     try {
@@ -139,6 +143,14 @@ describe("failures", () => {
     } finally {
       process.stderr.write = stderr;
     }
+  });
+
+  it("takes the steady-state lag percentiles by nearest rank", () => {
+    const lags = [5, 1, 4, 2, 3];
+    expect(quantile(lags, 0.5)).toBe(3);
+    expect(quantile(lags, 0.99)).toBe(5);
+    expect(quantile(Array.from({ length: 200 }, (_, i) => i + 1), 0.99)).toBe(198);
+    expect(quantile([], 0.99)).toBeNaN();
   });
 
   it("refuses a child-process emulator when running from sources, saying why", async () => {

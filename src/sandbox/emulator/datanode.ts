@@ -76,9 +76,10 @@ async function openFile(r: DataNodeRequest): Promise<void> {
   if (offset > visible) throw hdfsErrors.io403(`Cannot seek after EOF: offset=${offset}, length=${visible}, path=${r.path.text}`);
   const wanted = parseLongParam(r.params, "length", Number.MAX_SAFE_INTEGER, 0);
   const contentLength = Math.min(visible - offset, wanted);
-  const stream = r.cluster.blocks.reader(file.id, offset, contentLength);
+  // Nothing to read: no data file is opened (a file without bytes, e.g. generated, may have none).
+  const stream = contentLength > 0 ? r.cluster.blocks.reader(file.id, offset, contentLength) : null;
   try {
-    if (contentLength > 0) await once(stream, "ready");
+    if (stream !== null) await once(stream, "ready");
   } catch {
     throw hdfsErrors.fileNotFound(`File does not exist: ${r.path.text}`);
   }
@@ -89,8 +90,7 @@ async function openFile(r: DataNodeRequest): Promise<void> {
     Connection: "close",
     "Content-Length": contentLength,
   });
-  if (contentLength === 0) {
-    stream.destroy();
+  if (stream === null) {
     r.res.end();
     return;
   }

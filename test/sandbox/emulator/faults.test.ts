@@ -137,6 +137,16 @@ describe("admin HTTP API", () => {
     expect((await admin("/clusters/hdfs1/generate", "POST", { root: "/gen2", jobs: -1, filesPerJob: 1, fileSize: 1 })).status).toBe(400);
   });
 
+  it("generated zero-length files read as empty, again and again, without bringing the emulator down", async () => {
+    expect((await admin("/clusters/hdfs1/generate", "POST", { root: "/gen0", jobs: 1, filesPerJob: 2, fileSize: 0 })).json()).toEqual({ files: 2 });
+    for (let i = 0; i < 3; i++) {
+      const res = await openFile(fx.nn(0, "hdfs1"), "/gen0/job-0/shared/00000001-sst");
+      expect(res.status).toBe(200);
+      expect(res.body.length).toBe(0);
+    }
+    expect((await admin("/endpoints")).status).toBe(200);
+  });
+
   it("POST /clusters/{name}/failover swaps active and standby", async () => {
     const res = await admin("/clusters/hdfs2/failover", "POST");
     expect(res.status).toBe(200);

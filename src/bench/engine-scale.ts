@@ -1,0 +1,157 @@
+// Benchmark 9, engine scale: the whole engine (not only the scanner, see
+// tree-scale.ts) keeping trees of jobs of 10,000 files in sync, in a child
+// process of its own (engine-scale-child.ts): the first sync copies every file
+// and publishes every job's checkpoint, then warm cycles over the unchanged
+// tree. The files are zero-length (generated in the emulator's namespace at
+// once, no bytes), so the figures are the engine's per-file bookkeeping, not
+// buffers. Each job's `_metadata` references its 10,000 files in shared/.
+// Rows: peak RSS of the largest tree vs the 500 MiB target, RSS per file
+// between the smallest and the largest tree (the slope) vs the bytes per file a
+// 1M-file tree may use, and the warm cycle's storage calls vs the first sync's.
+
+import { fork } from "node:child_process";
+import { once } from "node:events";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { buildCheckpointMetadata, serializeMetadata } from "../flink/index.js";
+import { WebHdfsStorage } from "../storage/webhdfs.js";
+import { WebHdfsClient } from "../webhdfs/index.js";
+import type { BenchContext, Benchmark } from "./harness.js";
+import type { EngineScaleFigures, EngineScaleSpec } from "./engine-scale-child.js";
+import { BenchmarkError } from "./errors.js";
+import { MiB, round } from "./measure.js";
+import type { Measurement } from "./result.js";
+
+const ID = "engine-scale";
+const FILES_PER_JOB = 10_000;
+/** Subtasks of the one operator; each references FILES_PER_JOB / SUBTASKS shared files. */
+const SUBTASKS = 100;
+
+/** A checkpoint `_metadata` whose incremental RocksDB handles reference every generated file of one job. */
+export function metadataForGeneratedJob(jobDir: string, files: number, fsUri: string): Uint8Array {
+  const perSubtask = Math.ceil(files / SUBTASKS);
+  const name = (f: number) => `${String(f).padStart(8, "0")}-sst`;
+  const md = buildCheckpointMetadata({
+    version: 4,
+    checkpointId: 1,
+    operators: [
+      {
+        operatorId: "0123456789abcdef0123456789abcdef",
+        parallelism: SUBTASKS,
+        maxParallelism: SUBTASKS * 2,
+        subtasks: Array.from({ length: SUBTASKS }, (_, s) => ({
+          index: s,
+          keyed: {
+            kind: "incremental" as const,
+            keyGroups: { start: s * 2, count: 2 },
+            meta: { inline: new Uint8Array(8), name: `meta-${s}` },
+            shared: Array.from({ length: Math.max(0, Math.min(perSubtask, files - s * perSubtask)) }, (_, i) => {
+              const f = s * perSubtask + i;
+              return { localPath: `${f}.sst`, file: { absolute: `${fsUri}${jobDir}/shared/${name(f)}`, size: 0 } };
+            }),
+            private: [],
+          },
+        })),
+      },
+    ],
+  });
+  return serializeMetadata(md);
+}
+
+export const engineScale: Benchmark = {
+  id: ID,
+  title: "Whole engine: peak RSS keeping the largest tree (10k files per job) in sync vs the 500 MiB target",
+  unit: "MiB",
+  target: () => ({ on: "ratio", op: "<=", limit: 1 }),
+  async run(ctx: BenchContext): Promise<Measurement[]> {
+    const p = ctx.profile.engineScale;
+    const { env } = ctx;
+    const entry = fileURLToPath(new URL("./engine-scale-child.js", import.meta.url));
+    if (!import.meta.url.endsWith(".js") || !existsSync(entry)) throw new BenchmarkError(ID, "start", "needs the compiled harness (npm run bench)");
+    // The generator creates the tree as the superuser: the checkpoints are completed by the same user.
+    const client = new WebHdfsClient({ name: "hdfs1", namenodes: env.namenodes("hdfs1"), user: "hdfs", requestTimeoutMs: 30_000 });
+    const source = new WebHdfsStorage(client);
+    const figures: (EngineScaleFigures & { size: number; jobs: number })[] = [];
+    for (const size of p.sizes) {
+      const roots = env.roots(`${ID}-${size}`);
+      const jobs = Math.max(1, Math.round(size / FILES_PER_JOB));
+      const filesPerJob = Math.min(size, FILES_PER_JOB);
+      await env.generateTree("hdfs1", { root: roots.source, jobs, filesPerJob, fileSize: 0 });
+      for (let j = 0; j < jobs; j++) {
+        const jobDir = `${roots.source}/job-${j}`;
+        await source.mkdirs(`${jobDir}/chk-1`);
+        await source.write(`${jobDir}/chk-1/_metadata`, metadataForGeneratedJob(jobDir, filesPerJob, "hdfs://hdfs1"));
+      }
+      const spec: EngineScaleSpec = {
+        source: env.namenodes("hdfs1"), target: env.namenodes("hdfs2"), sourceRoot: roots.source, targetRoot: roots.target,
+        jobs, warmRepeats: p.warmRepeats, timeoutMs: p.timeoutMs,
+      };
+      figures.push({ ...(await runChild(entry, spec)), size, jobs });
+    }
+    client.close();
+    const small = figures[0];
+    const large = figures[figures.length - 1];
+    if (!small || !large) throw new BenchmarkError(ID, "measure", "no tree sizes configured");
+    const details: Record<string, string | number> = { filesPerJob: FILES_PER_JOB, warmRepeats: p.warmRepeats, fileBytes: 0 };
+    for (const f of figures) {
+      const k = `${f.size}`;
+      details[`filesCopied@${k}`] = f.filesCopied;
+      details[`published@${k}`] = f.published;
+      details[`syncS@${k}`] = round(f.syncMs / 1000, 1);
+      details[`filesPerS@${k}`] = Math.round(f.filesCopied / (f.syncMs / 1000));
+      details[`cpuS@${k}`] = round(f.cpuMs / 1000, 1);
+      details[`syncPeakRssMiB@${k}`] = round(f.syncPeakRss / MiB, 1);
+      details[`warmPeakRssMiB@${k}`] = round(f.warmPeakRss / MiB, 1);
+      details[`startRssMiB@${k}`] = round(f.startRss / MiB, 1);
+      details[`liveHeapAfterSyncMiB@${k}`] = round(f.liveHeapAfterSync / MiB, 1);
+      details[`warmCycleMs@${k}`] = Math.round(f.warmMs);
+      details[`warmCalls@${k}`] = f.warmCalls;
+      details[`warmLists@${k}`] = f.warmLists;
+    }
+    const peakOf = (f: EngineScaleFigures) => Math.max(f.syncPeakRss, f.warmPeakRss);
+    const slope = large.filesCopied === small.filesCopied ? 0 : (peakOf(large) - peakOf(small)) / (large.filesCopied - small.filesCopied);
+    return [
+      { id: ID, title: this.title, unit: this.unit, value: round(peakOf(large) / MiB, 1), baseline: p.rssLimitMiB, target: this.target(ctx.profile), details },
+      {
+        id: "engine-scale-bytes-per-file",
+        title: `Whole engine: RSS per file between the ${small.filesCopied}- and the ${large.filesCopied}-file tree (slope)`,
+        unit: "bytes",
+        value: Math.round(slope),
+        baseline: Math.round((p.rssLimitMiB * MiB) / 1_000_000),
+        target: { on: "ratio", op: "<=", limit: 1 },
+        details: {
+          note: "baseline: the bytes per file a 1M-file tree may use within the RSS limit",
+          projected1MFilesMiB: round((peakOf(small) + slope * (1_000_000 - small.filesCopied)) / MiB, 1),
+          // What stays after the sync (forced GC): the per-file state the engine keeps, without transient garbage.
+          liveHeapBytesPerFile: large.filesCopied === small.filesCopied ? 0 : Math.round((large.liveHeapAfterSync - small.liveHeapAfterSync) / (large.filesCopied - small.filesCopied)),
+        },
+      },
+      {
+        id: "engine-scale-warm-calls",
+        title: `Whole engine: storage calls of a warm cycle over the unchanged ${large.filesCopied}-file tree vs the files in it`,
+        unit: "calls",
+        value: large.warmCalls,
+        baseline: large.filesCopied,
+        target: { on: "ratio", op: "<=", limit: 0.1 },
+        details: { warmCycleMs: Math.round(large.warmMs), jobs: large.jobs },
+      },
+    ];
+  },
+};
+
+async function runChild(entry: string, spec: EngineScaleSpec): Promise<EngineScaleFigures> {
+  const child = fork(entry, [JSON.stringify(spec)], { stdio: ["ignore", "ignore", "pipe", "ipc"], execArgv: ["--expose-gc"] });
+  let stderr = "";
+  child.stderr?.setEncoding("utf8").on("data", (s: string) => {
+    stderr = (stderr + s).slice(-4000);
+  });
+  const message = new Promise<EngineScaleFigures>((resolve, reject) => {
+    child.once("message", (m: EngineScaleFigures) => resolve(m));
+    child.once("exit", (code, signal) => reject(new BenchmarkError(ID, "sync", `child exited with ${signal ?? `code ${code}`}: ${stderr.trim().split("\n").filter((l) => l.trim() !== "").slice(0, 6).join(" | ")}`)));
+  });
+  try {
+    return await message;
+  } finally {
+    if (child.exitCode === null) await once(child, "exit");
+  }
+}
