@@ -7,8 +7,8 @@
 import { stringify as stringifyYaml } from "yaml";
 import { parseConfigText } from "../config/load.js";
 import { Engine } from "../replication/index.js";
+import { countingStorage } from "../storage/counting.js";
 import { createStorage } from "../storage/factory.js";
-import type { Storage } from "../storage/types.js";
 import { silentLogger } from "../util/log.js";
 import { timed } from "./measure.js";
 
@@ -40,19 +40,6 @@ export interface EngineScaleFigures {
   cpuMs: number;
 }
 
-/** Counts every call made on a storage (a method call is one request, a listing at least one page). */
-function counted(inner: Storage, calls: Map<string, number>): Storage {
-  return new Proxy(inner, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof value !== "function") return value;
-      return (...args: unknown[]) => {
-        calls.set(String(prop), (calls.get(String(prop)) ?? 0) + 1);
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-}
 
 const specText = process.argv[2];
 if (specText === undefined || process.send === undefined) {
@@ -78,8 +65,8 @@ const calls = new Map<string, number>();
 const total = () => [...calls.values()].reduce((a, b) => a + b, 0);
 const engine = new Engine({
   config,
-  source: counted(createStorage(config.source, silentLogger), calls),
-  target: counted(createStorage(config.target, silentLogger), calls),
+  source: countingStorage(createStorage(config.source, silentLogger), calls),
+  target: countingStorage(createStorage(config.target, silentLogger), calls),
   logger: silentLogger,
 });
 let peak = process.memoryUsage.rss();

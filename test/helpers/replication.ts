@@ -9,21 +9,12 @@ import { buildCheckpointMetadata, serializeMetadata } from "../../src/flink/inde
 import { verifyCheckpoints, type Engine, type UnitVerdict } from "../../src/replication/index.js";
 import { expect } from "vitest";
 import { joinPath, type Entry, type ReadOnlyStorage, type Storage } from "../../src/storage/types.js";
+import { countingStorage } from "../../src/storage/counting.js";
 import { SOURCE_ROOT, TARGET_ROOT } from "./sandbox-pair.js";
 
 export function recordingStorage(inner: Storage): { storage: Storage; calls: Map<string, number> } {
   const calls = new Map<string, number>();
-  const storage = new Proxy(inner, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof value !== "function") return value;
-      return (...args: unknown[]) => {
-        calls.set(String(prop), (calls.get(String(prop)) ?? 0) + 1);
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { storage, calls };
+  return { storage: countingStorage(inner, calls), calls };
 }
 
 export const WRITE_METHODS = ["write", "mkdirs", "rename", "delete"];
