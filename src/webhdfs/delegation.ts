@@ -54,8 +54,16 @@ const REMEMBERED_SECRETS = 8;
 
 interface Current {
   token: string;
+  /** Expiry and max date on the NameNode's clock (as it answers them). */
   expiresAt: number | null;
   maxDate: number | null;
+  /**
+   * The NameNode's clock minus ours, estimated from a fetched token's issue date when it arrives
+   * (0 for a token read from a file: its issue date says nothing about now). Every comparison of
+   * our time with the token's dates goes through it, so a skewed host clock neither renews too late
+   * nor takes every new token for expired (re-fetching in a loop).
+   */
+  clockOffsetMs: number;
   /** When to renew (or re-fetch, near the max date). */
   dueAt: number;
 }
@@ -97,18 +105,24 @@ abstract class TokenAuthBase implements AuthProvider {
     return { source: this.source, expiresAt: this.current?.expiresAt ?? null, maxDate: this.current?.maxDate ?? null, ...this.counts };
   }
 
-  protected install(token: string, expiresAt: number | null): void {
+  /** Makes `token` the current one; `fetchedNow` says it was issued just now (its issue date then gives the clock offset). */
+  protected install(token: string, expiresAt: number | null, fetchedNow = false): void {
     this.remembered.push(token);
     if (this.remembered.length > REMEMBERED_SECRETS) this.remembered.shift();
-    const maxDate = tokenMaxDate(token);
-    this.current = { token, expiresAt, maxDate, dueAt: this.dueAfter(this.now(), expiresAt, maxDate) };
+    const dates = tokenDates(token);
+    const now = this.now();
+    const clockOffsetMs = fetchedNow && dates !== null ? dates.issueDate - now : 0;
+    const current: Current = { token, expiresAt, maxDate: dates?.maxDate ?? null, clockOffsetMs, dueAt: 0 };
+    current.dueAt = this.dueAfter(current, now, expiresAt);
+    this.current = current;
   }
 
-  /** When a token renewed (or fetched) at `from` with this expiry should be renewed or replaced next. */
-  protected dueAfter(from: number, expiresAt: number | null, maxDate: number | null): number {
-    const end = expiresAt ?? maxDate;
+  /** When (our clock) token `c`, renewed or fetched at `from` (our clock) with this expiry, is renewed or replaced next. */
+  protected dueAfter(c: Current, from: number, expiresAt: number | null): number {
+    const end = expiresAt ?? c.maxDate;
     if (end === null) return Number.POSITIVE_INFINITY;
-    return from + Math.max(0, end - from) * RENEW_AT;
+    const endHere = end - c.clockOffsetMs;
+    return from + Math.max(0, endHere - from) * RENEW_AT;
   }
 
   toJSON(): Record<string, unknown> {
@@ -124,10 +138,11 @@ abstract class TokenAuthBase implements AuthProvider {
   }
 }
 
-/** The token's max date from its identifier, or null for a token this client cannot decode. */
-function tokenMaxDate(token: string): number | null {
+/** The token's issue and max dates from its identifier, or null for a token this client cannot decode. */
+function tokenDates(token: string): { issueDate: number; maxDate: number } | null {
   try {
-    return decodeToken(token).identifier.maxDate;
+    const id = decodeToken(token).identifier;
+    return { issueDate: id.issueDate, maxDate: id.maxDate };
   } catch (err) {
     if (err instanceof TokenFormatError) return null;
     throw err;
@@ -217,7 +232,7 @@ export class KerberosTokenAuth extends TokenAuthBase {
     }
     if (replacing) this.counts.refetches++;
     // The renewal right after the fetch tells the token's expiry (the answer of RENEWDELEGATIONTOKEN).
-    this.install(token, null);
+    this.install(token, null, true);
     await this.#renew(token, signal);
     const c = this.current as Current | null;
     this.logger.info(
@@ -228,7 +243,7 @@ export class KerberosTokenAuth extends TokenAuthBase {
 
   async #renewOrReplace(signal: AbortSignal | undefined): Promise<void> {
     const c = this.current as Current;
-    const now = this.now();
+    const now = this.now() + c.clockOffsetMs; // on the NameNode's clock, like the token's dates
     // A renewal cannot extend past the max date: near it, a new token replaces this one.
     if (c.maxDate !== null && Math.max(now, c.expiresAt ?? now) >= c.maxDate) {
       this.#retire(c.token);
@@ -247,7 +262,7 @@ export class KerberosTokenAuth extends TokenAuthBase {
       const c = this.current;
       if (c !== null && c.token === token) {
         c.expiresAt = expiresAt;
-        c.dueAt = this.dueAfter(this.now(), expiresAt, c.maxDate);
+        c.dueAt = this.dueAfter(c, this.now(), expiresAt);
       }
       return true;
     } catch (err) {
@@ -263,7 +278,7 @@ export class KerberosTokenAuth extends TokenAuthBase {
         // Not the token's renewer (a renewer setting that names someone else): renewing cannot work; the
         // token is used until a refusal or its max date brings a new one.
         this.logger.warn({ err: (err as Error).message, renewer: this.renewer }, "not allowed to renew the delegation token; it is replaced when it runs out");
-        if (c !== null && c.token === token) c.dueAt = this.dueAfter(this.now(), null, c.maxDate);
+        if (c !== null && c.token === token) c.dueAt = this.dueAfter(c, this.now(), null);
         return false;
       }
       this.logger.warn({ err: (err as Error).message }, "delegation token renewal failed; keeping the token and trying again");
