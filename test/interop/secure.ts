@@ -5,8 +5,7 @@
 // shdfs2 across several delegation-token renewals and max-lifetime re-fetches with short lifetimes;
 // its tokens cancelled behind its back with a real CANCELDELEGATIONTOKEN; the Flink-side checker
 // sampling shdfs2 throughout; bad credentials (wrong keytab, unknown principal, untrusted
-// certificate, a clock 15 minutes ahead of the KDC's under libfaketime) each run as a daemon of its
-// own, whose error and /readyz are recorded; then a
+// certificate) each run as a daemon of its own, whose error and /readyz are recorded; then a
 // restore in real Flink from shdfs2 alone (shdfs1 shut down). Returns `secure-...` scenarios.
 
 import { spawnSync } from "node:child_process";
@@ -81,19 +80,6 @@ function makeTls(dir: string): { ca: string; otherCa: string } {
   openssl(["pkcs12", "-export", "-in", "server.pem", "-inkey", "server.key", "-certfile", "ca.pem", "-out", "server.p12", "-passout", "pass:changeit", "-name", "server"], dir);
   return { ca: join(dir, "ca.pem"), otherCa: join(dir, "other-ca.pem") };
 }
-
-/**
- * The KDC's krb5.conf with `kdc_timesync = 0`: by default MIT Kerberos learns its offset from the KDC's
- * answers and corrects it, so a process whose clock is off would never show the skew.
- */
-function noTimesyncKrb5Conf(file: string, krb5conf: string): void {
-  const text = readFileSync(krb5conf, "utf8");
-  if (!/^\s*\[libdefaults\]\s*$/m.test(text)) throw new Error(`no [libdefaults] in ${krb5conf}`);
-  writeFileSync(file, text.replace(/^(\s*\[libdefaults\]\s*)$/m, "$1\n    kdc_timesync = 0"));
-}
-
-/** Beyond the 5 minutes of clock skew that Kerberos (the KDC, Java's acceptor) allows by default. */
-const SKEW = "+15m";
 
 /** A keytab holding a key for `principal` made from `password` (not the KDC's): the wrong keytab, or one of an unknown principal. */
 function fakeKeytab(file: string, principal: string, password: string, krb5conf: string): void {
@@ -175,7 +161,7 @@ export async function runSecure(o: SecureOptions): Promise<SecureOutcome> {
   log(`secure job ${jobId} checkpointing to ${src}/flink/ckpt`);
 
   // ---- the daemon, and the checker on shdfs2
-  const [metricsPort, ...badPorts] = await freePorts(5);
+  const [metricsPort, ...badPorts] = await freePorts(4);
   const keytab = ready.keytabs.replicator;
   const principal = `replicator@${ready.realm}`;
   const yaml = (file: string, p: { principal: string; keytab: string; ca: string; target: string; port: number }) =>
@@ -245,22 +231,15 @@ log: { level: info }
   const ghostKeytab = join(badDir, "ghost.keytab");
   fakeKeytab(wrongKeytab, principal, "not-the-password", ready.krb5conf);
   fakeKeytab(ghostKeytab, `ghost@${ready.realm}`, "whatever", ready.krb5conf);
-  const skewConf = join(badDir, "krb5-no-timesync.conf");
-  noTimesyncKrb5Conf(skewConf, ready.krb5conf);
   // The bad side is the source; the target is a local directory, so the daemon starts (a target that
   // refuses the credentials fails the start at once, with the same message) and /readyz says why.
-  const badCases: Array<{ name: string; principal: string; keytab: string; ca: string; nn: string; uri: string; expect: string[];
-    skew?: { offset: string; krb5conf: string } }> = [
+  const badCases = [
     { name: "wrong keytab", principal, keytab: wrongKeytab, ca: tls.ca, nn: nn1, uri: src, expect: [principal, nn1, "HTTP@localhost", "SPNEGO"] },
     { name: "unknown principal", principal: `ghost@${ready.realm}`, keytab: ghostKeytab, ca: tls.ca, nn: nn1, uri: src,
       expect: [`ghost@${ready.realm}`, nn1, "HTTP@localhost", "not found in Kerberos database"] },
     { name: "untrusted TLS certificate", principal, keytab, ca: tls.otherCa, nn: nn2, uri: dst, expect: ["TLS", "not trusted", "tls.ca"] },
-    // The right keytab, but this process's clock runs 15 minutes ahead (libfaketime) and does not sync to the KDC.
-    { name: `clock skew (${SKEW} ahead of the KDC)`, principal, keytab, ca: tls.ca, nn: nn1, uri: src, skew: { offset: SKEW, krb5conf: skewConf },
-      expect: [principal, nn1, "HTTP@localhost", "Clock skew too great"] },
   ];
   const publishedBeforeBad = publishTimes().length;
-  const badStart = Date.now();
   const badResults = await Promise.all(badCases.map(async (c, i) => {
     const f = join(badDir, `bad-${i}.yaml`);
     mkdirSync(join(badDir, `target-${i}`), { recursive: true });
@@ -277,11 +256,7 @@ paths:
 scan: { interval: 1s }
 metrics: { listen: "127.0.0.1:${badPorts[i]!}" }
 `);
-    const argv = [o.cliBin, "run", "--config", f, "--log-format", "json"];
-    const p = c.skew !== undefined
-      ? new Proc(`secure-bad-${i}`, "faketime", ["-f", c.skew.offset, process.execPath, ...argv], { logFile: join(work, `secure-bad-${i}.log`), cwd: work,
-        env: { ...daemonEnv, KRB5_CONFIG: c.skew.krb5conf } })
-      : new Proc(`secure-bad-${i}`, process.execPath, argv, { logFile: join(work, `secure-bad-${i}.log`), cwd: work, env: daemonEnv });
+    const p = new Proc(`secure-bad-${i}`, process.execPath, [o.cliBin, "run", "--config", f, "--log-format", "json"], { logFile: join(work, `secure-bad-${i}.log`), cwd: work, env: daemonEnv });
     let readyz: Resp | null = null;
     // Each runs at least 15 s (the good daemon publishes meanwhile), at most 45 s waiting for its reason.
     const since = Date.now();
@@ -298,17 +273,9 @@ metrics: { listen: "127.0.0.1:${badPorts[i]!}" }
     log(`secure bad credentials (${c.name}): ${ok ? "clear error" : "FAILED"}; /readyz ${readyz?.status ?? "none"}: ${(readyz?.body ?? "").slice(0, 240)}`);
     const logged = errorLine ? (JSON.parse(errorLine) as { msg?: string; problem?: string; err?: string | { message?: string } }) : {};
     const msg = (typeof logged.err === "string" ? logged.err : logged.err?.message) ?? logged.problem ?? logged.msg ?? "";
-    // How far ahead the process's own clock was: the time of its first log line against ours when it started.
-    const first = logText.split("\n").find((l) => l.startsWith("{"));
-    const firstTime = first ? (JSON.parse(first) as { time?: number | string }).time : undefined;
-    const clockAheadSeconds = c.skew === undefined || firstTime === undefined ? undefined
-      : Math.round(((typeof firstTime === "number" ? firstTime : Date.parse(firstTime)) - since) / 1000);
-    if (c.skew !== undefined) log(`secure bad credentials (${c.name}): the daemon's clock ran ${clockAheadSeconds ?? "?"} s ahead`);
-    return { case: c.name, ok, readyzStatus: readyz?.status ?? null, readyzBody: (readyz?.body ?? "").slice(0, 600), error: msg.slice(0, 600),
-      ...(clockAheadSeconds === undefined ? {} : { clockAheadSeconds }) };
+    return { case: c.name, ok, readyzStatus: readyz?.status ?? null, readyzBody: (readyz?.body ?? "").slice(0, 600), error: msg.slice(0, 600) };
   }));
   const publishedDuringBad = publishTimes().length - publishedBeforeBad;
-  log(`secure bad credentials: ${badCases.length} daemons in ${((Date.now() - badStart) / 1000).toFixed(1)} s, the good daemon published ${publishedDuringBad} meanwhile`);
   if (publishedDuringBad === 0) problems.push("secure: the good daemon published nothing while the bad-credential daemons ran");
 
   // ---- cancel the daemon's tokens behind its back (real CANCELDELEGATIONTOKEN on both NameNodes)
@@ -429,7 +396,7 @@ metrics: { listen: "127.0.0.1:${badPorts[i]!}" }
       checkpointsCompleted: completed.size,
     },
     {
-      name: "secure-bad-credentials: wrong keytab, unknown principal, untrusted certificate, clock skew against the secured clusters",
+      name: "secure-bad-credentials: wrong keytab, unknown principal, untrusted certificate against the secured clusters",
       published: publishedDuringBad,
       samples: 0,
       violations: 0,
@@ -438,6 +405,7 @@ metrics: { listen: "127.0.0.1:${badPorts[i]!}" }
       stateMismatches: 0,
       cases: badResults,
       publishedMeanwhileByTheGoodDaemon: publishedDuringBad,
+      notTested: "clock skew beyond the KDC's tolerance: no way to run one process with a shifted clock here (see the README's Known limitations)",
     },
   ];
   return { scenarios, problems, wire };
