@@ -5,12 +5,14 @@
 // shdfs2 across several delegation-token renewals and max-lifetime re-fetches with short lifetimes;
 // its tokens cancelled behind its back with a real CANCELDELEGATIONTOKEN; the Flink-side checker
 // sampling shdfs2 throughout; bad credentials (wrong keytab, unknown principal, untrusted
-// certificate) each run as a daemon of its own, whose error and /readyz are recorded; then a
+// certificate, a clock 15 minutes ahead of the KDC's under libfaketime) each run as a daemon of its
+// own, whose error and /readyz are recorded; then a
 // restore in real Flink from shdfs2 alone (shdfs1 shut down). Returns `secure-...` scenarios.
 
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { Proc, freePorts, runToEnd, sleep } from "./procs.js";
 import { parseCompleted, parseSample, summarise, type CheckerSample } from "./results.js";
 import { req, runSecureDiff, type Resp, type SecureDiff } from "./secure-diff.js";
@@ -80,6 +82,52 @@ function makeTls(dir: string): { ca: string; otherCa: string } {
   openssl(["pkcs12", "-export", "-in", "server.pem", "-inkey", "server.key", "-certfile", "ca.pem", "-out", "server.p12", "-passout", "pass:changeit", "-name", "server"], dir);
   return { ca: join(dir, "ca.pem"), otherCa: join(dir, "other-ca.pem") };
 }
+
+/**
+ * The KDC's krb5.conf with `kdc_timesync = 0`: by default MIT Kerberos learns its offset from the KDC's
+ * answers and corrects it, so a process whose clock is off would never show the skew.
+ */
+function noTimesyncKrb5Conf(file: string, krb5conf: string): void {
+  const text = readFileSync(krb5conf, "utf8");
+  if (!/^\s*\[libdefaults\]\s*$/m.test(text)) throw new Error(`no [libdefaults] in ${krb5conf}`);
+  writeFileSync(file, text.replace(/^(\s*\[libdefaults\]\s*)$/m, "$1\n    kdc_timesync = 0"));
+}
+
+/**
+ * The `kerberos` addon as the skew daemon loads it: a copy built with `kerberos_use_rtld=false`, so
+ * that libgssapi_krb5 is linked rather than dlopened with RTLD_DEEPBIND (a deep-bound library takes its
+ * clock from its own libc, past libfaketime, so the default build never shows a shifted clock). Built
+ * once into node_modules/.cache (about 8 s), and loaded through an ESM resolve hook written next to the
+ * work files; the product and every other daemon keep the default build.
+ */
+function linkedKerberosHook(root: string, work: string): string {
+  const copy = join(root, "node_modules", ".cache", "kerberos-linked", "kerberos");
+  if (!existsSync(join(copy, "build", "Release", "kerberos.node"))) {
+    const src = join(root, "node_modules", "kerberos");
+    if (!existsSync(src)) throw new Error("the kerberos addon is not installed (bash .ci/install-kerberos)");
+    mkdirSync(dirname(copy), { recursive: true });
+    spawnSync("rm", ["-rf", copy]);
+    const cp = spawnSync("cp", ["-r", src, copy], { encoding: "utf8" });
+    if (cp.status !== 0) throw new Error(`copying the kerberos addon failed: ${cp.stderr}`);
+    spawnSync("rm", ["-rf", join(copy, "build")]);
+    const npmCli = process.env.npm_execpath;
+    const gyp = npmCli ? join(dirname(npmCli), "..", "node_modules", "node-gyp", "bin", "node-gyp.js") : "";
+    const nodedir = resolve(process.execPath, "..", "..");
+    const r = existsSync(gyp)
+      ? spawnSync(process.execPath, [gyp, "rebuild", "--kerberos_use_rtld=false", `--nodedir=${nodedir}`], { cwd: copy, encoding: "utf8", timeout: 300_000 })
+      : spawnSync("npx", ["--yes", "node-gyp", "rebuild", "--kerberos_use_rtld=false", `--nodedir=${nodedir}`], { cwd: copy, encoding: "utf8", timeout: 300_000 });
+    if (r.status !== 0) throw new Error(`building the linked kerberos addon failed: ${(r.stderr ?? "").slice(-1500)}`);
+  }
+  const entry = pathToFileURL(join(copy, "lib", "index.js")).href;
+  const hooks = join(work, "linked-kerberos-hooks.mjs");
+  writeFileSync(hooks, `export async function resolve(specifier, context, next) {\n  return specifier === "kerberos" ? { url: ${JSON.stringify(entry)}, shortCircuit: true } : next(specifier, context);\n}\n`);
+  const register = join(work, "linked-kerberos.mjs");
+  writeFileSync(register, `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+  return register;
+}
+
+/** Beyond the 5 minutes of clock skew that Kerberos (the KDC, Java's acceptor) allows by default. */
+const SKEW = "+15m";
 
 /** A keytab holding a key for `principal` made from `password` (not the KDC's): the wrong keytab, or one of an unknown principal. */
 function fakeKeytab(file: string, principal: string, password: string, krb5conf: string): void {
@@ -161,7 +209,7 @@ export async function runSecure(o: SecureOptions): Promise<SecureOutcome> {
   log(`secure job ${jobId} checkpointing to ${src}/flink/ckpt`);
 
   // ---- the daemon, and the checker on shdfs2
-  const [metricsPort, ...badPorts] = await freePorts(4);
+  const [metricsPort, ...badPorts] = await freePorts(5);
   const keytab = ready.keytabs.replicator;
   const principal = `replicator@${ready.realm}`;
   const yaml = (file: string, p: { principal: string; keytab: string; ca: string; target: string; port: number }) =>
@@ -231,15 +279,22 @@ log: { level: info }
   const ghostKeytab = join(badDir, "ghost.keytab");
   fakeKeytab(wrongKeytab, principal, "not-the-password", ready.krb5conf);
   fakeKeytab(ghostKeytab, `ghost@${ready.realm}`, "whatever", ready.krb5conf);
+  const skewConf = join(badDir, "krb5-no-timesync.conf");
+  noTimesyncKrb5Conf(skewConf, ready.krb5conf);
   // The bad side is the source; the target is a local directory, so the daemon starts (a target that
   // refuses the credentials fails the start at once, with the same message) and /readyz says why.
-  const badCases = [
+  const badCases: Array<{ name: string; principal: string; keytab: string; ca: string; nn: string; uri: string; expect: string[];
+    skew?: { offset: string; krb5conf: string } }> = [
     { name: "wrong keytab", principal, keytab: wrongKeytab, ca: tls.ca, nn: nn1, uri: src, expect: [principal, nn1, "HTTP@localhost", "SPNEGO"] },
     { name: "unknown principal", principal: `ghost@${ready.realm}`, keytab: ghostKeytab, ca: tls.ca, nn: nn1, uri: src,
       expect: [`ghost@${ready.realm}`, nn1, "HTTP@localhost", "not found in Kerberos database"] },
     { name: "untrusted TLS certificate", principal, keytab, ca: tls.otherCa, nn: nn2, uri: dst, expect: ["TLS", "not trusted", "tls.ca"] },
+    // The right keytab, but this process's clock runs 15 minutes ahead (libfaketime) and does not sync to the KDC.
+    { name: `clock skew (${SKEW} ahead of the KDC)`, principal, keytab, ca: tls.ca, nn: nn1, uri: src, skew: { offset: SKEW, krb5conf: skewConf },
+      expect: [principal, nn1, "HTTP@localhost", "Clock skew too great"] },
   ];
   const publishedBeforeBad = publishTimes().length;
+  const badStart = Date.now();
   const badResults = await Promise.all(badCases.map(async (c, i) => {
     const f = join(badDir, `bad-${i}.yaml`);
     mkdirSync(join(badDir, `target-${i}`), { recursive: true });
@@ -256,7 +311,11 @@ paths:
 scan: { interval: 1s }
 metrics: { listen: "127.0.0.1:${badPorts[i]!}" }
 `);
-    const p = new Proc(`secure-bad-${i}`, process.execPath, [o.cliBin, "run", "--config", f, "--log-format", "json"], { logFile: join(work, `secure-bad-${i}.log`), cwd: work, env: daemonEnv });
+    const argv = [o.cliBin, "run", "--config", f, "--log-format", "json"];
+    const p = c.skew !== undefined
+      ? new Proc(`secure-bad-${i}`, "faketime", ["-f", c.skew.offset, process.execPath, "--import", linkedKerberosHook(resolve(o.cliBin, "..", "..", ".."), work), ...argv], { logFile: join(work, `secure-bad-${i}.log`), cwd: work,
+        env: { ...daemonEnv, KRB5_CONFIG: c.skew.krb5conf } })
+      : new Proc(`secure-bad-${i}`, process.execPath, argv, { logFile: join(work, `secure-bad-${i}.log`), cwd: work, env: daemonEnv });
     let readyz: Resp | null = null;
     // Each runs at least 15 s (the good daemon publishes meanwhile), at most 45 s waiting for its reason.
     const since = Date.now();
@@ -273,9 +332,17 @@ metrics: { listen: "127.0.0.1:${badPorts[i]!}" }
     log(`secure bad credentials (${c.name}): ${ok ? "clear error" : "FAILED"}; /readyz ${readyz?.status ?? "none"}: ${(readyz?.body ?? "").slice(0, 240)}`);
     const logged = errorLine ? (JSON.parse(errorLine) as { msg?: string; problem?: string; err?: string | { message?: string } }) : {};
     const msg = (typeof logged.err === "string" ? logged.err : logged.err?.message) ?? logged.problem ?? logged.msg ?? "";
-    return { case: c.name, ok, readyzStatus: readyz?.status ?? null, readyzBody: (readyz?.body ?? "").slice(0, 600), error: msg.slice(0, 600) };
+    // How far ahead the process's own clock was: the time of its first log line against ours when it started.
+    const first = logText.split("\n").find((l) => l.startsWith("{"));
+    const firstTime = first ? (JSON.parse(first) as { time?: number | string }).time : undefined;
+    const clockAheadSeconds = c.skew === undefined || firstTime === undefined ? undefined
+      : Math.round(((typeof firstTime === "number" ? firstTime : Date.parse(firstTime)) - since) / 1000);
+    if (c.skew !== undefined) log(`secure bad credentials (${c.name}): the daemon's clock ran ${clockAheadSeconds ?? "?"} s ahead`);
+    return { case: c.name, ok, readyzStatus: readyz?.status ?? null, readyzBody: (readyz?.body ?? "").slice(0, 600), error: msg.slice(0, 600),
+      ...(clockAheadSeconds === undefined ? {} : { clockAheadSeconds }) };
   }));
   const publishedDuringBad = publishTimes().length - publishedBeforeBad;
+  log(`secure bad credentials: ${badCases.length} daemons in ${((Date.now() - badStart) / 1000).toFixed(1)} s, the good daemon published ${publishedDuringBad} meanwhile`);
   if (publishedDuringBad === 0) problems.push("secure: the good daemon published nothing while the bad-credential daemons ran");
 
   // ---- cancel the daemon's tokens behind its back (real CANCELDELEGATIONTOKEN on both NameNodes)
@@ -396,7 +463,7 @@ metrics: { listen: "127.0.0.1:${badPorts[i]!}" }
       checkpointsCompleted: completed.size,
     },
     {
-      name: "secure-bad-credentials: wrong keytab, unknown principal, untrusted certificate against the secured clusters",
+      name: "secure-bad-credentials: wrong keytab, unknown principal, untrusted certificate, clock skew against the secured clusters",
       published: publishedDuringBad,
       samples: 0,
       violations: 0,
@@ -405,7 +472,6 @@ metrics: { listen: "127.0.0.1:${badPorts[i]!}" }
       stateMismatches: 0,
       cases: badResults,
       publishedMeanwhileByTheGoodDaemon: publishedDuringBad,
-      notTested: "clock skew beyond the KDC's tolerance: no way to run one process with a shifted clock here (see the README's Known limitations)",
     },
   ];
   return { scenarios, problems, wire };
