@@ -7,7 +7,7 @@
 // of 1024, like rclone), "KiB"/"MiB" spellings, or "off"/0 for unlimited.
 
 import type { Config } from "../config/load.js";
-import { parseSize } from "../config/units.js";
+import { parseSize } from "../util/units.js";
 import { parseMaxDelete } from "../config/schema.js";
 import { UsageError } from "../util/errors.js";
 

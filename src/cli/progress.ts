@@ -3,7 +3,7 @@
 // same facts line by line).
 
 import type { Writable } from "node:stream";
-import { formatBytes, formatDuration, formatRate } from "../config/units.js";
+import { formatBytes, formatDuration, formatRate } from "../util/units.js";
 import type { EngineStatus } from "../replication/index.js";
 
 export class ProgressLine {

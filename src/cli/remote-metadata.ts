@@ -8,10 +8,9 @@ import type { MetadataSource } from "../flink/index.js";
 import { ClusterLocator, parseLocation } from "../replication/locations.js";
 import { createStorage } from "../storage/factory.js";
 import { readSmallFile, type Storage } from "../storage/types.js";
-import { WebHdfsStorage } from "../storage/webhdfs.js";
+import { webhdfsSide } from "../storage/webhdfs-backend.js";
 import { UsageError } from "../util/errors.js";
 import { silentLogger } from "../util/log.js";
-import { WebHdfsClient } from "../webhdfs/index.js";
 
 const MAX_BYTES = 256 * 1024 * 1024;
 
@@ -42,7 +41,6 @@ async function resolveRemote(location: string, o: RemoteOptions): Promise<{ stor
   if (o.config !== undefined) {
     const config = await loadConfigFile(o.config);
     for (const side of [config.source, config.target]) {
-      if (side.kind !== "webhdfs") continue;
       const path = new ClusterLocator(side).pathOf(location);
       if (path !== null) return { storage: createStorage(side, silentLogger), path };
     }
@@ -53,6 +51,5 @@ async function resolveRemote(location: string, o: RemoteOptions): Promise<{ stor
     namenodes = [`${parsed.scheme === "swebhdfs" ? "https" : "http"}://${parsed.authority}`];
   }
   if (namenodes.length === 0) throw new UsageError(`reading ${location} needs --namenode URL (repeatable) or --config FILE`);
-  const client = new WebHdfsClient({ name: parsed.authority || "hdfs", namenodes, ...(o.user ? { user: o.user } : {}) });
-  return { storage: new WebHdfsStorage(client), path: parsed.path };
+  return { storage: createStorage(webhdfsSide({ name: parsed.authority || "hdfs", namenodes, user: o.user }), silentLogger), path: parsed.path };
 }

@@ -165,7 +165,7 @@ export class Daemon {
     if (!leased) return;
     await this.loadRecords();
     if (this.o.watchConfig) this.watchConfigFile();
-    if (this.config.source.kind === "local") this.watchLocalSource();
+    if (this.config.source.backend.localFiles) this.watchLocalSource();
     this.engine.stopSignal.addEventListener("abort", () => void this.stop("the target lease was lost"));
     this.startStats();
     this.loopDone = this.loop();

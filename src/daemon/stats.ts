@@ -5,7 +5,7 @@
 // each job's RPO: seconds since the source completed the newest restore point
 // on the target, checkpoint or savepoint (null while a job has none).
 
-import { formatBytes, formatRate } from "../config/units.js";
+import { formatBytes, formatRate } from "../util/units.js";
 import type { EngineStatus } from "../replication/index.js";
 
 export interface StatsSnapshot {

@@ -3,6 +3,7 @@
 // plain paths on one side, and between source and target roots.
 
 import type { ClusterSide, RootPair } from "../config/load.js";
+import { flinkUri } from "../storage/backend.js";
 
 export interface ParsedLocation {
   scheme: string | null;
@@ -48,7 +49,7 @@ export class ClusterLocator {
   private readonly authorities: Set<string>;
 
   constructor(side: ClusterSide) {
-    this.scheme = side.kind === "local" ? "file" : (side.uri?.slice(0, side.uri.indexOf(":")).toLowerCase() ?? "hdfs");
+    this.scheme = side.uri?.slice(0, side.uri.indexOf(":")).toLowerCase() ?? side.backend.scheme;
     this.authorities = new Set<string>([""]);
     for (const uri of [side.uri, ...side.aliases]) {
       const parsed = uri === undefined ? null : parseLocation(`${uri}/`);
@@ -67,8 +68,7 @@ export class ClusterLocator {
 
   /** A URI for a path on this cluster, for resolving relative handles. */
   uriOf(path: string, side: ClusterSide): string {
-    if (side.kind === "local") return `file://${path}`;
-    return `${side.uri ?? `${this.scheme}://`}${path}`;
+    return flinkUri(side, path);
   }
 }
 

@@ -4,7 +4,7 @@
 // source's counterpart). Serves `verify`, `latest`, the demo and the tests.
 
 import type { Config } from "../config/load.js";
-import { formatBytes } from "../config/units.js";
+import { formatBytes } from "../util/units.js";
 import { errorMessage } from "../util/errors.js";
 import { silentLogger, type Logger } from "../util/log.js";
 import { isMissing, joinPath, type Entry, type ReadOnlyStorage } from "../storage/types.js";

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { parseConfigText, type Config } from "../config/load.js";
-import { formatBytes } from "../config/units.js";
+import { formatBytes } from "../util/units.js";
 import { Daemon } from "../daemon/daemon.js";
 import type { PublishedEvent } from "../replication/index.js";
 import { findLatest, formatLatest } from "../replication/latest.js";

@@ -1,19 +1,21 @@
-// Building the Storage for one configured side: one line per backend.
+// The registry of storage backends (one line each) and the Storage of a
+// configured side. A new backend is one module exporting its BackendDefinition
+// (storage/backend.ts) and its line here: the configuration's side schema,
+// its checks, Flink's path spellings, check-config's probe and the Storage
+// factory all come from the definitions listed.
 
-import type { ClusterSide } from "../config/load.js";
 import type { Logger } from "../util/log.js";
-import { LocalStorage } from "./local.js";
-import { createS3Storage } from "./s3.js";
+import type { BackendDefinition, ClusterSide, StorageOptions } from "./backend.js";
+import { localBackend } from "./local.js";
+import { s3Backend } from "./s3-backend.js";
 import type { Storage } from "./types.js";
-import { createWebHdfsClient, WebHdfsStorage } from "./webhdfs.js";
+import { webhdfsBackend } from "./webhdfs-backend.js";
 
-export interface StorageOptions {
-  /** The WebHDFS client switched to another NameNode of this side's cluster (see WebHdfsClientOptions.onFailover). */
-  onFailover?: (e: { cluster: string; from: string; to: string }) => void;
-}
+export type { StorageOptions } from "./backend.js";
+
+/** The backends, in the order they are asked to claim a side (the first that claims serves it). */
+export const BACKENDS: readonly BackendDefinition[] = [s3Backend, webhdfsBackend, localBackend];
 
 export function createStorage(side: ClusterSide, logger: Logger, o: StorageOptions = {}): Storage {
-  if (side.kind === "local") return new LocalStorage(side.name);
-  if (side.kind === "s3") return createS3Storage(side);
-  return new WebHdfsStorage(createWebHdfsClient(side, logger, {}, o));
+  return side.backend.create(side, logger, o);
 }

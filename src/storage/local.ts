@@ -7,6 +7,7 @@ import { createWriteStream } from "node:fs";
 import { lstat, mkdir, open, readdir, rename, rm, rmdir, utimes, writeFile } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { defineBackend, type ClusterSide } from "./backend.js";
 import { StorageError, type StorageReason } from "./errors.js";
 import { joinPath, type Entry, type IoOptions, type Storage, type StorageCapabilities, type WriteOptions } from "./types.js";
 
@@ -167,4 +168,27 @@ function toEntry(name: string, st: import("node:fs").Stats): Entry {
     mtime: Math.round(st.mtimeMs), // rounded: a time set with utimes() reads back a hair below it
     permission: (st.mode & 0o777).toString(8),
   };
+}
+
+/** The local-directory backend: every root a file:/// URI, no settings of its own. */
+export const localBackend = defineBackend({
+  kind: "local",
+  label: "local filesystem",
+  settings: {},
+  scheme: "file",
+  rootForm: "file:///path",
+  localFiles: true,
+  claims: (_raw, roots) => roots.every((r) => r.startsWith("file://")),
+  rootPath: (root) => (root.startsWith("file://") ? root.slice("file://".length) : root),
+  async resolve({ key, roots, problems }) {
+    for (const r of roots) if (!r.startsWith("file:///")) problems.push(`paths[].${key}: ${r} is not a file:///path URI (a local path has no host)`);
+    return { uri: "file://", aliases: [], settings: {} };
+  },
+  sameFilesystem: async () => true,
+  create: (side) => new LocalStorage(side.name),
+});
+
+/** A local side named on a command line rather than in a configuration file (simulate-job --local). */
+export function localSide(name: string): ClusterSide {
+  return { kind: "local", backend: localBackend, name, uri: "file://", aliases: [], requestTimeoutMs: 30_000, retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 }, settings: {} };
 }

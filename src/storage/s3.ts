@@ -14,7 +14,6 @@
 
 import { Readable, Transform } from "node:stream";
 import type { ListObjectsV2CommandOutput, S3Client } from "@aws-sdk/client-s3";
-import type { ClusterSide } from "../config/load.js";
 import { StorageError, type StorageReason } from "./errors.js";
 import type { Entry, IoOptions, Storage, StorageCapabilities, WriteOptions } from "./types.js";
 
@@ -64,26 +63,6 @@ const loadSdk = (): Promise<Sdk> => (sdkModule ??= import("@aws-sdk/client-s3"))
 
 /** Multipart uploads older than this are a crash's leftovers (a live upload of one file never takes a day). */
 export const STALE_UPLOAD_AFTER_MS = 24 * 3600_000;
-
-/** The S3 storage of a configured s3 side. */
-export function createS3Storage(side: ClusterSide): S3Storage {
-  const s3 = side.s3;
-  if (s3 === undefined) throw new Error(`${side.name}: not an S3 side`);
-  return new S3Storage({
-    name: side.name,
-    bucket: s3.bucket,
-    ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
-    region: s3.region,
-    forcePathStyle: s3.pathStyle,
-    ...(s3.credentials ? { credentials: s3.credentials } : {}),
-    conditionalWrites: s3.conditionalWrites,
-    partSize: s3.partSize,
-    queueSize: s3.uploadConcurrency,
-    staleUploadAfterMs: STALE_UPLOAD_AFTER_MS,
-    requestTimeoutMs: side.requestTimeoutMs,
-    maxAttempts: side.retry.maxAttempts,
-  });
-}
 
 export class S3Storage implements Storage {
   readonly kind = "s3" as const;

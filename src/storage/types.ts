@@ -77,7 +77,8 @@ export interface IoOptions {
   control?: boolean;
 }
 
-export type StorageKind = "webhdfs" | "local" | "s3";
+/** The backend kind of a Storage ("webhdfs", "local", "s3"...), as its BackendDefinition names it. */
+export type StorageKind = string;
 
 export interface Storage {
   /** Label for logs and metrics ("hdfs1", "target"...). */

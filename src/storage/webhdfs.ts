@@ -3,7 +3,6 @@
 // (Java exception class, HTTP status, failure kind) becomes a StorageError reason.
 
 import { PassThrough, type Readable } from "node:stream";
-import type { ClusterSide } from "../config/load.js";
 import {
   checksumHex,
   GssNegotiator,
@@ -18,7 +17,9 @@ import {
   type FileStatus,
   type ClusterConnection,
 } from "../webhdfs/index.js";
+import { settingsOf, type ClusterSide, type EndpointProbe } from "./backend.js";
 import { StorageError, type StorageReason } from "./errors.js";
+import type { WebHdfsSideSettings } from "./webhdfs-backend.js";
 import type { Logger } from "../util/log.js";
 import type { Entry, IoOptions, Storage, StorageCapabilities, StorageSecurity, WriteOptions } from "./types.js";
 
@@ -201,15 +202,16 @@ function toEntry(name: string, st: FileStatus): Entry {
 
 /** The connection of a configured WebHDFS side (the factory and the NameNode probe share them). */
 export function connectionFor(side: ClusterSide, overrides: Partial<ClusterConnection> = {}): ClusterConnection {
+  const w = settingsOf<WebHdfsSideSettings>(side, "webhdfs");
   return {
     name: side.name,
-    namenodes: side.namenodes,
-    ...(side.user ? { user: side.user } : {}),
-    ...(side.doAs ? { doAs: side.doAs } : {}),
-    ...(side.delegationToken ? { delegationToken: side.delegationToken } : {}),
-    ...(side.delegationTokenFile ? { delegationTokenFile: side.delegationTokenFile } : {}),
-    ...(side.kerberos?.renewer ? { tokenRenewer: side.kerberos.renewer } : {}),
-    ...(side.tls ? { tls: side.tls } : {}),
+    namenodes: w.namenodes,
+    ...(w.user ? { user: w.user } : {}),
+    ...(w.doAs ? { doAs: w.doAs } : {}),
+    ...(w.delegationToken ? { delegationToken: w.delegationToken } : {}),
+    ...(w.delegationTokenFile ? { delegationTokenFile: w.delegationTokenFile } : {}),
+    ...(w.kerberos?.renewer ? { tokenRenewer: w.kerberos.renewer } : {}),
+    ...(w.tls ? { tls: w.tls } : {}),
     requestTimeoutMs: side.requestTimeoutMs,
     retry: side.retry,
     ...overrides,
@@ -223,7 +225,8 @@ export function createWebHdfsClient(
   overrides: Partial<ClusterConnection> = {},
   o: { onFailover?: (e: { cluster: string; from: string; to: string }) => void } = {},
 ): WebHdfsClient {
-  const negotiator = side.kerberos === undefined ? undefined : new GssNegotiator(side.kerberos);
+  const kerberos = settingsOf<WebHdfsSideSettings>(side, "webhdfs").kerberos;
+  const negotiator = kerberos === undefined ? undefined : new GssNegotiator(kerberos);
   return new WebHdfsClient(connectionFor(side, overrides), {
     ...(logger ? { logger } : {}),
     ...(negotiator ? { negotiator } : {}),
@@ -231,16 +234,10 @@ export function createWebHdfsClient(
   });
 }
 
-export interface NameNodeProbe {
-  url: string;
-  state: "active" | "standby" | "unreachable" | "error";
-  error?: StorageError;
-}
-
 /** Asks each NameNode of a side, once and without failing over, whether it is the active one (check-config). */
-export async function probeNameNodes(side: ClusterSide): Promise<NameNodeProbe[]> {
+export async function probeNameNodes(side: ClusterSide): Promise<EndpointProbe[]> {
   return Promise.all(
-    side.namenodes.map(async (url): Promise<NameNodeProbe> => {
+    settingsOf<WebHdfsSideSettings>(side, "webhdfs").namenodes.map(async (url): Promise<EndpointProbe> => {
       const client = createWebHdfsClient(side, undefined, { namenodes: [url], retry: { maxAttempts: 1 } });
       try {
         await client.stat("/");

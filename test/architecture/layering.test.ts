@@ -1,6 +1,6 @@
 // The layering of src/ (README "Architecture"), read from the imports of every
 // source file: nothing outside src/cli imports src/cli, and a lower layer never
-// imports a higher one (util < webhdfs, flink < config < storage < replication
+// imports a higher one (util < webhdfs, flink < storage < config < replication
 // < daemon, metrics < cli; sandbox and bench may use anything but the CLI, and
 // only they and the CLI use them).
 
@@ -15,8 +15,8 @@ const RANK: Record<string, number> = {
   util: 0,
   webhdfs: 1,
   flink: 1,
-  config: 2,
-  storage: 3,
+  storage: 2,
+  config: 3,
   replication: 4,
   daemon: 5,
   metrics: 5,

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfigFile, parseConfigText } from "../../src/config/load.js";
+import { webhdfsSettings } from "../../src/storage/webhdfs-backend.js";
 
 const minimal = `
 source: {namenodes: ["http://127.0.0.1:1"], uri: "hdfs://ns1"}
@@ -33,7 +34,7 @@ describe("config loading", () => {
 
   it("the documented example config is valid", async () => {
     const cfg = await loadConfigFile(join(import.meta.dirname, "../../config/ckpt-replicator.example.yaml"), {});
-    expect(cfg.source.namenodes).toHaveLength(2);
+    expect(webhdfsSettings(cfg.source).namenodes).toHaveLength(2);
     expect(cfg.rewrite.length).toBeGreaterThan(0);
   });
 
@@ -66,7 +67,7 @@ describe("config loading", () => {
     ["a missing target uri", minimal.replace(', uri: "hdfs://ns2"', ""), "target.uri: required to rewrite"],
     ["YAML syntax", "source: [", "YAML syntax"],
     ["a missing token env var", minimal.replace('uri: "hdfs://ns1"}', 'uri: "hdfs://ns1", delegationToken: {env: NOPE}}'), "environment variable NOPE is not set"],
-    ["a local side with namenodes", minimal.replace("/dr/cp", "file:///tmp/dr"), "is a file:// root but target.namenodes is set"],
+    ["a local side with namenodes", minimal.replace("/dr/cp", "file:///tmp/dr"), "target.namenodes: set, but target is served by local filesystem (its roots: file:///path); namenodes is a setting of HDFS over WebHDFS"],
   ])("rejects %s with a message naming the key", async (_name, text, expected) => {
     const message = await problemsOf(text);
     expect(message).toContain("test.yaml");
@@ -77,7 +78,7 @@ describe("config loading", () => {
     const dir = await mkdtemp(join(tmpdir(), "cfg-"));
     await writeFile(join(dir, "tok"), "SECRET-TOKEN-VALUE\n");
     const cfg = await parseConfigText(minimal.replace('uri: "hdfs://ns1"}', `uri: "hdfs://ns1", delegationToken: {file: "${join(dir, "tok")}"}}`), "t.yaml", {});
-    expect(cfg.source.delegationToken).toBe("SECRET-TOKEN-VALUE");
+    expect(webhdfsSettings(cfg.source).delegationToken).toBe("SECRET-TOKEN-VALUE");
     const message = await problemsOf(minimal.replace('uri: "hdfs://ns1"}', `uri: "hdfs://ns1", delegationToken: {file: "${join(dir, "tok")}"}}`) + "scan: {interval: x}\n");
     expect(message).not.toContain("SECRET");
   });
@@ -125,6 +126,6 @@ paths: ${paths}
     const cfg = await parseConfigText("source: {}\ntarget: {}\npaths: [{source: 'file:///tmp/a', target: 'file:///tmp/b'}]\n", "t.yaml", {});
     expect(cfg.source.kind).toBe("local");
     expect(cfg.paths).toEqual([{ source: "/tmp/a", target: "/tmp/b" }]);
-    expect(cfg.rewrite).toContainEqual({ from: "file:/tmp/a", to: "file:/tmp/b" });
+    expect(cfg.rewrite).toContainEqual({ from: "file:/tmp/a", to: "file:///tmp/b" });
   });
 });

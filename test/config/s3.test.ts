@@ -24,7 +24,7 @@ describe("S3 target config", () => {
       kind: "s3",
       name: "obs",
       uri: "s3a://dr-bucket",
-      s3: { bucket: "dr-bucket", endpoint: "https://obs.example.com", region: "cn-north-4", pathStyle: true, credentials: { accessKeyId: "AKID", secretAccessKey: "secret" }, conditionalWrites: true },
+      settings: { bucket: "dr-bucket", endpoint: "https://obs.example.com", region: "cn-north-4", pathStyle: true, credentials: { accessKeyId: "AKID", secretAccessKey: "secret" }, conditionalWrites: true },
     });
     expect(cfg.paths).toEqual([{ source: "/flink/cp", target: "/flink/cp" }]);
     expect(cfg.rewrite).toContainEqual({ from: "hdfs://ns1/flink/cp", to: "s3a://dr-bucket/flink/cp" });
@@ -33,10 +33,10 @@ describe("S3 target config", () => {
 
   it("without static credentials the SDK's chain applies; defaults: us-east-1, virtual-hosted style, s3 scheme", async () => {
     const cfg = await parseConfigText(config("{}"), "t.yaml", {});
-    expect(cfg.target).toMatchObject({ kind: "s3", uri: "s3://dr-bucket", s3: { region: "us-east-1", pathStyle: false, credentials: undefined, partSize: 16 * 1024 * 1024 } });
+    expect(cfg.target).toMatchObject({ kind: "s3", uri: "s3://dr-bucket", settings: { region: "us-east-1", pathStyle: false, credentials: undefined, partSize: 16 * 1024 * 1024 } });
   });
 
-  it("names each mistake by key: one credential without the other, a missing secret, roots in two buckets, a tiny part size, s3 settings without an s3 root", async () => {
+  it("names each mistake by key: one credential without the other, a missing secret, roots in two buckets, a tiny part size, s3 settings without an s3 root, a bucket name S3 refuses", async () => {
     const half = await errorOf(parseConfigText(config("{s3: {accessKeyId: {env: K}}}"), "t.yaml", { K: "x" }));
     expect(half?.message).toContain("target.s3: give both accessKeyId and secretAccessKey, or neither");
     const unset = await errorOf(parseConfigText(config("{s3: {accessKeyId: {env: K}, secretAccessKey: {env: S}}}"), "t.yaml", { K: "x" }));
@@ -46,6 +46,8 @@ describe("S3 target config", () => {
     const small = await errorOf(parseConfigText(config("{s3: {partSize: 1MiB}}"), "t.yaml", {}));
     expect(small?.message).toContain("target.s3.partSize: at least 5MiB");
     const stray = await errorOf(parseConfigText(config("{namenodes: ['http://nn2:9870'], s3: {}}", "[{source: /flink/cp, target: /dr/cp}]"), "t.yaml", {}));
-    expect(stray?.message).toContain("target.s3: set, but no paths[].target is an s3://bucket/prefix root");
+    expect(stray?.message).toContain("target.s3: set, but target is served by HDFS over WebHDFS (its roots: /path (with namenodes)); s3 is a setting of S3-compatible object store (roots s3://bucket/prefix)");
+    const notABucket = await errorOf(parseConfigText(config("{}", "[{source: /flink/cp, target: 's3://Not_A_Bucket/cp'}]"), "t.yaml", {}));
+    expect(notABucket?.message).toContain('paths[].target: "Not_A_Bucket" is not an S3 bucket name');
   });
 });

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ConfigError, parseConfigText } from "../../src/config/load.js";
 import { createTestCa, opensslForSuite, type TestCa } from "../helpers/test-ca.js";
+import { webhdfsSettings } from "../../src/storage/webhdfs-backend.js";
 
 let ca: TestCa | undefined;
 
@@ -36,8 +37,8 @@ describe("source.tls / target.tls", () => {
   it("reads the CA bundle, client certificate and key, and keeps the server name", async () => {
     const f = (ca as TestCa).files;
     const cfg = await parseConfigText(config(`{ca: "${f.ca}", cert: "${f.clientCert}", key: "${f.clientKey}", serverName: nn1.example.com}`), "t.yaml", {});
-    expect(cfg.source.tls).toEqual({ ca: (ca as TestCa).ca, cert: (ca as TestCa).client.cert, key: (ca as TestCa).client.key, serverName: "nn1.example.com" });
-    expect(cfg.target.tls).toBeUndefined();
+    expect(webhdfsSettings(cfg.source).tls).toEqual({ ca: (ca as TestCa).ca, cert: (ca as TestCa).client.cert, key: (ca as TestCa).client.key, serverName: "nn1.example.com" });
+    expect(webhdfsSettings(cfg.target).tls).toBeUndefined();
   });
 
   it.each([
@@ -67,10 +68,10 @@ paths: [{source: /flink/cp, target: /dr/cp}]
     const keytab = join((ca as TestCa).dir, "replicator.keytab");
     await writeFile(keytab, "not checked here");
     const cfg = await parseConfigText(side(`kerberos: {principal: replicator@EXAMPLE.COM, keytab: "${keytab}", servicePrincipal: HTTP@nn.example.com}`), "k.yaml", {});
-    expect(cfg.source.kerberos).toEqual({ principal: "replicator@EXAMPLE.COM", keytab, servicePrincipal: "HTTP@nn.example.com" });
+    expect(webhdfsSettings(cfg.source).kerberos).toEqual({ principal: "replicator@EXAMPLE.COM", keytab, servicePrincipal: "HTTP@nn.example.com" });
     const token = join((ca as TestCa).dir, "token");
     await writeFile(token, "TOKEN\n");
-    expect((await parseConfigText(side(`delegationToken: {file: "${token}"}`), "k.yaml", {})).source.delegationTokenFile).toBe(token);
+    expect(webhdfsSettings((await parseConfigText(side(`delegationToken: {file: "${token}"}`), "k.yaml", {})).source).delegationTokenFile).toBe(token);
   });
 
   it.each([

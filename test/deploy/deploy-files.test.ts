@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { parseConfigText } from "../../src/config/load.js";
-import { parseDuration, parseSize } from "../../src/config/units.js";
+import { parseDuration, parseSize } from "../../src/util/units.js";
 import { createMetrics } from "../../src/metrics/metrics.js";
 import { startStatusServer } from "../../src/metrics/server.js";
 import {
@@ -26,6 +26,7 @@ import {
 } from "./deploy-parsers.js";
 import { alerts, configMap, container, containerPortOf, deployment, kustomization, namespace, networkPolicy, service, serviceMonitor } from "./manifests.js";
 import { STOP_DEADLINE_MS } from "../../src/daemon/daemon.js";
+import { webhdfsSettings } from "../../src/storage/webhdfs-backend.js";
 
 /** The daemon's stop deadline (Daemon.stop: in-flight copies are aborted within it). */
 const DAEMON_STOP_DEADLINE_S = STOP_DEADLINE_MS / 1000;
@@ -175,7 +176,7 @@ describe("deploy/kubernetes", () => {
     const egress = np.spec.egress.flatMap((r) => r.ports ?? []);
     expect(egress).toContainEqual({ protocol: "UDP", port: 53 });
     const config = await parseConfigText(configMap().data["config.yaml"] ?? "", "configmap.yaml", {});
-    const nnPorts = [config.source, config.target].flatMap((side) => (side.kind === "webhdfs" ? side.namenodes : [])).map((u) => Number(new URL(u).port || 80));
+    const nnPorts = [config.source, config.target].flatMap((side) => (side.kind === "webhdfs" ? webhdfsSettings(side).namenodes : [])).map((u) => Number(new URL(u).port || 80));
     expect(nnPorts.length).toBeGreaterThan(0);
     for (const port of nnPorts) expect(egress.map((p) => p.port), `NameNode port ${port}`).toContain(port);
     expect(egress.map((p) => p.port)).toContain(9864); // DataNode HTTP: OPEN and CREATE are redirected there

@@ -9,6 +9,7 @@ import { Engine } from "../../src/replication/index.js";
 import { createStorage } from "../../src/storage/factory.js";
 import { startSandboxPair, type SandboxPair } from "../helpers/sandbox-pair.js";
 import { cycleUntil, targetVerdicts } from "../helpers/replication.js";
+import { webhdfsSettings } from "../../src/storage/webhdfs-backend.js";
 
 let pair: SandboxPair;
 beforeEach(async () => {
@@ -21,7 +22,7 @@ afterEach(async () => {
 it("replicates to a secure target with a delegation token from the environment", async () => {
   const token = pair.sandbox.mintDelegationToken("hdfs2", { user: "replicator" }).urlString;
   const config = await pair.config("target: {delegationToken: {env: DR_TOKEN}}\n", { DR_TOKEN: token });
-  expect(config.target.delegationToken).toBe(token);
+  expect(webhdfsSettings(config.target).delegationToken).toBe(token);
   let logged = "";
   const logger = pino({ level: "trace" }, new Writable({ write: (c: Buffer, _e, cb) => ((logged += c.toString()), cb()) }));
   const source = createStorage(config.source, logger);

@@ -3,18 +3,18 @@
 
 import { describe, expect, it } from "vitest";
 import type { ClusterSide, RootPair } from "../../src/config/load.js";
+import { localBackend } from "../../src/storage/local.js";
+import { webhdfsBackend } from "../../src/storage/webhdfs-backend.js";
 import { ClusterLocator, rootFor, targetPathFor } from "../../src/replication/locations.js";
 
 function side(o: Partial<ClusterSide>): ClusterSide {
   return {
     kind: "webhdfs",
+    backend: webhdfsBackend,
     name: "src",
-    namenodes: ["http://127.0.0.1:1"],
     uri: "hdfs://ns1",
     aliases: [],
-    user: undefined,
-    doAs: undefined,
-    delegationToken: undefined,
+    settings: { namenodes: ["http://127.0.0.1:1"], user: undefined, doAs: undefined, delegationToken: undefined },
     requestTimeoutMs: 1000,
     retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
     ...o,
@@ -54,7 +54,7 @@ describe("ClusterLocator.pathOf", () => {
   });
 
   it("resolves file: locations for a local side and refuses HDFS ones", () => {
-    const local = new ClusterLocator(side({ kind: "local", namenodes: [], uri: undefined }));
+    const local = new ClusterLocator(side({ kind: "local", backend: localBackend, settings: {}, uri: "file://" }));
     expect(local.pathOf("file:/tmp/cp/chk-1/x")).toBe("/tmp/cp/chk-1/x");
     expect(local.pathOf("file:///tmp/cp/chk-1/x")).toBe("/tmp/cp/chk-1/x");
     expect(local.pathOf("hdfs://ns1/tmp/cp/x")).toBeNull();

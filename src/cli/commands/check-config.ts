@@ -9,13 +9,12 @@
 import type { CommandModule } from "yargs";
 import type { Writable } from "node:stream";
 import type { ClusterSide, Config } from "../../config/load.js";
-import { formatDuration } from "../../config/units.js";
+import { formatDuration } from "../../util/units.js";
 import { openSides } from "../../replication/sides.js";
 import { ADMIN_DIR } from "../../replication/layout.js";
 import { describeLease } from "../../replication/lease.js";
 import { joinPath, type ReadOnlyStorage } from "../../storage/types.js";
 import { errorMessage } from "../../util/errors.js";
-import { probeNameNodes } from "../../storage/webhdfs.js";
 import { configOption, loadCommandConfig } from "../context.js";
 import { displayJob, mostSevere, type Side } from "../exit-codes.js";
 import { explainUnreadable, probeFailure, probeSide, type RootProbe } from "../../replication/probe.js";
@@ -31,7 +30,9 @@ export interface NameNodeCheck {
 export interface SideCheck {
   side: Side;
   name: string;
-  kind: ClusterSide["kind"];
+  kind: string;
+  /** What serves the side, e.g. "HDFS over WebHDFS". */
+  backend: string;
   uri: string | null;
   namenodes: NameNodeCheck[];
   roots: RootProbe[];
@@ -53,7 +54,7 @@ export async function checkConfig(config: Config, logger: import("../../util/log
       (["source", "target"] as const).map(async (side): Promise<SideCheck> => {
         const cfg = config[side];
         const [namenodes, roots] = await Promise.all([checkNameNodes(cfg), probeSide(config, side, sides[side].storage)]);
-        return { side, name: cfg.name, kind: cfg.kind, uri: cfg.uri ?? null, namenodes, roots };
+        return { side, name: cfg.name, kind: cfg.kind, backend: cfg.backend.label, uri: cfg.uri ?? null, namenodes, roots };
       }),
     );
     for (const c of checks) {
@@ -61,7 +62,7 @@ export async function checkConfig(config: Config, logger: import("../../util/log
       if (down.length > 0 && down.length < c.namenodes.length) {
         warnings.push(`${c.side} ${c.name}: ${down.map((n) => `${n.url} is ${n.state}`).join(", ")}; the others answer, but HA has no spare`);
       }
-      if (c.kind === "webhdfs" && c.namenodes.length > 0 && !c.namenodes.some((n) => n.state === "active") && c.roots.every((r) => r.state !== "unreadable")) {
+      if (c.namenodes.length > 0 && !c.namenodes.some((n) => n.state === "active") && c.roots.every((r) => r.state !== "unreadable")) {
         warnings.push(`${c.side} ${c.name}: no NameNode answered as active`);
       }
       for (const r of c.roots) {
@@ -77,9 +78,10 @@ export async function checkConfig(config: Config, logger: import("../../util/log
   }
 }
 
+/** The side's server endpoints (NameNodes), asked by its backend; none for a backend without servers to ask. */
 async function checkNameNodes(side: ClusterSide): Promise<NameNodeCheck[]> {
-  if (side.kind !== "webhdfs") return [];
-  const checks = await probeNameNodes(side);
+  if (side.backend.probe === undefined) return [];
+  const checks = await side.backend.probe(side);
   return checks.map((c) => ({
     url: c.url,
     state: c.state,
@@ -106,7 +108,7 @@ async function leaseState(config: Config, target: ReadOnlyStorage): Promise<Chec
 export function formatCheckReport(r: CheckReport, config: Config): string {
   const lines = [`config ${r.file}: valid (scan every ${formatDuration(config.scan.interval)}, lease ttl ${formatDuration(config.lease.ttl)}, retain ${config.retain.min}..${config.retain.max})`];
   for (const s of r.sides) {
-    lines.push(`${s.side} ${s.name} (${s.kind === "local" ? "local filesystem" : (s.uri ?? "no uri")}):`);
+    lines.push(`${s.side} ${s.name} (${s.uri !== null && s.uri !== `${config[s.side].backend.scheme}://` ? s.uri : s.backend}):`);
     for (const n of s.namenodes) lines.push(`  namenode ${n.url}: ${n.state}${n.detail && n.state !== "active" && n.state !== "standby" ? ` (${n.detail})` : ""}`);
     for (const root of s.roots) {
       if (root.state === "ok") {

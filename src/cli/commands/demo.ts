@@ -2,7 +2,7 @@
 // first. See src/sandbox/demo.ts.
 
 import type { CommandModule } from "yargs";
-import { parseDuration, parseSize } from "../../config/units.js";
+import { parseDuration, parseSize } from "../../util/units.js";
 import { UsageError } from "../../util/errors.js";
 import { createLogger, logLevelFromEnv } from "../../util/log.js";
 import { runDemo } from "../../sandbox/demo.js";

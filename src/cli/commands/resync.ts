@@ -22,7 +22,7 @@ import { combineHooks } from "../../metrics/metrics.js";
 import { createEngine } from "../../daemon/runtime.js";
 import { openSides } from "../../replication/sides.js";
 import type { CycleReport, JobStatus, PlannedUnit, TreeSnapshot } from "../../replication/index.js";
-import { formatBytes } from "../../config/units.js";
+import { formatBytes } from "../../util/units.js";
 import type { Config } from "../../config/load.js";
 import { configOption, loadCommandConfig, withTermination } from "../context.js";
 import { ProgressLine } from "../progress.js";

@@ -5,15 +5,15 @@
 import { join } from "node:path";
 import type { Writable } from "node:stream";
 import type { CommandModule } from "yargs";
-import { parseDuration, parseSize } from "../../config/units.js";
+import { parseDuration, parseSize } from "../../util/units.js";
 import { FlinkJobSimulator, type PathStyle, type SimulatorOptions } from "../../sandbox/simulator/index.js";
-import { LocalStorage } from "../../storage/local.js";
+import { createStorage } from "../../storage/factory.js";
+import { localSide } from "../../storage/local.js";
 import type { Storage } from "../../storage/types.js";
-import { WebHdfsStorage } from "../../storage/webhdfs.js";
+import { webhdfsSide } from "../../storage/webhdfs-backend.js";
 import { UsageError } from "../../util/errors.js";
 import { withTermination } from "../context.js";
 import { createLogger, type Logger } from "../../util/log.js";
-import { WebHdfsClient } from "../../webhdfs/index.js";
 
 export interface SimulateJobArgs {
   namenode?: string[];
@@ -50,14 +50,13 @@ export function storageForArgs(args: SimulateJobArgs, logger: Logger): { storage
   if ((namenodes.length > 0) === (args.local !== undefined)) throw new UsageError("simulate-job: give either --namenode URL (repeatable) or --local DIR");
   if (!args.root.startsWith("/")) throw new UsageError(`simulate-job: --root must be an absolute path, not "${args.root}"`);
   if (args.local !== undefined) {
-    return { storage: new LocalStorage("local"), fsUri: args.fsUri ?? "file:", root: join(args.local, args.root) };
+    return { storage: createStorage(localSide("local"), logger), fsUri: args.fsUri ?? "file:", root: join(args.local, args.root) };
   }
   for (const url of namenodes) {
     if (!/^https?:\/\/[^/]+\/?$/.test(url)) throw new UsageError(`simulate-job: --namenode must be an http(s)://host:port URL, not "${url}"`);
   }
   const name = args.clusterName ?? "hdfs1";
-  const client = new WebHdfsClient({ name, namenodes, ...(args.user ? { user: args.user } : {}) }, { logger });
-  return { storage: new WebHdfsStorage(client), fsUri: args.fsUri ?? `hdfs://${name}`, root: args.root };
+  return { storage: createStorage(webhdfsSide({ name, namenodes, user: args.user }), logger), fsUri: args.fsUri ?? `hdfs://${name}`, root: args.root };
 }
 
 function parsed<T>(flag: string, text: string | undefined, parse: (v: string) => T | null): T | undefined {
