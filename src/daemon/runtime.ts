@@ -1,6 +1,7 @@
 // Building the engine a command or the daemon runs from a Config: both sides
 // opened by replication/sides.ts (one bundle per side), the engine with its
-// metrics hooks, and NameNode switches of either side reported to the hooks.
+// metrics hooks, and NameNode switches of either side published on the
+// engine's event stream (which feeds the hooks).
 
 import type { Config } from "../config/load.js";
 import type { Logger } from "../util/log.js";
@@ -8,7 +9,8 @@ import { Engine, type EngineHooks } from "../replication/index.js";
 import { openSides } from "../replication/sides.js";
 
 export function createEngine(config: Config, logger: Logger, hooks: EngineHooks = {}, useLease = true): Engine {
-  const onFailover = hooks.onNamenodeFailover;
-  const sides = openSides(config, logger, onFailover ? { onFailover: (e) => onFailover(e.cluster, e.from, e.to) } : {});
-  return new Engine({ config, source: sides.source.storage, target: sides.target.storage, logger, hooks, useLease });
+  let engine: Engine | undefined;
+  const sides = openSides(config, logger, { onFailover: (e) => engine?.events.publish({ type: "failover", ...e }) });
+  engine = new Engine({ config, source: sides.source.storage, target: sides.target.storage, logger, hooks, useLease });
+  return engine;
 }

@@ -11,7 +11,7 @@ import type { Logger } from "../util/log.js";
 import { FencedStorage, joinPath, type ReadOnlyStorage, type Storage } from "../storage/types.js";
 import { BandwidthLimiter, ByteBudget } from "./bandwidth.js";
 import { Copier } from "./copy.js";
-import { EventStream, toHooks, type JobEvent } from "./events.js";
+import { EventStream, toHooks, type EngineEvent } from "./events.js";
 import { JobReplicator, lagSecondsOf, type EngineDeps, type SyncOutcome } from "./job.js";
 import { DeleteLimit, filesUnderRoots, type DeleteLimitState } from "./delete-limit.js";
 import { ADMIN_DIR } from "./layout.js";
@@ -89,7 +89,7 @@ export class Engine {
    * Every job's events (published, abandoned, deleted...; events.ts), after the job's status and log
    * lines heard them. The hooks (metrics, the demo) are its first subscriber.
    */
-  readonly events = new EventStream<JobEvent>();
+  readonly events = new EventStream<EngineEvent>();
   private lastScanAt: number | null = null;
   private lastScanOk = true;
   private sourceRootsHealthy = true;
@@ -196,8 +196,8 @@ export class Engine {
     this.sourceRootsHealthy = source.roots.every((r) => r.healthy);
     this.targetRootsHealthy = target.roots.every((r) => r.healthy || r.reason === "missing");
     this.lastScanOk = this.sourceRootsHealthy && this.targetRootsHealthy;
-    this.hooks.onScan?.("source", scanMs, source.requests, this.sourceRootsHealthy);
-    this.hooks.onScan?.("target", scanMs, target.requests, this.targetRootsHealthy);
+    this.events.publish({ type: "scan", side: "source", ms: scanMs, requests: source.requests, healthy: this.sourceRootsHealthy });
+    this.events.publish({ type: "scan", side: "target", ms: scanMs, requests: target.requests, healthy: this.targetRootsHealthy });
     for (const r of source.roots) if (!r.healthy) this.logger.warn({ root: r.root, problem: r.problem }, "source root unhealthy: nothing is deleted on the target for it");
     this.sourceSide.catalog.retainOnly(unitDirs(source));
     this.targetSide.catalog.retainOnly(unitDirs(target));

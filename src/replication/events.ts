@@ -1,7 +1,10 @@
-// The one stream of what a job replicator did that others need to hear: each
-// event is published once (job.ts), and every report is a subscriber of it: the
-// job's status (`applyToStatus`, what /status and `jobs` show), its log lines
-// (`logEvent`) and the engine's hooks (`toHooks`: the metrics, the demo, tests).
+// The one stream of what the engine and its job replicators did that others
+// need to hear: each event is published once (job.ts for a job's, engine.ts for
+// a side's scans, daemon/runtime.ts for a side's NameNode switches), and every
+// report is a subscriber of it: the job's status (`applyToStatus`, what /status
+// and `jobs` show), its log lines (`logEvent`) and the engine's hooks
+// (`toHooks`: the metrics, the demo, tests). Byte and file progress stays plain
+// hooks: it is a rate, not an event anyone reports one by one.
 
 import type { Logger } from "../util/log.js";
 import type { EngineHooks, JobStatus, PublishedEvent } from "./status.js";
@@ -14,6 +17,13 @@ export type JobEvent =
   | { type: "broken"; job: string; unit: string; problems: string[]; dryRun: boolean }
   | { type: "deleted"; job: string; unit: string | undefined; path: string; reason: string }
   | { type: "job-error"; job: string; error: unknown; message: string };
+
+/** What happened to a side: a scan of its roots, or its client switching to another NameNode of the cluster. */
+export type SideEvent =
+  | { type: "scan"; side: "source" | "target"; ms: number; requests: number; healthy: boolean }
+  | { type: "failover"; cluster: string; from: string; to: string };
+
+export type EngineEvent = JobEvent | SideEvent;
 
 export type Subscriber<E> = (event: E) => void;
 
@@ -102,9 +112,15 @@ export function logEvent(log: Logger, e: JobEvent): void {
 }
 
 /** The hooks' share of an event (the metrics counters, the demo's output). */
-export function toHooks(hooks: EngineHooks): Subscriber<JobEvent> {
+export function toHooks(hooks: EngineHooks): Subscriber<EngineEvent> {
   return (e) => {
     switch (e.type) {
+      case "scan":
+        hooks.onScan?.(e.side, e.ms, e.requests, e.healthy);
+        return;
+      case "failover":
+        hooks.onNamenodeFailover?.(e.cluster, e.from, e.to);
+        return;
       case "published": {
         const { type: _type, ...event } = e;
         hooks.onPublished?.(event);

@@ -46,7 +46,7 @@ export interface EngineDeps {
   logger: Logger;
   hooks: EngineHooks;
   /** The engine's event stream: every job's events are published on it too (events.ts). */
-  events: EventStream<JobEvent>;
+  events: Pick<EventStream<JobEvent>, "publish">;
   /** Shared across jobs within one cycle. */
   deleteBudget: { remaining: number };
 }
