@@ -47,7 +47,7 @@ if (missing === null) {
 
   it("replicates a running job into the bucket: every _metadata there is restorable at every sample, paths point into the bucket", async () => {
     const config = await s3Config("s3a");
-    expect(config.target).toMatchObject({ kind: "s3", uri: `s3a://${BUCKET}`, s3: { bucket: BUCKET, pathStyle: true } });
+    expect(config.target).toMatchObject({ kind: "s3", uri: `s3a://${BUCKET}`, settings: { bucket: BUCKET, pathStyle: true } });
     expect(config.rewrite).toContainEqual({ from: "hdfs://hdfs1/flink/checkpoints", to: `s3a://${BUCKET}${TARGET_ROOT}` });
     const source = createStorage(config.source, silentLogger);
     const target = createStorage(config.target, silentLogger);
