@@ -10,7 +10,7 @@
 // restore in real Flink from shdfs2 alone (shdfs1 shut down). Returns `secure-...` scenarios.
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Proc, freePorts, runToEnd, sleep } from "./procs.js";
@@ -101,15 +101,16 @@ function noTimesyncKrb5Conf(file: string, krb5conf: string): void {
  * work files; the product and every other daemon keep the default build.
  */
 function linkedKerberosHook(root: string, work: string): string {
-  const copy = join(root, "node_modules", ".cache", "kerberos-linked", "kerberos");
+  const src = join(root, "node_modules", "kerberos");
+  if (!existsSync(src)) throw new Error("the kerberos addon is not installed (bash .ci/install-kerberos)");
+  // Keyed by the installed addon's version (and Node's ABI): an upgrade of either builds a fresh copy.
+  const version = (JSON.parse(readFileSync(join(src, "package.json"), "utf8")) as { version: string }).version;
+  const copy = join(root, "node_modules", ".cache", "kerberos-linked", `kerberos-${version}-abi${process.versions.modules}`);
   if (!existsSync(join(copy, "build", "Release", "kerberos.node"))) {
-    const src = join(root, "node_modules", "kerberos");
-    if (!existsSync(src)) throw new Error("the kerberos addon is not installed (bash .ci/install-kerberos)");
+    rmSync(copy, { recursive: true, force: true });
     mkdirSync(dirname(copy), { recursive: true });
-    spawnSync("rm", ["-rf", copy]);
-    const cp = spawnSync("cp", ["-r", src, copy], { encoding: "utf8" });
-    if (cp.status !== 0) throw new Error(`copying the kerberos addon failed: ${cp.stderr}`);
-    spawnSync("rm", ["-rf", join(copy, "build")]);
+    const built = join(src, "build");
+    cpSync(src, copy, { recursive: true, filter: (p) => p !== built && !p.startsWith(`${built}/`) });
     const npmCli = process.env.npm_execpath;
     const gyp = npmCli ? join(dirname(npmCli), "..", "node_modules", "node-gyp", "bin", "node-gyp.js") : "";
     const nodedir = resolve(process.execPath, "..", "..");
