@@ -30,6 +30,7 @@ import { runContractDiff } from "./contract-diff.js";
 import { runSecure, type KerberosLogin, type SecureOutcome } from "./secure.js";
 import { runS3, type S3Context } from "./s3.js";
 import { findTool } from "../helpers/tools.js";
+import { writeInteropDaemonConfig } from "./daemon-config.js";
 
 /** DistCp copies restore-tested per job, newest first (the rest are counted as not tried). */
 const DISTCP_RESTORES_PER_JOB = 6;
@@ -331,38 +332,13 @@ async function restore(b: Build, confDir: string, path: string, expectedOut: str
   return (await restoreMany(b, confDir, [{ path, expectedOut, keys, checkFirst }]))[0]!;
 }
 
-function daemonYaml(file: string, h1: ClusterInfo, h2: ClusterInfo, paths: Array<{ source: string; target: string }>, extra = ""): void {
-  writeFileSync(file, `source:
-  name: hdfs1
-  namenodes: [${h1.http.map((p) => `"http://127.0.0.1:${p}"`).join(", ")}]
-  uri: hdfs://hdfs1
-  user: root
-  requestTimeout: 10s
-  retry: { attempts: 4, baseDelay: 100ms, maxDelay: 1s }
-target:
-  name: hdfs2
-  namenodes: [${h2.http.map((p) => `"http://127.0.0.1:${p}"`).join(", ")}]
-  uri: hdfs://hdfs2
-  user: root
-  requestTimeout: 10s
-  retry: { attempts: 4, baseDelay: 100ms, maxDelay: 1s }
-paths:
-${paths.map((p) => `  - { source: ${p.source}, target: ${p.target} }`).join("\n")}
-scan:
-  interval: 1s
-copy:
-  concurrency: 4
-retain:
-  min: 1
-  max: 3
-reap:
-  tempGrace: 30s
-lease:
-  ttl: 9s
-metrics: false
-log:
-  level: info
-${extra}`);
+function daemonYaml(file: string, h1: ClusterInfo, h2: ClusterInfo, paths: Array<{ source: string; target: string }>): void {
+  writeInteropDaemonConfig(file, {
+    sourceNamenodes: h1.http.map((p) => `http://127.0.0.1:${p}`),
+    target: `  name: hdfs2\n  namenodes: [${h2.http.map((p) => `"http://127.0.0.1:${p}"`).join(", ")}]\n  uri: hdfs://hdfs2\n  user: root`,
+    paths,
+    leaseTtl: "9s",
+  });
 }
 
 function startDaemon(config: string, tag: string): Proc {

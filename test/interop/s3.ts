@@ -12,9 +12,10 @@
 // flink-s3-fs-hadoop first on the classpath: it shades an older Hadoop (3.3) whose S3A cannot parse
 // the "60s"-style defaults of the unshaded Hadoop 3.4 core-default.xml, which would otherwise win.
 
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AbortMultipartUploadCommand, CreateBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command, ListPartsCommand, S3Client } from "@aws-sdk/client-s3";
+import { writeInteropDaemonConfig } from "./daemon-config.js";
 import { Proc, freePorts, runToEnd, sleep } from "./procs.js";
 import { parseCompleted, parseSample, summarise, type CheckerSample } from "./results.js";
 
@@ -95,37 +96,15 @@ async function startMoto(ctx: S3Context): Promise<{ endpoint: string; proc: Proc
 }
 
 function daemonConfig(file: string, ctx: S3Context, endpoint: string, bandwidth: string): void {
-  writeFileSync(file, `source:
-  name: hdfs1
-  namenodes: [${ctx.sourceNamenodes.map((n) => `"${n}"`).join(", ")}]
-  uri: hdfs://hdfs1
-  user: root
-  requestTimeout: 10s
-  retry: { attempts: 4, baseDelay: 100ms, maxDelay: 1s }
-target:
-  name: bucket
-  requestTimeout: 10s
-  retry: { attempts: 4, baseDelay: 100ms, maxDelay: 1s }
+  writeInteropDaemonConfig(file, {
+    sourceNamenodes: ctx.sourceNamenodes,
+    target: `  name: bucket
   s3: { endpoint: "${endpoint}", region: us-east-1, pathStyle: true, accessKeyId: { env: INTEROP_S3_ACCESS_KEY }, secretAccessKey: { env: INTEROP_S3_SECRET_KEY },
-        scheme: s3a, partSize: 5MiB, uploadConcurrency: 1 }
-paths:
-  - { source: /flink/s3src, target: "s3://${BUCKET}/${PREFIX}" }
-scan:
-  interval: 1s
-copy:
-  concurrency: 4
-  bandwidth: ${bandwidth}
-retain:
-  min: 1
-  max: 3
-reap:
-  tempGrace: 30s
-lease:
-  ttl: 6s
-metrics: false
-log:
-  level: info
-`);
+        scheme: s3a, partSize: 5MiB, uploadConcurrency: 1 }`,
+    paths: [{ source: "/flink/s3src", target: `s3://${BUCKET}/${PREFIX}` }],
+    leaseTtl: "6s",
+    bandwidth,
+  });
 }
 
 type Upload = { key: string; uploadId: string };
