@@ -45,29 +45,17 @@ public final class Cluster {
     dnHttp = Integer.parseInt(args[7]);
     boolean format = args.length < 9 || Boolean.parseBoolean(args[8]);
 
-    Configuration conf = new HdfsConfiguration();
-    conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, base.toAbsolutePath().toString());
-    conf.setInt(DFSConfigKeys.DFS_REPLICATION_KEY, 1);
-    conf.setBoolean(DFSConfigKeys.DFS_PERMISSIONS_ENABLED_KEY, false);
-    conf.setLong(DFSConfigKeys.DFS_NAMENODE_MIN_BLOCK_SIZE_KEY, 0);
+    Configuration conf = baseConf(base.toAbsolutePath());
     conf.set(DFSConfigKeys.DFS_DATANODE_HTTP_ADDRESS_KEY, "127.0.0.1:" + dnHttp);
-    conf.set("dfs.datanode.address", "127.0.0.1:0");
-    conf.set("dfs.datanode.ipc.address", "127.0.0.1:0");
     conf.set("hadoop.security.authentication", "simple");
     // Let the standby catch up quickly, so a failover sees the latest namespace.
     conf.setInt(DFSConfigKeys.DFS_HA_TAILEDITS_PERIOD_KEY, 1);
     conf.setInt("dfs.ha.log-roll.period", 10);
-    conf.setInt(DFSConfigKeys.DFS_HEARTBEAT_INTERVAL_KEY, 1);
-    conf.setInt("dfs.namenode.safemode.extension", 0);
     // The DataNode's WebHDFS handler resolves the redirect's namenoderpcaddress=<nameservice> with
     // its own configuration: without the proxy provider it answers 400 UnknownHostException.
     conf.set("dfs.client.failover.proxy.provider." + ns,
         "org.apache.hadoop.hdfs.server.namenode.ha.ConfiguredFailoverProxyProvider");
-    // Extra keys from the harness (-Dinterop.hdfs.conf=k=v;k=v), applied last.
-    for (String kv : System.getProperty("interop.hdfs.conf", "").split(";")) {
-      int eq = kv.indexOf('=');
-      if (eq > 0) conf.set(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
-    }
+    applyHarnessConf(conf);
 
     MiniDFSNNTopology topo = new MiniDFSNNTopology()
         .addNameservice(new MiniDFSNNTopology.NSConf(ns)
@@ -195,5 +183,31 @@ public final class Cluster {
     Path tmp = ready.resolveSibling(ready.getFileName() + ".tmp");
     Files.writeString(tmp, json);
     Files.move(tmp, ready, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  /**
+   * What every test cluster of the harness shares, secure or not: its base directory, one replica, no
+   * permission checks, any block size, DataNode ports chosen by the system, 1 s heartbeats, no safe-mode
+   * extension.
+   */
+  static Configuration baseConf(Path basedir) {
+    Configuration conf = new HdfsConfiguration();
+    conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, basedir.toString());
+    conf.setInt(DFSConfigKeys.DFS_REPLICATION_KEY, 1);
+    conf.setBoolean(DFSConfigKeys.DFS_PERMISSIONS_ENABLED_KEY, false);
+    conf.setLong(DFSConfigKeys.DFS_NAMENODE_MIN_BLOCK_SIZE_KEY, 0);
+    conf.set("dfs.datanode.address", "127.0.0.1:0");
+    conf.set("dfs.datanode.ipc.address", "127.0.0.1:0");
+    conf.setInt(DFSConfigKeys.DFS_HEARTBEAT_INTERVAL_KEY, 1);
+    conf.setInt("dfs.namenode.safemode.extension", 0);
+    return conf;
+  }
+
+  /** Extra keys from the harness (-Dinterop.hdfs.conf=k=v;k=v), applied last. */
+  static void applyHarnessConf(Configuration conf) {
+    for (String kv : System.getProperty("interop.hdfs.conf", "").split(";")) {
+      int eq = kv.indexOf('=');
+      if (eq > 0) conf.set(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+    }
   }
 }

@@ -140,8 +140,7 @@ public final class SecureCluster {
   /** The secure-cluster recipe of Hadoop's SaslDataTransferTestCase, without SASL on data transfer. */
   private static Configuration secureConf(Path base, String name, String hdfsPrincipal, String httpPrincipal, File keytab,
       long renewMs, long maxMs, boolean httpsOnly) {
-    Configuration conf = new HdfsConfiguration();
-    conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, base.resolve(name).toString());
+    Configuration conf = Cluster.baseConf(base.resolve(name));
     conf.set("hadoop.security.authentication", "kerberos");
     conf.setBoolean("hadoop.security.authorization", true);
     conf.set(DFSConfigKeys.DFS_NAMENODE_KERBEROS_PRINCIPAL_KEY, hdfsPrincipal);
@@ -166,13 +165,7 @@ public final class SecureCluster {
     conf.set(DFSConfigKeys.DFS_DATANODE_HTTP_ADDRESS_KEY, "127.0.0.1:0");
     conf.set(DFSConfigKeys.DFS_SERVER_HTTPS_KEYSTORE_RESOURCE_KEY, "ssl-server.xml");
     conf.set("hadoop.ssl.server.conf", "ssl-server.xml");
-    conf.set("dfs.datanode.address", "127.0.0.1:0");
-    conf.set("dfs.datanode.ipc.address", "127.0.0.1:0");
-    conf.setInt(DFSConfigKeys.DFS_REPLICATION_KEY, 1);
-    conf.setBoolean(DFSConfigKeys.DFS_PERMISSIONS_ENABLED_KEY, false);
-    conf.setLong(DFSConfigKeys.DFS_NAMENODE_MIN_BLOCK_SIZE_KEY, 0);
-    conf.setInt(DFSConfigKeys.DFS_HEARTBEAT_INTERVAL_KEY, 1);
-    conf.setInt("dfs.namenode.safemode.extension", 0);
+    Cluster.applyHarnessConf(conf);
     return conf;
   }
 
