@@ -239,16 +239,17 @@ export class WebHdfsClient {
 
   /**
    * Resolves once the DataNode answered 200 with the body stream. The stream errors with a WebHdfsError
-   * (failure "truncated") if the body ends before Content-Length or the connection breaks.
+   * (failure "truncated") if the body ends before Content-Length or the connection breaks, passed through
+   * `mapStreamError` when given.
    */
-  async open(path: string, o?: OpOptions & { offset?: number; length?: number }): Promise<Readable> {
+  async open(path: string, o?: OpOptions & { offset?: number; length?: number; mapStreamError?: (err: WebHdfsError) => Error }): Promise<Readable> {
     const call: Call = { method: "GET", op: "OPEN", path, params: { offset: o?.offset, length: o?.length } };
     return this.#run(call, o, (a) =>
       this.#dataNodeStep(a, "GET", undefined, async (res, ctx) => {
         await requireStatus(ctx, res.body, [200]);
         a.deadline.stopClock();
         a.keepDeadline();
-        return dataNodeReadStream(ctx, res, () => a.deadline.dispose());
+        return dataNodeReadStream(ctx, res, () => a.deadline.dispose(), o?.mapStreamError);
       }),
     );
   }
