@@ -386,7 +386,9 @@ export class WebHdfsClient {
           const base = this.#baseUrl(namenode);
           const path = webHdfsRequestPath(base, call.path, call.op, { ...sent, ...call.params });
           if (this.#logger.isLevelEnabled("debug")) this.#logger.debug({ method: call.method, url: maskUrl(new URL(path, base), [...auth.secretParams, ...SECRET_CALL_PARAMS]) }, "webhdfs request");
-          const headers = { ...(await auth.headers(namenode)) };
+          // Simple auth's headers are there at once: no await (one microtask turn less per request).
+          const authHeaders = auth.headers(namenode);
+          const headers = { ...(authHeaders instanceof Promise ? await authHeaders : authHeaders) };
           const pool = o?.control ? this.#controlAgents : this.#nnAgents;
           const agent = base.protocol === "https:" ? pool.https : pool.http;
           const res = await sendRequest({ method: call.method, url: base, path, agent, headers, signal: deadline.signal });
