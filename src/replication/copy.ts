@@ -15,7 +15,7 @@
 import { setMaxListeners } from "node:events";
 import PQueue from "p-queue";
 import type { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { finished, pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CkptError, errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
@@ -208,19 +208,34 @@ export class Copier {
         throw err;
       }
       let copied = 0;
-      const throttled = this.o.limiter.stream((n) => {
+      const count = (n: number) => {
         copied += n;
         this.o.onBytes?.(n);
-      });
-      // pipeline() owns both streams' errors: a read that breaks before the target has started consuming
-      // (its NameNode step is slow) destroys both with the read's error instead of an unhandled 'error'.
+      };
+      // Without a bandwidth limit a small file goes from the source's stream straight into the upload,
+      // counted as it leaves the source; otherwise through the limiter's stream. A large copy always takes
+      // the limiter's stream: a limit set at runtime then applies to it too (a small one is over soon).
+      const direct = this.o.limiter.rate <= 0 && task.length <= this.smallMaxSize;
+      const throttled = direct ? null : this.o.limiter.stream(count);
+      // The read's own error is kept: it explains a failed write better than the write's echo of it.
       let readError: unknown;
-      const piped = pipeline(input, throttled).catch((err: unknown) => {
-        readError = err;
-      });
+      let piped: Promise<void>;
+      if (throttled === null) {
+        input.pause(); // counting must not start the flow before the upload consumes it
+        input.on("data", (chunk: Buffer) => count(chunk.length));
+        piped = finished(input).catch((err: unknown) => {
+          readError = err;
+        });
+      } else {
+        // pipeline() owns both streams' errors: a read that breaks before the target has started consuming
+        // (its NameNode step is slow) destroys both with the read's error instead of an unhandled 'error'.
+        piped = pipeline(input, throttled).catch((err: unknown) => {
+          readError = err;
+        });
+      }
       wroteTemp = true;
       try {
-        await target.write(tmp, throttled, {
+        await target.write(tmp, throttled ?? input, {
           overwrite: staged.overwrite,
           ...(task.blockSize ? { blockSize: task.blockSize } : {}),
           ...(task.permission ? { permission: task.permission } : {}),
@@ -231,7 +246,7 @@ export class Copier {
         if (readError !== undefined) throw readError;
       } catch (err) {
         input.destroy();
-        throttled.destroy();
+        throttled?.destroy();
         await piped;
         if (isMissing(err)) this.knownDirs.delete(parentOf(task.target)); // the directory went away: recreate it on the retry
         // The read's own failure explains a failed write; a premature close is only the echo of the write

@@ -2,7 +2,7 @@
 // above src/webhdfs/ that knows HDFS: its capabilities, and how a WebHdfsError
 // (Java exception class, HTTP status, failure kind) becomes a StorageError reason.
 
-import { PassThrough, type Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import {
   checksumHex,
   GssNegotiator,
@@ -77,7 +77,8 @@ export class WebHdfsStorage implements Storage {
   }
 
   read(path: string, o?: IoOptions & { length?: number }): Promise<Readable> {
-    return this.call("read", path, async () => withTypedErrors(await this.client.open(path, o), (err) => toStorageError(this.name, "read", path, err)));
+    // The body's failures come typed as StorageErrors straight from the client's read stream (no extra stream per file).
+    return this.call("read", path, () => this.client.open(path, { ...o, mapStreamError: (err) => toStorageError(this.name, "read", path, err) as Error }));
   }
 
   write(path: string, body: Readable | Uint8Array, o: IoOptions & WriteOptions = {}): Promise<void> {
@@ -175,17 +176,6 @@ export function toStorageError(storage: string, operation: string, path: string,
   if (!(err instanceof WebHdfsError)) return err;
   const hint = hintFor(err);
   return new StorageError({ reason: webHdfsReason(err), storage, operation, path, message: err.message, ...(hint ? { hint } : {}), cause: err });
-}
-
-/** The stream's failures typed by `map` (a DataNode body cut mid-read becomes a StorageError too). */
-function withTypedErrors(source: Readable, map: (err: unknown) => unknown): Readable {
-  const out = new PassThrough({ highWaterMark: source.readableHighWaterMark });
-  source.on("error", (err) => out.destroy(map(err) as Error));
-  out.on("close", () => {
-    if (!source.destroyed) source.destroy();
-  });
-  source.pipe(out);
-  return out;
 }
 
 function toEntry(name: string, st: FileStatus): Entry {

@@ -16,7 +16,7 @@ import {
 import { KerberosUnavailableError, SpnegoAuth, SpnegoError } from "./spnego.js";
 import { WebHdfsError, isCredentialFailure, isNotFound } from "./errors.js";
 import { DEFAULT_RETRY_POLICY, NamenodeSelector, withFailover } from "./namenodes.js";
-import { assertAbsoluteHdfsPath, maskUrl, webHdfsUrl, type QueryValue } from "./paths.js";
+import { assertAbsoluteHdfsPath, maskUrl, webHdfsRequestPath, type QueryValue } from "./paths.js";
 import { dataNodeReadStream } from "./read-stream.js";
 import {
   expectJson, expectRedirect, expectStatus, expectText, requireStatus, stepError, stepFailure, unexpectedBody,
@@ -115,6 +115,7 @@ export class WebHdfsClient {
   readonly #dnAgents: { http: http.Agent; https: https.Agent };
   readonly #controlAgents: { http: http.Agent; https: https.Agent };
   readonly #rewrite: (url: URL) => URL;
+  readonly #baseUrls = new Map<string, URL>();
   #batchListingUnsupported = false;
   #credentialProblem: string | null = null;
 
@@ -239,16 +240,17 @@ export class WebHdfsClient {
 
   /**
    * Resolves once the DataNode answered 200 with the body stream. The stream errors with a WebHdfsError
-   * (failure "truncated") if the body ends before Content-Length or the connection breaks.
+   * (failure "truncated") if the body ends before Content-Length or the connection breaks, passed through
+   * `mapStreamError` when given.
    */
-  async open(path: string, o?: OpOptions & { offset?: number; length?: number }): Promise<Readable> {
+  async open(path: string, o?: OpOptions & { offset?: number; length?: number; mapStreamError?: (err: WebHdfsError) => Error }): Promise<Readable> {
     const call: Call = { method: "GET", op: "OPEN", path, params: { offset: o?.offset, length: o?.length } };
     return this.#run(call, o, (a) =>
       this.#dataNodeStep(a, "GET", undefined, async (res, ctx) => {
         await requireStatus(ctx, res.body, [200]);
         a.deadline.stopClock();
         a.keepDeadline();
-        return dataNodeReadStream(ctx, res, () => a.deadline.dispose());
+        return dataNodeReadStream(ctx, res, () => a.deadline.dispose(), o?.mapStreamError);
       }),
     );
   }
@@ -381,12 +383,15 @@ export class WebHdfsClient {
         try {
           const auth = call.auth ?? this.#auth;
           sent = auth.queryParams();
-          const url = webHdfsUrl(namenode, call.path, call.op, { ...sent, ...call.params });
-          if (this.#logger.isLevelEnabled("debug")) this.#logger.debug({ method: call.method, url: maskUrl(url, [...auth.secretParams, ...SECRET_CALL_PARAMS]) }, "webhdfs request");
-          const headers = { ...(await auth.headers(namenode)) };
+          const base = this.#baseUrl(namenode);
+          const path = webHdfsRequestPath(base, call.path, call.op, { ...sent, ...call.params });
+          if (this.#logger.isLevelEnabled("debug")) this.#logger.debug({ method: call.method, url: maskUrl(new URL(path, base), [...auth.secretParams, ...SECRET_CALL_PARAMS]) }, "webhdfs request");
+          // Simple auth's headers are there at once: no await (one microtask turn less per request).
+          const authHeaders = auth.headers(namenode);
+          const headers = { ...(authHeaders instanceof Promise ? await authHeaders : authHeaders) };
           const pool = o?.control ? this.#controlAgents : this.#nnAgents;
-          const agent = url.protocol === "https:" ? pool.https : pool.http;
-          const res = await sendRequest({ method: call.method, url, agent, headers, signal: deadline.signal });
+          const agent = base.protocol === "https:" ? pool.https : pool.http;
+          const res = await sendRequest({ method: call.method, url: base, path, agent, headers, signal: deadline.signal });
           return await handle({ namenode, res, ctx, deadline, timeoutMs, keepDeadline: () => (keep = true), guard: o?.guard });
         } catch (err) {
           throw stepFailure(ctx, err);
@@ -413,6 +418,16 @@ export class WebHdfsClient {
       }
       throw err;
     }
+  }
+
+  /** The parsed base URL of a NameNode (parsed once: every request of the client goes to one of a few). */
+  #baseUrl(namenode: string): URL {
+    let url = this.#baseUrls.get(namenode);
+    if (url === undefined) {
+      url = new URL(namenode);
+      this.#baseUrls.set(namenode, url);
+    }
+    return url;
   }
 
   /** Follows the NameNode's redirect to the DataNode and runs `accept` on the DataNode's answer. */

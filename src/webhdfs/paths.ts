@@ -19,6 +19,10 @@ export function assertAbsoluteHdfsPath(path: string): void {
 /** Percent-encodes every segment of an absolute HDFS path (space, `+`, `%`, `:`, `?`, `#`, non-ASCII...). */
 export function encodeHdfsPath(path: string): string {
   assertAbsoluteHdfsPath(path);
+  return encodeSegments(path);
+}
+
+function encodeSegments(path: string): string {
   return path
     .split("/")
     .map((segment) => encodeURIComponent(segment))
@@ -37,10 +41,12 @@ export function buildQuery(op: string, params: Record<string, QueryValue>): stri
   return `?${parts.join("&")}`;
 }
 
-/** Full NameNode URL of an operation: `<base>/webhdfs/v1<encoded path>?op=...`. */
-export function webHdfsUrl(base: string, path: string, op: string, params: Record<string, QueryValue>): URL {
-  const root = base.replace(/\/+$/, "");
-  return new URL(`${root}/webhdfs/v1${encodeHdfsPath(path)}${buildQuery(op, params)}`);
+/**
+ * Path and query of an operation on a NameNode whose base URL is `base` (already parsed: the client keeps one
+ * per NameNode): `<base path>/webhdfs/v1<encoded path>?op=...`. `path` must have passed assertAbsoluteHdfsPath.
+ */
+export function webHdfsRequestPath(base: URL, path: string, op: string, params: Record<string, QueryValue>): string {
+  return `${base.pathname.replace(/\/+$/, "")}/webhdfs/v1${encodeSegments(path)}${buildQuery(op, params)}`;
 }
 
 /** Copy of `url` as text with the values of the named query parameters replaced by `***`. */

@@ -9,21 +9,24 @@ import { toTransportError, type HttpResponse } from "./transport.js";
 
 /**
  * Wraps `response.body`. `release` runs once when the stream is finished or destroyed (frees the deadline).
- * Destroying the returned stream early closes the DataNode connection.
+ * Destroying the returned stream early closes the DataNode connection. `mapError` turns the stream's
+ * WebHdfsError into the caller's own error type (the storage adapter's), so no further stream is needed.
  */
-export function dataNodeReadStream(ctx: StepContext, response: HttpResponse, release: () => void): Readable {
+export function dataNodeReadStream(ctx: StepContext, response: HttpResponse, release: () => void, mapError: (err: WebHdfsError) => Error = (err) => err): Readable {
   const res = response.body;
   const header = res.headers["content-length"];
   const expected = header === undefined ? undefined : Number(header);
   let received = 0;
 
-  const shortBody = (why: string, cause?: unknown): WebHdfsError =>
-    stepError(ctx, {
-      failure: "truncated",
-      status: response.status,
-      detail: `${why} after ${received} of ${expected ?? "?"} bytes`,
-      cause,
-    });
+  const shortBody = (why: string, cause?: unknown): Error =>
+    mapError(
+      stepError(ctx, {
+        failure: "truncated",
+        status: response.status,
+        detail: `${why} after ${received} of ${expected ?? "?"} bytes`,
+        cause,
+      }),
+    );
 
   const out = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
@@ -42,7 +45,7 @@ export function dataNodeReadStream(ctx: StepContext, response: HttpResponse, rel
   res.on("error", (err) => {
     const failure = response.lateFailure() ?? toTransportError(err);
     if (failure.failure === "aborted" || failure.failure === "timeout") {
-      out.destroy(stepError(ctx, { failure: failure.failure, status: response.status, detail: `${failure.message} after ${received} bytes`, cause: failure }));
+      out.destroy(mapError(stepError(ctx, { failure: failure.failure, status: response.status, detail: `${failure.message} after ${received} bytes`, cause: failure })));
     } else {
       out.destroy(shortBody(`connection broke (${failure.code ?? failure.message})`, failure));
     }

@@ -95,6 +95,8 @@ export function abortReason(signal: AbortSignal): TransportError {
 export interface HttpRequestSpec {
   method: string;
   url: URL;
+  /** Path and query sent instead of `url`'s (then only its protocol, host, port and credentials are used). */
+  path?: string;
   agent: http.Agent;
   headers?: Record<string, string>;
   /** A buffer is sent with Content-Length; a stream chunked, respecting backpressure. */
@@ -127,7 +129,10 @@ export function sendRequest(spec: HttpRequestSpec): Promise<HttpResponse> {
     let settled = false;
     let sourceError: unknown;
     let lateFailure: TransportError | undefined;
-    const req = transport.request(url, { method: spec.method, agent: spec.agent, headers: spec.headers });
+    const req =
+      spec.path === undefined
+        ? transport.request(url, { method: spec.method, agent: spec.agent, headers: spec.headers })
+        : transport.request({ ...originOptions(url), path: spec.path, method: spec.method, agent: spec.agent, headers: spec.headers });
     const onAbort = (): void => {
       req.destroy(abortReason(signal));
     };
@@ -185,6 +190,15 @@ export function sendRequest(spec: HttpRequestSpec): Promise<HttpResponse> {
       req.end(body);
     }
   });
+}
+
+/** The request options of `url`'s origin, as node:http derives them from a URL (an IPv6 host without its brackets). */
+function originOptions(url: URL): http.RequestOptions {
+  const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+  const o: http.RequestOptions = { protocol: url.protocol, hostname: host };
+  if (url.port !== "") o.port = Number(url.port);
+  if (url.username !== "" || url.password !== "") o.auth = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  return o;
 }
 
 function isStream(body: HttpRequestSpec["body"]): body is Readable {

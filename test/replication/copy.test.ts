@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Transform } from "node:stream";
+import { PassThrough, Transform } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { BandwidthLimiter, ByteBudget } from "../../src/replication/bandwidth.js";
 import { Copier, CopyVerificationError, SourceVanishedError, type CopierOptions, type CopyTask } from "../../src/replication/copy.js";
@@ -60,7 +60,7 @@ async function sourceFile(size: number, o: { blockSize?: number } = {}): Promise
   return { task: { source: path, target: `${targetDir}/file-${i}`, length: size, ...(o.blockSize ? { blockSize: o.blockSize } : {}), job: "job", unit: "chk-1" }, bytes, targetDir };
 }
 
-function copier(o: Partial<CopierOptions> = {}): Copier {
+function laneCopier(o: Partial<CopierOptions> = {}): Copier {
   return new Copier({
     source,
     target,
@@ -75,6 +75,8 @@ function copier(o: Partial<CopierOptions> = {}): Copier {
     ...o,
   });
 }
+
+const copier = laneCopier;
 
 /** Names in the target directory (the final file, and any temporary left behind). */
 async function targetNames(dir: string): Promise<string[]> {
@@ -147,7 +149,39 @@ function corruptingSource(inner: ReadOnlyStorage): ReadOnlyStorage {
 
 const rejection = <T>(p: Promise<T>) => p.then(() => null, (e: unknown) => e);
 
-describe("Copier: happy path", () => {
+/**
+ * Both lanes of the copier: files above `copy.smallFiles.maxSize` always stream through the bandwidth
+ * limiter; small ones go straight from the source into the upload when no limit is set.
+ */
+const LANES: { lane: string; options: Partial<CopierOptions> }[] = [
+  { lane: "large-file lane", options: {} },
+  { lane: "small-file lane", options: { smallFiles: { maxSize: 2 << 20, concurrency: 2 } } },
+];
+
+/** A source whose reads send `afterBytes` bytes and then nothing, never ending: a copy stays in flight. */
+function stallingSource(inner: ReadOnlyStorage, afterBytes: number): { storage: ReadOnlyStorage; streams: PassThrough[] } {
+  const streams: PassThrough[] = [];
+  const storage: ReadOnlyStorage = {
+    ...inner,
+    name: inner.name,
+    kind: inner.kind,
+    stat: (p, o) => inner.stat(p, o),
+    list: (p, o) => inner.list(p, o),
+    checksum: (p, o) => inner.checksum(p, o),
+    close: () => undefined,
+    read: async () => {
+      const s = new PassThrough();
+      s.write(randomBytes(afterBytes));
+      streams.push(s);
+      return s;
+    },
+  };
+  return { storage, streams };
+}
+
+describe.each(LANES)("Copier ($lane): happy path", ({ options }) => {
+  const copier = (o: Partial<CopierOptions> = {}) => laneCopier({ ...options, ...o });
+
   it("copies through a hidden temporary name in the target directory, then renames it into place", async () => {
     const { task, bytes, targetDir } = await sourceFile(200_000);
     const rec = recordingWrites(target);
@@ -171,7 +205,9 @@ describe("Copier: happy path", () => {
   });
 });
 
-describe("Copier: faults", () => {
+describe.each(LANES)("Copier ($lane): faults", ({ options }) => {
+  const copier = (o: Partial<CopierOptions> = {}) => laneCopier({ ...options, ...o });
+
   it("retries a DataNode body cut mid-copy and ends with the complete file; the final name never shows a partial file", async () => {
     const { task, bytes, targetDir } = await sourceFile(1_000_000);
     sandbox.faults.add({ cluster: "hdfs1", role: "datanode", op: "OPEN", pathPrefix: task.source, action: { kind: "cut-body", afterBytes: 300_000 }, times: 2 });
@@ -266,7 +302,8 @@ describe("Copier: faults", () => {
     const queued = await sourceFile(1_000);
     const rec = recordingWrites(target);
     const controller = new AbortController();
-    const c = copier({ target: rec.storage, concurrency: 1, limiter: new BandwidthLimiter(512 * 1024) }); // ~2 s for the big file
+    const oneAtATime = { concurrency: 1, ...(options.smallFiles ? { smallFiles: { ...options.smallFiles, concurrency: 1 } } : {}) };
+    const c = copier({ target: rec.storage, ...oneAtATime, limiter: new BandwidthLimiter(512 * 1024) }); // ~2 s for the big file
     const results = Promise.all([rejection(c.copy(running.task, controller.signal)), rejection(c.copy(queued.task, controller.signal))]);
     setTimeout(() => controller.abort(new Error("replicator stopping")), 300);
     const t0 = Date.now();
@@ -278,6 +315,31 @@ describe("Copier: faults", () => {
     // Checked right after the copies settled: the temporary is already gone.
     expect(await targetNames(running.targetDir)).toEqual([]);
     expect(await targetNames(queued.targetDir)).toEqual([]);
+  });
+
+  it("when aborted mid-transfer without a bandwidth limit, cancels the upload and the read, and leaves nothing behind", async () => {
+    const { task, targetDir } = await sourceFile(200_000);
+    const stalled = stallingSource(source, 50_000); // the upload is under way and never completes by itself
+    const bytes: number[] = [];
+    const c = copier({ source: stalled.storage, onBytes: (n) => bytes.push(n) });
+    const controller = new AbortController();
+    const result = rejection(c.copy(task, controller.signal));
+    while (bytes.reduce((a, b) => a + b, 0) < 50_000) await new Promise((r) => setTimeout(r, 5));
+    controller.abort(new Error("replicator stopping"));
+    const err = await result;
+    expect((err as Error).message).toMatch(/aborted|stopping/);
+    expect(stalled.streams).toHaveLength(1);
+    expect(stalled.streams[0]!.destroyed).toBe(true);
+    expect(await targetNames(targetDir)).toEqual([]);
+  });
+
+  it("holds the copy to a bandwidth limit when one is set: 128 KB at 200 KiB/s takes over 0.4 s", async () => {
+    const { task, bytes } = await sourceFile(128_000);
+    const t0 = Date.now();
+    await copier({ limiter: new BandwidthLimiter(200 * 1024) }).copy(task);
+    // A lower bound only (the bucket starts empty: about 0.6 s): a loaded machine makes the copy slower, never faster.
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(400);
+    expect(Buffer.compare(await readSmallFile(target, task.target, 1 << 20), bytes)).toBe(0);
   });
 });
 

@@ -3,6 +3,8 @@
 // path/query encoding of special characters, LISTSTATUS_BATCH paging and fallback,
 // and delegation tokens kept out of every error message and log line.
 
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   HdfsPathError, WebHdfsClient, WebHdfsError, createSimpleAuth, encodeHdfsPath, isNotFound, isPermissionDenied,
@@ -128,6 +130,45 @@ describe("paths", () => {
     expect(request?.hdfsPath).toBe(tricky);
     expect(request?.rawUrl.startsWith(`/webhdfs/v1${encodeHdfsPath(tricky)}?`)).toBe(true);
     expect(request?.query.get("destination")).toBe(`${tricky}+x y`);
+  });
+
+  it("a NameNode URL with a path (a gateway) keeps its path before /webhdfs/v1, with or without a trailing /", async () => {
+    nn = await startFakeServer((_req, res) => sendJson(res, 200, { boolean: true }));
+    for (const base of [`${nn.url}/gateway/default`, `${nn.url}/gateway/default/`]) {
+      const client = new WebHdfsClient({ name: "gw", namenodes: [base], user: "flink", retry: FAST_RETRY });
+      try {
+        await client.mkdirs("/a b");
+      } finally {
+        client.close();
+      }
+    }
+    expect(nn.requests.map((r) => r.rawUrl.split("?")[0])).toEqual(["/gateway/default/webhdfs/v1/a%20b", "/gateway/default/webhdfs/v1/a%20b"]);
+    expect(nn.requests[0]?.query.get("user.name")).toBe("flink");
+  });
+
+  it("reaches a NameNode on an IPv6 address", async (ctx) => {
+    const server = http.createServer((req, res) => {
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ boolean: true }));
+      seen.push(req.url ?? "");
+    });
+    const seen: string[] = [];
+    const listening = await new Promise<boolean>((resolve) => {
+      server.once("error", () => resolve(false));
+      server.listen(0, "::1", () => resolve(true));
+    });
+    if (!listening) {
+      ctx.skip("no IPv6 loopback (::1) on this machine");
+      return;
+    }
+    const client = new WebHdfsClient({ name: "v6", namenodes: [`http://[::1]:${(server.address() as AddressInfo).port}`], user: "flink", retry: FAST_RETRY });
+    try {
+      await client.mkdirs("/v6");
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toMatch(/^\/webhdfs\/v1\/v6\?op=MKDIRS&/);
+    } finally {
+      client.close();
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it.each(["relative/path", "", "/a//b", "/a/./b", "/a/../b"])("%j is rejected before any request", async (path) => {
