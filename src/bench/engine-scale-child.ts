@@ -4,6 +4,8 @@
 // once, then cycles over the unchanged tree a few times, in a process of its own
 // so that its RSS is the engine's alone; sends the figures to the parent over IPC.
 
+import { join } from "node:path";
+import { writeHeapSnapshot } from "node:v8";
 import { stringify as stringifyYaml } from "yaml";
 import { parseConfigText } from "../config/load.js";
 import { Engine } from "../replication/index.js";
@@ -18,8 +20,11 @@ export interface EngineScaleSpec {
   sourceRoot: string;
   targetRoot: string;
   jobs: number;
+  filesPerJob: number;
   warmRepeats: number;
   timeoutMs: number;
+  /** Write V8 heap snapshots here: one when half the tree is copied (the sync's peak), one after the sync (forced GC). */
+  heapSnapshotDir?: string;
 }
 
 /** The one message the child sends its parent. */
@@ -70,7 +75,15 @@ const engine = new Engine({
   logger: silentLogger,
 });
 let peak = process.memoryUsage.rss();
-const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
+let halfSnapshotTaken = spec.heapSnapshotDir === undefined;
+const sampler = setInterval(() => {
+  peak = Math.max(peak, process.memoryUsage.rss());
+  if (halfSnapshotTaken || spec.heapSnapshotDir === undefined) return;
+  const copied = engine.status().jobs.reduce((n, j) => n + j.totals.filesCopied, 0);
+  if (copied < (spec.jobs * spec.filesPerJob) / 2) return;
+  halfSnapshotTaken = true;
+  writeHeapSnapshot(join(spec.heapSnapshotDir, `engine-scale-${spec.jobs}-half.heapsnapshot`));
+}, 50);
 const startRss = process.memoryUsage.rss();
 const cpu0 = process.cpuUsage();
 await engine.start();
@@ -91,6 +104,7 @@ const sync = await timed(async () => {
 const syncPeakRss = Math.max(peak, process.memoryUsage.rss());
 (globalThis as { gc?: () => void }).gc?.();
 const liveHeapAfterSync = process.memoryUsage().heapUsed;
+if (spec.heapSnapshotDir !== undefined) writeHeapSnapshot(join(spec.heapSnapshotDir, `engine-scale-${spec.jobs}-after.heapsnapshot`));
 peak = process.memoryUsage.rss();
 const before = total();
 const listsBefore = calls.get("list") ?? 0;

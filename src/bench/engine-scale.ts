@@ -84,7 +84,8 @@ export const engineScale: Benchmark = {
       }
       const spec: EngineScaleSpec = {
         source: env.namenodes("hdfs1"), target: env.namenodes("hdfs2"), sourceRoot: roots.source, targetRoot: roots.target,
-        jobs, warmRepeats: p.warmRepeats, timeoutMs: p.timeoutMs,
+        jobs, filesPerJob, warmRepeats: p.warmRepeats, timeoutMs: p.timeoutMs,
+        ...(p.heapSnapshotDir !== undefined ? { heapSnapshotDir: p.heapSnapshotDir } : {}),
       };
       figures.push({ ...(await runChild(entry, spec)), size, jobs });
     }

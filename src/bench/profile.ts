@@ -85,6 +85,8 @@ export interface BenchProfile {
     rssLimitMiB: number;
     /** Longest the first sync of one tree may take. */
     timeoutMs: number;
+    /** `--engine-heap-dir`: the child writes V8 heap snapshots there (half-way through the sync, after it). */
+    heapSnapshotDir?: string;
   };
   /** Longest any single engine publication may take before the benchmark fails. */
   publishTimeoutMs: number;

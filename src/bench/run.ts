@@ -40,6 +40,8 @@ export interface BenchArgs {
   interopPerfResults: string;
   /** Overrides the profile's steady-state RPO duration (seconds). */
   rpoDuration?: number;
+  engineSizes?: number[];
+  engineHeapDir?: string;
 }
 
 export async function parseBenchArgs(argv: string[]): Promise<BenchArgs> {
@@ -57,6 +59,8 @@ export async function parseBenchArgs(argv: string[]): Promise<BenchArgs> {
       describe: "where the WebHDFS emulator runs (auto: a child process when compiled, else in-process)",
     })
     .option("rpo-duration", { type: "number", describe: "seconds the steady-state RPO benchmark runs the job (default: the profile's)" })
+    .option("engine-sizes", { type: "number", array: true, describe: "engine-scale: tree sizes in files (default: the profile's)" })
+    .option("engine-heap-dir", { type: "string", describe: "engine-scale: write V8 heap snapshots of the engine's process into this directory" })
     .option("interop-results", { type: "string", default: "./interop-results.json", describe: "results of npm run interop whose real-stack perf figures are reported" })
     .option("interop-perf-results", {
       type: "string",
@@ -73,10 +77,16 @@ export async function parseBenchArgs(argv: string[]): Promise<BenchArgs> {
     .parseAsync();
   const rpoDuration = args["rpo-duration"];
   if (rpoDuration !== undefined && !(rpoDuration > 0)) throw new UsageError(`--rpo-duration must be a positive number of seconds, got ${rpoDuration}`);
+  const engineSizes = args["engine-sizes"];
+  if (engineSizes !== undefined && (engineSizes.length === 0 || engineSizes.some((n) => !Number.isInteger(n) || n <= 0))) {
+    throw new UsageError(`--engine-sizes takes positive whole numbers of files, got ${engineSizes.join(" ")}`);
+  }
   return {
     quick: args.quick, out: args.out, only: args.only ?? [], logLevel: args["log-level"], emulator: args.emulator, interopResults: args["interop-results"],
     interopPerfResults: args["interop-perf-results"],
     ...(rpoDuration !== undefined ? { rpoDuration } : {}),
+    ...(engineSizes !== undefined ? { engineSizes: [...engineSizes].sort((a, b) => a - b) } : {}),
+    ...(args["engine-heap-dir"] !== undefined ? { engineHeapDir: args["engine-heap-dir"] } : {}),
   };
 }
 
@@ -104,7 +114,12 @@ export async function runBench(args: BenchArgs, stdout: Writable, logger?: Logge
 }
 
 function withOverrides(profile: BenchProfile, args: BenchArgs): BenchProfile {
-  return args.rpoDuration === undefined ? profile : { ...profile, rpo: { ...profile.rpo, durationS: args.rpoDuration } };
+  const engineScale = {
+    ...profile.engineScale,
+    ...(args.engineSizes !== undefined ? { sizes: args.engineSizes } : {}),
+    ...(args.engineHeapDir !== undefined ? { heapSnapshotDir: resolve(args.engineHeapDir) } : {}),
+  };
+  return { ...profile, engineScale, ...(args.rpoDuration === undefined ? {} : { rpo: { ...profile.rpo, durationS: args.rpoDuration } }) };
 }
 
 export async function main(argv: string[]): Promise<number> {
