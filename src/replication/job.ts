@@ -13,11 +13,13 @@ import { errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
 import { baseName, joinPath, parentOf, type Entry, type ReadOnlyStorage, type Storage } from "../storage/types.js";
 import type { MetadataCatalog } from "./catalog.js";
+import type { ClosureFiles } from "./closure-files.js";
 import { copyCheckpointFiles, priorityForCheckpoint, type Copier } from "./copy.js";
 import { isTempName, METADATA_FILE, type UnitKind } from "./layout.js";
 import type { ClusterLocator } from "./locations.js";
 import type { Lease } from "./lease.js";
 import { Backlog } from "./backlog.js";
+import type { LargeCheckpointTurns } from "./large-checkpoints.js";
 import { ReapAbortedError, type DeleteLimit } from "./delete-limit.js";
 import { confirmPresentByChecksum, missingOnTarget, planUnit, type UnitPlan } from "./plan.js";
 import { publishCheckpoint } from "./publish.js";
@@ -49,6 +51,8 @@ export interface EngineDeps {
   events: EventStream<JobEvent>;
   /** Shared across jobs within one cycle. */
   deleteBudget: { remaining: number };
+  /** Engine-wide turns for large checkpoints (large-checkpoints.ts); absent: no bound. */
+  largeCheckpoints?: LargeCheckpointTurns;
 }
 
 export interface JobView {
@@ -111,7 +115,7 @@ class TargetUnavailableError extends CkptError {
 interface Candidate {
   unit: TreeUnit;
   bytes: Buffer;
-  references: import("../flink/index.js").FileReference[];
+  references: ClosureFiles;
   completedAt: number;
 }
 
@@ -183,9 +187,15 @@ export class JobReplicator {
       // Target files an earlier unit of this sync copied (or, in a dry run, would copy), with their lengths:
       // the listing predates those copies, so without this a later unit would copy its shared files again.
       const onTargetNow = new Map<string, number>();
+      // Files each selected unit lacks on the target by the listings (the backlog's estimate): a unit lacking
+      // many waits for its turn among the engine's large checkpoints before it is planned.
+      const lacking = new Map<string, number>();
       const select = (c: Candidate) => {
+        if (lacking.has(c.unit.name)) return;
+        const missing = missingOnTarget(c.references, { sourceLocator: this.deps.sourceLocator, roots: this.deps.config.paths, sourceSnapshot: view.sourceSnapshot, targetSnapshot: view.targetSnapshot, targetListings: plannedDirs });
+        lacking.set(c.unit.name, missing.size);
         if (o.dryRun) return;
-        this.backlog.add(c.unit.name, missingOnTarget(c.references, { sourceLocator: this.deps.sourceLocator, roots: this.deps.config.paths, sourceSnapshot: view.sourceSnapshot, targetSnapshot: view.targetSnapshot, targetListings: plannedDirs }));
+        this.backlog.add(c.unit.name, missing);
         this.status.pending = this.backlog.summary();
       };
       // The backlog: the newest newer checkpoint (every kept one for resync), lost ones and savepoints. When
@@ -194,7 +204,9 @@ export class JobReplicator {
       const attempt = async (c: Candidate): Promise<"published" | "skipped" | "subsumed" | "dry-run"> => {
         attempted.push(c);
         select(c);
-        const result = await this.replicateUnit(c, view, plannedDirs, o, onTargetNow).finally(() => {
+        const replicate = () => this.replicateUnit(c, view, plannedDirs, o, onTargetNow);
+        const turns = this.deps.largeCheckpoints;
+        const result = await (turns ? turns.run(lacking.get(c.unit.name) ?? 0, replicate, o.signal) : replicate()).finally(() => {
           this.backlog.drop(c.unit.name, false);
           this.status.pending = this.backlog.summary();
         });
@@ -323,7 +335,7 @@ export class JobReplicator {
     return out.sort((a, b) => newestFirst(a.unit, b.unit));
   }
 
-  private mapTargetReferences(refs: { location: string }[]): Set<string> {
+  private mapTargetReferences(refs: Iterable<{ location: string }>): Set<string> {
     const out = new Set<string>();
     for (const r of refs) {
       const p = this.deps.targetLocator.pathOf(r.location);
