@@ -36,6 +36,8 @@ export interface EngineScaleFigures {
   syncPeakRss: number;
   warmPeakRss: number;
   startRss: number;
+  /** process.memoryUsage() when the first sync's RSS peaked: how much of the peak is V8's heap, in use or not. */
+  syncPeakMemory: NodeJS.MemoryUsage;
   /** Heap in use after the sync and a forced collection (when --expose-gc is given). */
   liveHeapAfterSync: number;
   warmMs: number;
@@ -75,9 +77,14 @@ const engine = new Engine({
   logger: silentLogger,
 });
 let peak = process.memoryUsage.rss();
+let peakMemory = process.memoryUsage();
 let halfSnapshotTaken = spec.heapSnapshotDir === undefined;
 const sampler = setInterval(() => {
-  peak = Math.max(peak, process.memoryUsage.rss());
+  const rss = process.memoryUsage.rss();
+  if (rss > peak) {
+    peak = rss;
+    peakMemory = process.memoryUsage();
+  }
   if (halfSnapshotTaken || spec.heapSnapshotDir === undefined) return;
   const copied = engine.status().jobs.reduce((n, j) => n + j.totals.filesCopied, 0);
   if (copied < (spec.jobs * spec.filesPerJob) / 2) return;
@@ -102,6 +109,7 @@ const sync = await timed(async () => {
   }
 });
 const syncPeakRss = Math.max(peak, process.memoryUsage.rss());
+const syncPeakMemory = peakMemory;
 (globalThis as { gc?: () => void }).gc?.();
 const liveHeapAfterSync = process.memoryUsage().heapUsed;
 if (spec.heapSnapshotDir !== undefined) writeHeapSnapshot(join(spec.heapSnapshotDir, `engine-scale-${spec.jobs}-after.heapsnapshot`));
@@ -124,6 +132,7 @@ process.send(
     syncPeakRss,
     warmPeakRss,
     startRss,
+    syncPeakMemory,
     liveHeapAfterSync,
     warmMs: warm.ms / spec.warmRepeats,
     warmCalls: (total() - before) / spec.warmRepeats,

@@ -1,5 +1,6 @@
 // Entry point of `npm run bench` (node dist/bench/run.js [--quick] [--out FILE]
-// [--only ID...] [--emulator MODE] [--rpo-duration S] [--interop-results FILE]): runs the benchmarks against the
+// [--only ID...] [--emulator MODE] [--rpo-duration S] [--engine-sizes N...] [--engine-synced-sizes N...]
+// [--engine-heap-dir DIR] [--interop-results FILE]): runs the benchmarks against the
 // WebHDFS emulator, prints a table, writes the results as JSON and exits 1 when a target is missed
 // (2 on bad arguments). Below the table it reports the real-stack figures (daemon vs DistCp) of the
 // latest `npm run interop` run, read from its results file (informational, no target).
@@ -41,6 +42,7 @@ export interface BenchArgs {
   /** Overrides the profile's steady-state RPO duration (seconds). */
   rpoDuration?: number;
   engineSizes?: number[];
+  engineSyncedSizes?: number[];
   engineHeapDir?: string;
 }
 
@@ -59,7 +61,8 @@ export async function parseBenchArgs(argv: string[]): Promise<BenchArgs> {
       describe: "where the WebHDFS emulator runs (auto: a child process when compiled, else in-process)",
     })
     .option("rpo-duration", { type: "number", describe: "seconds the steady-state RPO benchmark runs the job (default: the profile's)" })
-    .option("engine-sizes", { type: "number", array: true, describe: "engine-scale: tree sizes in files (default: the profile's)" })
+    .option("engine-sizes", { type: "number", array: true, describe: "engine-scale: first-sync tree sizes in files (default: the profile's; none given: that part is left out)" })
+    .option("engine-synced-sizes", { type: "number", array: true, describe: "engine-scale: sizes of the trees generated already in sync on both sides (e.g. 1000000)" })
     .option("engine-heap-dir", { type: "string", describe: "engine-scale: write V8 heap snapshots of the engine's process into this directory" })
     .option("interop-results", { type: "string", default: "./interop-results.json", describe: "results of npm run interop whose real-stack perf figures are reported" })
     .option("interop-perf-results", {
@@ -77,15 +80,21 @@ export async function parseBenchArgs(argv: string[]): Promise<BenchArgs> {
     .parseAsync();
   const rpoDuration = args["rpo-duration"];
   if (rpoDuration !== undefined && !(rpoDuration > 0)) throw new UsageError(`--rpo-duration must be a positive number of seconds, got ${rpoDuration}`);
-  const engineSizes = args["engine-sizes"];
-  if (engineSizes !== undefined && (engineSizes.length === 0 || engineSizes.some((n) => !Number.isInteger(n) || n <= 0))) {
-    throw new UsageError(`--engine-sizes takes positive whole numbers of files, got ${engineSizes.join(" ")}`);
-  }
+  const sizesOf = (flag: "engine-sizes" | "engine-synced-sizes"): number[] | undefined => {
+    const sizes = args[flag];
+    if (sizes !== undefined && sizes.some((n) => !Number.isInteger(n) || n <= 0)) {
+      throw new UsageError(`--${flag} takes positive whole numbers of files, got ${sizes.join(" ")}`);
+    }
+    return sizes === undefined ? undefined : [...sizes].sort((a, b) => a - b);
+  };
+  const engineSizes = sizesOf("engine-sizes");
+  const engineSyncedSizes = sizesOf("engine-synced-sizes");
   return {
     quick: args.quick, out: args.out, only: args.only ?? [], logLevel: args["log-level"], emulator: args.emulator, interopResults: args["interop-results"],
     interopPerfResults: args["interop-perf-results"],
     ...(rpoDuration !== undefined ? { rpoDuration } : {}),
-    ...(engineSizes !== undefined ? { engineSizes: [...engineSizes].sort((a, b) => a - b) } : {}),
+    ...(engineSizes !== undefined ? { engineSizes } : {}),
+    ...(engineSyncedSizes !== undefined ? { engineSyncedSizes } : {}),
     ...(args["engine-heap-dir"] !== undefined ? { engineHeapDir: args["engine-heap-dir"] } : {}),
   };
 }
@@ -117,6 +126,7 @@ function withOverrides(profile: BenchProfile, args: BenchArgs): BenchProfile {
   const engineScale = {
     ...profile.engineScale,
     ...(args.engineSizes !== undefined ? { sizes: args.engineSizes } : {}),
+    ...(args.engineSyncedSizes !== undefined ? { syncedSizes: args.engineSyncedSizes } : {}),
     ...(args.engineHeapDir !== undefined ? { heapSnapshotDir: resolve(args.engineHeapDir) } : {}),
   };
   return { ...profile, engineScale, ...(args.rpoDuration === undefined ? {} : { rpo: { ...profile.rpo, durationS: args.rpoDuration } }) };

@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { metadataForGeneratedJob } from "../../src/bench/engine-scale.js";
 import { parseConfigText } from "../../src/config/load.js";
 import { Engine } from "../../src/replication/index.js";
-import { LARGE_CHECKPOINT_FILES, LargeCheckpointTurns } from "../../src/replication/large-checkpoints.js";
+import { LARGE_CHECKPOINT_FILES, LargeCheckpointTurns, Turns } from "../../src/replication/large-checkpoints.js";
 import { LocalStorage } from "../../src/storage/local.js";
 import type { Storage } from "../../src/storage/types.js";
 import { silentLogger } from "../../src/util/log.js";
@@ -102,25 +102,27 @@ describe("engine: large checkpoints take turns", () => {
     await engine.stop();
   });
 
-  it("runs small checkpoints at once, large ones in turn, and drops a waiting one on abort", async () => {
-    const turns = new LargeCheckpointTurns(1, 10);
-    let releaseFirst!: () => void;
-    const first = turns.run(11, () => new Promise<string>((r) => (releaseFirst = () => r("first"))));
+  it("tells large checkpoints from small ones, runs turns in order and drops a waiting one on abort", async () => {
+    const large = new LargeCheckpointTurns(1, 10, 100);
+    expect(large.isLarge(10, 100)).toBe(false); // few files to copy, a plan of 100: no turn
+    expect(large.isLarge(11, 0)).toBe(true);
+    expect(large.isLarge(0, 101)).toBe(true); // nothing to copy, but a big plan
+    const turns = new Turns(1);
+    const release = await turns.acquire();
     const order: string[] = [];
-    const second = turns.run(11, async () => {
+    const second = turns.run(async () => {
       order.push("second");
       return "second";
     });
     const controller = new AbortController();
-    const aborted = turns.run(50, async () => "never", controller.signal);
-    expect(await turns.run(10, async () => "small")).toBe("small"); // not held by the large one running
+    const aborted = turns.acquire(controller.signal);
     expect(turns.running).toBe(1);
     expect(turns.waiting).toBe(2);
     controller.abort(new Error("stopping"));
     await expect(aborted).rejects.toThrow("stopping");
-    expect(order).toEqual([]);
-    releaseFirst();
-    expect(await first).toBe("first");
+    await new Promise((r) => setTimeout(r, 20));
+    expect(order).toEqual([]); // held until released
+    release();
     expect(await second).toBe("second");
   });
 });
