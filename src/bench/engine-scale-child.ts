@@ -86,8 +86,9 @@ const sampler = setInterval(() => {
     peakMemory = process.memoryUsage();
   }
   if (halfSnapshotTaken || spec.heapSnapshotDir === undefined) return;
+  // Half the tree copied (a first sync), or, where nothing is copied (a synced tree), the heap in use past 200 MiB.
   const copied = engine.status().jobs.reduce((n, j) => n + j.totals.filesCopied, 0);
-  if (copied < (spec.jobs * spec.filesPerJob) / 2) return;
+  if (copied < (spec.jobs * spec.filesPerJob) / 2 && process.memoryUsage().heapUsed < 200 * 1024 * 1024) return;
   halfSnapshotTaken = true;
   writeHeapSnapshot(join(spec.heapSnapshotDir, `engine-scale-${spec.jobs}-half.heapsnapshot`));
 }, 50);

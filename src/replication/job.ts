@@ -109,6 +109,9 @@ export interface PlannedUnit {
   bytesTotal: number;
 }
 
+/** What syncOnce returns when the checkpoint it would publish is large and it is not in a large turn. */
+const NEEDS_LARGE_TURN = Symbol("needs a large turn");
+
 class TargetUnavailableError extends CkptError {
   readonly kind = "target-unavailable";
 }
@@ -146,15 +149,28 @@ export class JobReplicator {
   }
 
   async sync(view: JobView, o: SyncOptions = {}): Promise<SyncOutcome> {
-    return this.syncOnce(view, o, false);
+    const first = await this.syncOnce(view, o, false);
+    if (first !== NEEDS_LARGE_TURN) return first;
+    // The first pass has returned, so nothing it listed or planned is held while this job waits for its turn.
+    const turns = this.deps.largeCheckpoints as LargeCheckpointTurns;
+    try {
+      this.status.phase = "planning";
+      return (await turns.run(() => this.syncOnce(view, o, true), o.signal)) as SyncOutcome;
+    } catch (err) {
+      if (!o.signal?.aborted) throw err;
+      this.log.info({}, "job sync interrupted by the stop while waiting for its turn");
+      return { sourceComplete: [], publishedNow: [], wouldCopy: null, planned: [], upToDate: false };
+    } finally {
+      this.status.phase = "idle";
+    }
   }
 
   /**
    * One sync. A job listing and re-verifying its target does so in a verification turn; a sync that would
-   * publish a large checkpoint lets go of everything it holds, waits for a large turn and syncs afresh in it
-   * (`inLargeTurn`): while it waits it holds no listing and no plan.
+   * publish a large checkpoint outside a large turn returns NEEDS_LARGE_TURN at once (sync() then waits for
+   * the turn and syncs afresh in it), so that it holds no listing and no plan while it waits.
    */
-  private async syncOnce(view: JobView, o: SyncOptions, inLargeTurn: boolean): Promise<SyncOutcome> {
+  private async syncOnce(view: JobView, o: SyncOptions, inLargeTurn: boolean): Promise<SyncOutcome | typeof NEEDS_LARGE_TURN> {
     const outcome: SyncOutcome = { sourceComplete: [], publishedNow: [], wouldCopy: null, planned: [], upToDate: false };
     let verifying: (() => void) | null = null;
     const endVerify = () => {
@@ -221,9 +237,7 @@ export class JobReplicator {
       if (selected.length > 0) endVerify(); // what follows is copying: it runs beside other jobs' verification
       const turns = this.deps.largeCheckpoints;
       if (turns && !inLargeTurn && selected.some((c) => turns.isLarge(lacking.get(c.unit.name) ?? 0, c.references.length))) {
-        this.backlog.clear();
-        this.status.pending = this.backlog.summary();
-        return await turns.run(() => this.syncOnce(view, o, true), o.signal);
+        return NEEDS_LARGE_TURN;
       }
       const attempt = async (c: Candidate): Promise<"published" | "skipped" | "subsumed" | "dry-run"> => {
         attempted.push(c);
