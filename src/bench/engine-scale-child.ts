@@ -4,6 +4,8 @@
 // once, then cycles over the unchanged tree a few times, in a process of its own
 // so that its RSS is the engine's alone; sends the figures to the parent over IPC.
 
+import { join } from "node:path";
+import { writeHeapSnapshot } from "node:v8";
 import { stringify as stringifyYaml } from "yaml";
 import { parseConfigText } from "../config/load.js";
 import { Engine } from "../replication/index.js";
@@ -18,8 +20,11 @@ export interface EngineScaleSpec {
   sourceRoot: string;
   targetRoot: string;
   jobs: number;
+  filesPerJob: number;
   warmRepeats: number;
   timeoutMs: number;
+  /** Write V8 heap snapshots here: one when half the tree is copied (the sync's peak), one after the sync (forced GC). */
+  heapSnapshotDir?: string;
 }
 
 /** The one message the child sends its parent. */
@@ -31,6 +36,8 @@ export interface EngineScaleFigures {
   syncPeakRss: number;
   warmPeakRss: number;
   startRss: number;
+  /** process.memoryUsage() when the first sync's RSS peaked: how much of the peak is V8's heap, in use or not. */
+  syncPeakMemory: NodeJS.MemoryUsage;
   /** Heap in use after the sync and a forced collection (when --expose-gc is given). */
   liveHeapAfterSync: number;
   warmMs: number;
@@ -70,7 +77,21 @@ const engine = new Engine({
   logger: silentLogger,
 });
 let peak = process.memoryUsage.rss();
-const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
+let peakMemory = process.memoryUsage();
+let halfSnapshotTaken = spec.heapSnapshotDir === undefined;
+const sampler = setInterval(() => {
+  const rss = process.memoryUsage.rss();
+  if (rss > peak) {
+    peak = rss;
+    peakMemory = process.memoryUsage();
+  }
+  if (halfSnapshotTaken || spec.heapSnapshotDir === undefined) return;
+  // Half the tree copied (a first sync), or, where nothing is copied (a synced tree), the heap in use past 200 MiB.
+  const copied = engine.status().jobs.reduce((n, j) => n + j.totals.filesCopied, 0);
+  if (copied < (spec.jobs * spec.filesPerJob) / 2 && process.memoryUsage().heapUsed < 200 * 1024 * 1024) return;
+  halfSnapshotTaken = true;
+  writeHeapSnapshot(join(spec.heapSnapshotDir, `engine-scale-${spec.jobs}-half.heapsnapshot`));
+}, 50);
 const startRss = process.memoryUsage.rss();
 const cpu0 = process.cpuUsage();
 await engine.start();
@@ -89,8 +110,10 @@ const sync = await timed(async () => {
   }
 });
 const syncPeakRss = Math.max(peak, process.memoryUsage.rss());
+const syncPeakMemory = peakMemory;
 (globalThis as { gc?: () => void }).gc?.();
 const liveHeapAfterSync = process.memoryUsage().heapUsed;
+if (spec.heapSnapshotDir !== undefined) writeHeapSnapshot(join(spec.heapSnapshotDir, `engine-scale-${spec.jobs}-after.heapsnapshot`));
 peak = process.memoryUsage.rss();
 const before = total();
 const listsBefore = calls.get("list") ?? 0;
@@ -110,6 +133,7 @@ process.send(
     syncPeakRss,
     warmPeakRss,
     startRss,
+    syncPeakMemory,
     liveHeapAfterSync,
     warmMs: warm.ms / spec.warmRepeats,
     warmCalls: (total() - before) / spec.warmRepeats,

@@ -81,10 +81,17 @@ export interface BenchProfile {
   engineScale: {
     /** Tree sizes in files (jobs of 10,000 zero-length files each), smallest first. */
     sizes: number[];
+    /**
+     * Sizes of the "synced" trees (`--engine-synced-sizes`): both sides generated with the same files, so the
+     * engine's start-up cycle only plans, verifies and publishes every job's checkpoint, then keeps it in sync.
+     */
+    syncedSizes: number[];
     warmRepeats: number;
     rssLimitMiB: number;
     /** Longest the first sync of one tree may take. */
     timeoutMs: number;
+    /** `--engine-heap-dir`: the child writes V8 heap snapshots there (half-way through the sync, after it). */
+    heapSnapshotDir?: string;
   };
   /** Longest any single engine publication may take before the benchmark fails. */
   publishTimeoutMs: number;
@@ -100,7 +107,7 @@ export const FULL_PROFILE: BenchProfile = {
   treeScale: { sizes: [10_000, 100_000, 1_000_000], warmRepeats: 3, rssLimitMiB: 500 },
   rpo: { durationS: 90, intervalMs: 10_000, checkpointMiB: 200, operators: 2, parallelism: 4, filesPerSubtask: 4, scanIntervalMs: 2_000 },
   fairness: { backlog: { operators: 10, parallelism: 50, filesPerSubtask: 6, fileKiB: 16 }, backlogHeadStartFiles: 200, smallJobs: 4, smallMiB: 2, scanIntervalMs: 500 },
-  engineScale: { sizes: [10_000, 30_000], warmRepeats: 3, rssLimitMiB: 500, timeoutMs: 15 * 60_000 },
+  engineScale: { sizes: [10_000, 30_000], syncedSizes: [10_000, 100_000], warmRepeats: 3, rssLimitMiB: 500, timeoutMs: 15 * 60_000 },
   publishTimeoutMs: 120_000,
 };
 
@@ -114,6 +121,6 @@ export const QUICK_PROFILE: BenchProfile = {
   treeScale: { sizes: [2_000, 20_000], warmRepeats: 2, rssLimitMiB: 500 },
   rpo: { durationS: 6, intervalMs: 1_000, checkpointMiB: 2, operators: 1, parallelism: 2, filesPerSubtask: 2, scanIntervalMs: 300 },
   fairness: { backlog: { operators: 2, parallelism: 20, filesPerSubtask: 5, fileKiB: 8 }, backlogHeadStartFiles: 20, smallJobs: 2, smallMiB: 1, scanIntervalMs: 200 },
-  engineScale: { sizes: [1_000, 3_000], warmRepeats: 2, rssLimitMiB: 500, timeoutMs: 120_000 },
+  engineScale: { sizes: [1_000, 3_000], syncedSizes: [1_000, 3_000], warmRepeats: 2, rssLimitMiB: 500, timeoutMs: 120_000 },
   publishTimeoutMs: 15_000,
 };

@@ -1,5 +1,6 @@
 // Entry point of `npm run bench` (node dist/bench/run.js [--quick] [--out FILE]
-// [--only ID...] [--emulator MODE] [--rpo-duration S] [--interop-results FILE]): runs the benchmarks against the
+// [--only ID...] [--emulator MODE] [--rpo-duration S] [--engine-sizes N...] [--engine-synced-sizes N...]
+// [--engine-heap-dir DIR] [--interop-results FILE]): runs the benchmarks against the
 // WebHDFS emulator, prints a table, writes the results as JSON and exits 1 when a target is missed
 // (2 on bad arguments). Below the table it reports the real-stack figures (daemon vs DistCp) of the
 // latest `npm run interop` run, read from its results file (informational, no target).
@@ -40,6 +41,9 @@ export interface BenchArgs {
   interopPerfResults: string;
   /** Overrides the profile's steady-state RPO duration (seconds). */
   rpoDuration?: number;
+  engineSizes?: number[];
+  engineSyncedSizes?: number[];
+  engineHeapDir?: string;
 }
 
 export async function parseBenchArgs(argv: string[]): Promise<BenchArgs> {
@@ -57,6 +61,9 @@ export async function parseBenchArgs(argv: string[]): Promise<BenchArgs> {
       describe: "where the WebHDFS emulator runs (auto: a child process when compiled, else in-process)",
     })
     .option("rpo-duration", { type: "number", describe: "seconds the steady-state RPO benchmark runs the job (default: the profile's)" })
+    .option("engine-sizes", { type: "number", array: true, describe: "engine-scale: first-sync tree sizes in files (default: the profile's; none given: that part is left out)" })
+    .option("engine-synced-sizes", { type: "number", array: true, describe: "engine-scale: sizes of the trees generated already in sync on both sides (e.g. 1000000)" })
+    .option("engine-heap-dir", { type: "string", describe: "engine-scale: write V8 heap snapshots of the engine's process into this directory" })
     .option("interop-results", { type: "string", default: "./interop-results.json", describe: "results of npm run interop whose real-stack perf figures are reported" })
     .option("interop-perf-results", {
       type: "string",
@@ -73,10 +80,22 @@ export async function parseBenchArgs(argv: string[]): Promise<BenchArgs> {
     .parseAsync();
   const rpoDuration = args["rpo-duration"];
   if (rpoDuration !== undefined && !(rpoDuration > 0)) throw new UsageError(`--rpo-duration must be a positive number of seconds, got ${rpoDuration}`);
+  const sizesOf = (flag: "engine-sizes" | "engine-synced-sizes"): number[] | undefined => {
+    const sizes = args[flag];
+    if (sizes !== undefined && sizes.some((n) => !Number.isInteger(n) || n <= 0)) {
+      throw new UsageError(`--${flag} takes positive whole numbers of files, got ${sizes.join(" ")}`);
+    }
+    return sizes === undefined ? undefined : [...sizes].sort((a, b) => a - b);
+  };
+  const engineSizes = sizesOf("engine-sizes");
+  const engineSyncedSizes = sizesOf("engine-synced-sizes");
   return {
     quick: args.quick, out: args.out, only: args.only ?? [], logLevel: args["log-level"], emulator: args.emulator, interopResults: args["interop-results"],
     interopPerfResults: args["interop-perf-results"],
     ...(rpoDuration !== undefined ? { rpoDuration } : {}),
+    ...(engineSizes !== undefined ? { engineSizes } : {}),
+    ...(engineSyncedSizes !== undefined ? { engineSyncedSizes } : {}),
+    ...(args["engine-heap-dir"] !== undefined ? { engineHeapDir: args["engine-heap-dir"] } : {}),
   };
 }
 
@@ -104,7 +123,13 @@ export async function runBench(args: BenchArgs, stdout: Writable, logger?: Logge
 }
 
 function withOverrides(profile: BenchProfile, args: BenchArgs): BenchProfile {
-  return args.rpoDuration === undefined ? profile : { ...profile, rpo: { ...profile.rpo, durationS: args.rpoDuration } };
+  const engineScale = {
+    ...profile.engineScale,
+    ...(args.engineSizes !== undefined ? { sizes: args.engineSizes } : {}),
+    ...(args.engineSyncedSizes !== undefined ? { syncedSizes: args.engineSyncedSizes } : {}),
+    ...(args.engineHeapDir !== undefined ? { heapSnapshotDir: resolve(args.engineHeapDir) } : {}),
+  };
+  return { ...profile, engineScale, ...(args.rpoDuration === undefined ? {} : { rpo: { ...profile.rpo, durationS: args.rpoDuration } }) };
 }
 
 export async function main(argv: string[]): Promise<number> {

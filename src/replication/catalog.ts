@@ -6,11 +6,12 @@
 import { errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
 import { isMissing, joinPath, readSmallFile, type Entry, type ReadOnlyStorage } from "../storage/types.js";
-import { parseMetadata, referenceClosure, type FileReference } from "../flink/index.js";
+import { parseMetadata, referenceClosure } from "../flink/index.js";
+import { ClosureFiles } from "./closure-files.js";
 import { METADATA_FILE } from "./layout.js";
 
 export type MetadataView =
-  | { state: "complete"; bytes: Buffer; checkpointId: number; references: FileReference[]; entry: Entry }
+  | { state: "complete"; bytes: Buffer; checkpointId: number; references: ClosureFiles; entry: Entry }
   | { state: "incomplete"; reason: string }
   | { state: "corrupt"; reason: string; entry: Entry };
 
@@ -71,7 +72,8 @@ export class MetadataCatalog {
     }
     try {
       const md = parseMetadata(bytes);
-      const references = referenceClosure(md, this.o.dirUri(unitDir));
+      // Kept compact (closure-files.ts): the catalog holds one of these per checkpoint on each side.
+      const references = new ClosureFiles(referenceClosure(md, this.o.dirUri(unitDir)));
       return { state: "complete", bytes, checkpointId: Number(md.checkpointId), references, entry };
     } catch (err) {
       const reason = `${path}: ${errorMessage(err)}`;

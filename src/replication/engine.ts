@@ -15,6 +15,7 @@ import { EventStream, toHooks, type EngineEvent } from "./events.js";
 import { JobReplicator, lagSecondsOf, type EngineDeps, type SyncOutcome } from "./job.js";
 import { DeleteLimit, filesUnderRoots, type DeleteLimitState } from "./delete-limit.js";
 import { ADMIN_DIR } from "./layout.js";
+import { LargeCheckpointTurns, Turns, VERIFY_SLOTS } from "./large-checkpoints.js";
 import { Lease } from "./lease.js";
 import { targetPathFor } from "./locations.js";
 import { bundleSide, type ReplicationSide } from "./sides.js";
@@ -139,6 +140,8 @@ export class Engine {
       hooks: this.hooks,
       events: this.events,
       deleteBudget: { remaining: cfg.reap.maxDeletesPerCycle },
+      largeCheckpoints: new LargeCheckpointTurns(),
+      verifyTurns: new Turns(VERIFY_SLOTS),
     };
   }
 
@@ -268,14 +271,18 @@ export class Engine {
   }
 
   /**
-   * What every job's published target checkpoints reference (cached reads of their _metadata), so that
-   * one job's reaper never deletes a file another job's checkpoint still needs (a job restored from
-   * another job's checkpoint references that job's shared files).
+   * What every job's published target checkpoints reference outside the job's own directory (cached reads
+   * of their _metadata), so that one job's reaper never deletes a file another job's checkpoint still needs
+   * (a job restored from another job's checkpoint references that job's shared files). A job's reaper only
+   * deletes below its own directory and counts its own checkpoints' references itself, so references into
+   * a job's own directory are left out: the sets stay as small as the cross-job references, not the tree.
+   * The root's savepoints (key "", the root is their directory) keep all of theirs.
    */
   private async targetReferencesByJob(target: TreeSnapshot, signal: AbortSignal): Promise<Map<string, { referenced: Set<string>; known: boolean }>> {
     const out = new Map<string, { referenced: Set<string>; known: boolean }>();
     for (const job of target.jobs.values()) {
       const entry = { referenced: new Set<string>(), known: true };
+      const own = job.key === "" ? null : `${job.dir}/`;
       for (const unit of job.units) {
         if (!unit.metadata) continue;
         try {
@@ -283,7 +290,7 @@ export class Engine {
           if (view.state !== "complete") entry.known = false;
           else for (const r of view.references) {
             const path = this.deps.targetLocator.pathOf(r.location);
-            if (path !== null) entry.referenced.add(path);
+            if (path !== null && (own === null || !path.startsWith(own))) entry.referenced.add(path);
           }
         } catch {
           entry.known = false;

@@ -13,11 +13,13 @@ import { errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
 import { baseName, joinPath, parentOf, type Entry, type ReadOnlyStorage, type Storage } from "../storage/types.js";
 import type { MetadataCatalog } from "./catalog.js";
+import type { ClosureFiles } from "./closure-files.js";
 import { copyCheckpointFiles, priorityForCheckpoint, type Copier } from "./copy.js";
 import { isTempName, METADATA_FILE, type UnitKind } from "./layout.js";
 import type { ClusterLocator } from "./locations.js";
 import type { Lease } from "./lease.js";
 import { Backlog } from "./backlog.js";
+import type { LargeCheckpointTurns, Turns } from "./large-checkpoints.js";
 import { ReapAbortedError, type DeleteLimit } from "./delete-limit.js";
 import { confirmPresentByChecksum, missingOnTarget, planUnit, type UnitPlan } from "./plan.js";
 import { publishCheckpoint } from "./publish.js";
@@ -49,6 +51,9 @@ export interface EngineDeps {
   events: Pick<EventStream<JobEvent>, "publish">;
   /** Shared across jobs within one cycle. */
   deleteBudget: { remaining: number };
+  /** Engine-wide turns for large checkpoints and for target re-verification (large-checkpoints.ts); absent: no bound. */
+  largeCheckpoints?: LargeCheckpointTurns;
+  verifyTurns?: Turns;
 }
 
 export interface JobView {
@@ -104,6 +109,9 @@ export interface PlannedUnit {
   bytesTotal: number;
 }
 
+/** What syncOnce returns when the checkpoint it would publish is large and it is not in a large turn. */
+const NEEDS_LARGE_TURN = Symbol("needs a large turn");
+
 class TargetUnavailableError extends CkptError {
   readonly kind = "target-unavailable";
 }
@@ -111,7 +119,7 @@ class TargetUnavailableError extends CkptError {
 interface Candidate {
   unit: TreeUnit;
   bytes: Buffer;
-  references: import("../flink/index.js").FileReference[];
+  references: ClosureFiles;
   completedAt: number;
 }
 
@@ -141,9 +149,37 @@ export class JobReplicator {
   }
 
   async sync(view: JobView, o: SyncOptions = {}): Promise<SyncOutcome> {
-    const outcome: SyncOutcome = { sourceComplete: [], publishedNow: [], wouldCopy: null, planned: [], upToDate: false };
+    const first = await this.syncOnce(view, o, false);
+    if (first !== NEEDS_LARGE_TURN) return first;
+    // The first pass has returned, so nothing it listed or planned is held while this job waits for its turn.
+    const turns = this.deps.largeCheckpoints as LargeCheckpointTurns;
     try {
       this.status.phase = "planning";
+      return (await turns.run(() => this.syncOnce(view, o, true), o.signal)) as SyncOutcome;
+    } catch (err) {
+      if (!o.signal?.aborted) throw err;
+      this.log.info({}, "job sync interrupted by the stop while waiting for its turn");
+      return { sourceComplete: [], publishedNow: [], wouldCopy: null, planned: [], upToDate: false };
+    } finally {
+      this.status.phase = "idle";
+    }
+  }
+
+  /**
+   * One sync. A job listing and re-verifying its target does so in a verification turn; a sync that would
+   * publish a large checkpoint outside a large turn returns NEEDS_LARGE_TURN at once (sync() then waits for
+   * the turn and syncs afresh in it), so that it holds no listing and no plan while it waits.
+   */
+  private async syncOnce(view: JobView, o: SyncOptions, inLargeTurn: boolean): Promise<SyncOutcome | typeof NEEDS_LARGE_TURN> {
+    const outcome: SyncOutcome = { sourceComplete: [], publishedNow: [], wouldCopy: null, planned: [], upToDate: false };
+    let verifying: (() => void) | null = null;
+    const endVerify = () => {
+      verifying?.();
+      verifying = null;
+    };
+    try {
+      this.status.phase = "planning";
+      if (this.deps.verifyTurns) verifying = await this.deps.verifyTurns.acquire(o.signal);
       const candidates = await this.completeSourceUnits(view.sourceJob, o.signal);
       outcome.sourceComplete = candidates.map((c) => c.unit.name);
       if (view.targetProblem !== undefined) {
@@ -183,14 +219,26 @@ export class JobReplicator {
       // Target files an earlier unit of this sync copied (or, in a dry run, would copy), with their lengths:
       // the listing predates those copies, so without this a later unit would copy its shared files again.
       const onTargetNow = new Map<string, number>();
+      // Files each selected unit lacks on the target by the listings (the backlog's estimate): a unit lacking
+      // many waits for its turn among the engine's large checkpoints before it is planned.
+      const lacking = new Map<string, number>();
       const select = (c: Candidate) => {
+        if (lacking.has(c.unit.name)) return;
+        const missing = missingOnTarget(c.references, { sourceLocator: this.deps.sourceLocator, roots: this.deps.config.paths, sourceSnapshot: view.sourceSnapshot, targetSnapshot: view.targetSnapshot, targetListings: plannedDirs });
+        lacking.set(c.unit.name, missing.size);
         if (o.dryRun) return;
-        this.backlog.add(c.unit.name, missingOnTarget(c.references, { sourceLocator: this.deps.sourceLocator, roots: this.deps.config.paths, sourceSnapshot: view.sourceSnapshot, targetSnapshot: view.targetSnapshot, targetListings: plannedDirs }));
+        this.backlog.add(c.unit.name, missing);
         this.status.pending = this.backlog.summary();
       };
       // The backlog: the newest newer checkpoint (every kept one for resync), lost ones and savepoints. When
       // the daemon's newest is subsumed mid-copy, the next newer one joins it as it is attempted.
-      for (const c of [...pick(o.complete ? selection.newer : selection.newer.slice(0, 1)), ...pick(selection.backfill), ...pick(selection.savepoints)]) select(c);
+      const selected = [...pick(o.complete ? selection.newer : selection.newer.slice(0, 1)), ...pick(selection.backfill), ...pick(selection.savepoints)];
+      for (const c of selected) select(c);
+      if (selected.length > 0) endVerify(); // what follows is copying: it runs beside other jobs' verification
+      const turns = this.deps.largeCheckpoints;
+      if (turns && !inLargeTurn && selected.some((c) => turns.isLarge(lacking.get(c.unit.name) ?? 0, c.references.length))) {
+        return NEEDS_LARGE_TURN;
+      }
       const attempt = async (c: Candidate): Promise<"published" | "skipped" | "subsumed" | "dry-run"> => {
         attempted.push(c);
         select(c);
@@ -248,6 +296,7 @@ export class JobReplicator {
       if (err instanceof ReapAbortedError) outcome.deletionsAborted = err.message;
       this.events.publish({ type: "job-error", job: this.key, error: err, message: errorMessage(err) });
     } finally {
+      endVerify();
       this.status.phase = "idle";
       this.status.current = null;
       this.backlog.clear();
@@ -323,7 +372,7 @@ export class JobReplicator {
     return out.sort((a, b) => newestFirst(a.unit, b.unit));
   }
 
-  private mapTargetReferences(refs: { location: string }[]): Set<string> {
+  private mapTargetReferences(refs: Iterable<{ location: string }>): Set<string> {
     const out = new Set<string>();
     for (const r of refs) {
       const p = this.deps.targetLocator.pathOf(r.location);

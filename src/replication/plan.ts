@@ -4,7 +4,7 @@
 // that cannot be mapped makes the checkpoint unpublishable (reported, no crash).
 
 import type { RootPair } from "../config/load.js";
-import type { FileReference } from "../flink/index.js";
+import type { ClosureFile } from "./closure-files.js";
 import { baseName, parentOf, type Entry, type ReadOnlyStorage } from "../storage/types.js";
 import { targetPathFor, type ClusterLocator } from "./locations.js";
 import type { TreeSnapshot } from "./scan.js";
@@ -40,7 +40,7 @@ export interface PlanContext {
   signal?: AbortSignal;
 }
 
-export function mapReferences(references: FileReference[], locator: ClusterLocator, roots: RootPair[]) {
+export function mapReferences(references: Iterable<ClosureFile>, locator: ClusterLocator, roots: RootPair[]) {
   const mapped = new Map<string, { source: string; target: string; required: number; shared: boolean }>();
   const unpublishable: string[] = [];
   for (const ref of references) {
@@ -61,7 +61,7 @@ export function mapReferences(references: FileReference[], locator: ClusterLocat
   return { mapped: [...mapped.values()], unpublishable };
 }
 
-export async function planUnit(references: FileReference[], ctx: PlanContext): Promise<UnitPlan> {
+export async function planUnit(references: Iterable<ClosureFile>, ctx: PlanContext): Promise<UnitPlan> {
   const { mapped, unpublishable } = mapReferences(references, ctx.sourceLocator, ctx.roots);
   const vanished: string[] = [];
   const files = await Promise.all(
@@ -85,7 +85,7 @@ export async function planUnit(references: FileReference[], ctx: PlanContext): P
  * source length (the size the checkpoint needs when the source listing does not show the file). The
  * backlog's estimate; planUnit decides the actual copy when the unit's turn comes.
  */
-export function missingOnTarget(references: FileReference[], ctx: Omit<PlanContext, "source" | "signal">): Map<string, number> {
+export function missingOnTarget(references: Iterable<ClosureFile>, ctx: Omit<PlanContext, "source" | "signal">): Map<string, number> {
   const out = new Map<string, number>();
   for (const m of mapReferences(references, ctx.sourceLocator, ctx.roots).mapped) {
     const sourceEntry = lookup(ctx.sourceSnapshot, m.source);

@@ -120,7 +120,7 @@ export async function assessUnit(
     state: problems.length === 0 ? "restorable" : "broken",
     problems,
     required,
-    bytes: view.references.reduce((n, r) => n + Math.max(0, r.size), 0),
+    bytes: view.references.bytes,
   };
 }
 
