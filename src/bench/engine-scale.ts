@@ -32,6 +32,28 @@ const FILES_PER_JOB = 10_000;
 const SUBTASKS = 100;
 
 /** A checkpoint `_metadata` whose incremental RocksDB handles reference every generated file of one job. */
+const peakOf = (f: EngineScaleFigures) => Math.max(f.syncPeakRss, f.warmPeakRss);
+const perFile = (a: Figures, b: Figures, bytes: (f: Figures) => number) => (a.size === b.size ? 0 : (bytes(b) - bytes(a)) / (b.size - a.size));
+
+/** The slope row between two tree sizes: peak RSS per file vs the bytes per file a 1M-file tree may use, with the live heap's slope. */
+function slopeRow(id: string, title: string, small: Figures, large: Figures, rssLimitMiB: number): Measurement {
+  const slope = perFile(small, large, peakOf);
+  return {
+    id,
+    title,
+    unit: "bytes",
+    value: Math.round(slope),
+    baseline: Math.round((rssLimitMiB * MiB) / 1_000_000),
+    target: { on: "ratio", op: "<=", limit: 1 },
+    details: {
+      note: "baseline: the bytes per file a 1M-file tree may use within the RSS limit",
+      projected1MFilesMiB: round((peakOf(small) + slope * (1_000_000 - small.size)) / MiB, 1),
+      // What stays after the sync (forced GC): the per-file state the engine keeps, without transient garbage.
+      liveHeapBytesPerFile: Math.round(perFile(small, large, (f) => f.liveHeapAfterSync)),
+    },
+  };
+}
+
 export function metadataForGeneratedJob(jobDir: string, files: number, fsUri: string): Uint8Array {
   const perSubtask = Math.ceil(files / SUBTASKS);
   const name = (f: number) => `${String(f).padStart(8, "0")}-sst`;
@@ -127,30 +149,12 @@ export const engineScale: Benchmark = {
       details[`warmLists@${k}`] = f.warmLists;
     }
     const rows: Measurement[] = [];
-    const peakOf = (f: EngineScaleFigures) => Math.max(f.syncPeakRss, f.warmPeakRss);
-    const perFile = (a: Figures, b: Figures, bytes: (f: Figures) => number) => (a.size === b.size ? 0 : (bytes(b) - bytes(a)) / (b.size - a.size));
     const small = firstSync[0];
     const large = firstSync[firstSync.length - 1];
     if (small && large) {
-      const slope = perFile(small, large, peakOf);
       rows.push({ id: ID, title: this.title, unit: this.unit, value: round(peakOf(large) / MiB, 1), baseline: p.rssLimitMiB, target: this.target(ctx.profile), details });
       // A slope needs two sizes: with one, there is no row rather than a 0 that cannot fail.
-      if (small.size !== large.size) {
-        rows.push({
-          id: "engine-scale-bytes-per-file",
-          title: `Whole engine, first sync: peak RSS per file between the ${small.size}- and the ${large.size}-file tree (slope)`,
-          unit: "bytes",
-          value: Math.round(slope),
-          baseline: Math.round((p.rssLimitMiB * MiB) / 1_000_000),
-          target: { on: "ratio", op: "<=", limit: 1 },
-          details: {
-            note: "baseline: the bytes per file a 1M-file tree may use within the RSS limit",
-            projected1MFilesMiB: round((peakOf(small) + slope * (1_000_000 - small.size)) / MiB, 1),
-            // What stays after the sync (forced GC): the per-file state the engine keeps, without transient garbage.
-            liveHeapBytesPerFile: Math.round(perFile(small, large, (f) => f.liveHeapAfterSync)),
-          },
-        });
-      }
+      if (small.size !== large.size) rows.push(slopeRow("engine-scale-bytes-per-file", `Whole engine, first sync: peak RSS per file between the ${small.size}- and the ${large.size}-file tree (slope)`, small, large, p.rssLimitMiB));
       rows.push({
         id: "engine-scale-warm-calls",
         title: `Whole engine: storage calls of a warm cycle over the unchanged ${large.size}-file tree vs the files in it`,
@@ -164,7 +168,6 @@ export const engineScale: Benchmark = {
     const sSmall = synced[0];
     const sLarge = synced[synced.length - 1];
     if (sSmall && sLarge) {
-      const slope = perFile(sSmall, sLarge, peakOf);
       rows.push(
         {
           id: "engine-scale-synced",
@@ -176,21 +179,7 @@ export const engineScale: Benchmark = {
           details: { ...details, startupCycleS: round(sLarge.syncMs / 1000, 1), warmCycleMs: Math.round(sLarge.warmMs), warmCalls: sLarge.warmCalls, jobs: sLarge.jobs },
         },
       );
-      if (sSmall.size !== sLarge.size) {
-        rows.push({
-          id: "engine-scale-synced-bytes-per-file",
-          title: `Whole engine keeping a tree in sync: peak RSS per file between the ${sSmall.size}- and the ${sLarge.size}-file tree (slope)`,
-          unit: "bytes",
-          value: Math.round(slope),
-          baseline: Math.round((p.rssLimitMiB * MiB) / 1_000_000),
-          target: { on: "ratio", op: "<=", limit: 1 },
-          details: {
-            note: "baseline: the bytes per file a 1M-file tree may use within the RSS limit",
-            projected1MFilesMiB: round((peakOf(sSmall) + slope * (1_000_000 - sSmall.size)) / MiB, 1),
-            liveHeapBytesPerFile: Math.round(perFile(sSmall, sLarge, (f) => f.liveHeapAfterSync)),
-          },
-        });
-      }
+      if (sSmall.size !== sLarge.size) rows.push(slopeRow("engine-scale-synced-bytes-per-file", `Whole engine keeping a tree in sync: peak RSS per file between the ${sSmall.size}- and the ${sLarge.size}-file tree (slope)`, sSmall, sLarge, p.rssLimitMiB));
     }
     if (rows.length === 0) throw new BenchmarkError(ID, "measure", "no tree sizes configured");
     return rows;

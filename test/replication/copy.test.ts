@@ -119,8 +119,8 @@ function recordingWrites(inner: Storage): { storage: Storage; written: string[] 
   return { storage, written };
 }
 
-/** A source whose reads flip one byte in transit (same length), while checksum() reports the real file. */
-function corruptingSource(inner: ReadOnlyStorage): ReadOnlyStorage {
+/** `inner` with its reads replaced by `read` (everything else passes through). */
+function withReads(inner: ReadOnlyStorage, read: ReadOnlyStorage["read"]): ReadOnlyStorage {
   return {
     ...inner,
     name: inner.name,
@@ -129,22 +129,27 @@ function corruptingSource(inner: ReadOnlyStorage): ReadOnlyStorage {
     list: (p, o) => inner.list(p, o),
     checksum: (p, o) => inner.checksum(p, o),
     close: () => undefined,
-    read: async (p, o) => {
-      let first = true;
-      return (await inner.read(p, o)).pipe(
-        new Transform({
-          transform(chunk: Buffer, _enc, cb) {
-            if (first && chunk.length > 0) {
-              chunk = Buffer.from(chunk);
-              chunk[0] = (chunk[0]! ^ 0xff) & 0xff;
-              first = false;
-            }
-            cb(null, chunk);
-          },
-        }),
-      );
-    },
+    read,
   };
+}
+
+/** A source whose reads flip one byte in transit (same length), while checksum() reports the real file. */
+function corruptingSource(inner: ReadOnlyStorage): ReadOnlyStorage {
+  return withReads(inner, async (p, o) => {
+    let first = true;
+    return (await inner.read(p, o)).pipe(
+      new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          if (first && chunk.length > 0) {
+            chunk = Buffer.from(chunk);
+            chunk[0] = (chunk[0]! ^ 0xff) & 0xff;
+            first = false;
+          }
+          cb(null, chunk);
+        },
+      }),
+    );
+  });
 }
 
 const rejection = <T>(p: Promise<T>) => p.then(() => null, (e: unknown) => e);
@@ -161,21 +166,12 @@ const LANES: { lane: string; options: Partial<CopierOptions> }[] = [
 /** A source whose reads send `afterBytes` bytes and then nothing, never ending: a copy stays in flight. */
 function stallingSource(inner: ReadOnlyStorage, afterBytes: number): { storage: ReadOnlyStorage; streams: PassThrough[] } {
   const streams: PassThrough[] = [];
-  const storage: ReadOnlyStorage = {
-    ...inner,
-    name: inner.name,
-    kind: inner.kind,
-    stat: (p, o) => inner.stat(p, o),
-    list: (p, o) => inner.list(p, o),
-    checksum: (p, o) => inner.checksum(p, o),
-    close: () => undefined,
-    read: async () => {
-      const s = new PassThrough();
-      s.write(randomBytes(afterBytes));
-      streams.push(s);
-      return s;
-    },
-  };
+  const storage = withReads(inner, async () => {
+    const s = new PassThrough();
+    s.write(randomBytes(afterBytes));
+    streams.push(s);
+    return s;
+  });
   return { storage, streams };
 }
 
