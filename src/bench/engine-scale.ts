@@ -121,7 +121,7 @@ export const engineScale: Benchmark = {
           jobs, filesPerJob, warmRepeats: p.warmRepeats, timeoutMs: p.timeoutMs,
           ...(p.heapSnapshotDir !== undefined ? { heapSnapshotDir: p.heapSnapshotDir } : {}),
         };
-        out.push({ ...(await runChild(entry, spec)), size, jobs, mode });
+        out.push({ ...(await runChild(entry, spec, p.maxOldSpaceMiB)), size, jobs, mode });
       }
       return out;
     };
@@ -129,7 +129,7 @@ export const engineScale: Benchmark = {
     const synced = await figuresOf("synced", p.syncedSizes);
     client.close();
     targetClient.close();
-    const details: Record<string, string | number> = { filesPerJob: FILES_PER_JOB, warmRepeats: p.warmRepeats, fileBytes: 0 };
+    const details: Record<string, string | number> = { filesPerJob: FILES_PER_JOB, warmRepeats: p.warmRepeats, fileBytes: 0, ...(p.maxOldSpaceMiB !== undefined ? { maxOldSpaceMiB: p.maxOldSpaceMiB } : {}) };
     for (const f of [...firstSync, ...synced]) {
       const k = `${f.mode === "synced" ? "synced" : ""}${f.size}`;
       details[`filesCopied@${k}`] = f.filesCopied;
@@ -189,8 +189,9 @@ export const engineScale: Benchmark = {
 type Mode = "first-sync" | "synced";
 type Figures = EngineScaleFigures & { size: number; jobs: number; mode: Mode };
 
-async function runChild(entry: string, spec: EngineScaleSpec): Promise<EngineScaleFigures> {
-  const child = fork(entry, [JSON.stringify(spec)], { stdio: ["ignore", "ignore", "pipe", "ipc"], execArgv: ["--expose-gc"] });
+async function runChild(entry: string, spec: EngineScaleSpec, maxOldSpaceMiB: number | undefined): Promise<EngineScaleFigures> {
+  const execArgv = ["--expose-gc", ...(maxOldSpaceMiB !== undefined ? [`--max-old-space-size=${maxOldSpaceMiB}`] : [])];
+  const child = fork(entry, [JSON.stringify(spec)], { stdio: ["ignore", "ignore", "pipe", "ipc"], execArgv });
   let stderr = "";
   child.stderr?.setEncoding("utf8").on("data", (s: string) => {
     stderr = (stderr + s).slice(-4000);

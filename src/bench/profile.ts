@@ -92,6 +92,8 @@ export interface BenchProfile {
     timeoutMs: number;
     /** `--engine-heap-dir`: the child writes V8 heap snapshots there (half-way through the sync, after it). */
     heapSnapshotDir?: string;
+    /** `--engine-max-old-space MiB`: the engine's process runs with V8's old generation capped (`--max-old-space-size`), as an operator may set it. */
+    maxOldSpaceMiB?: number;
   };
   /** Longest any single engine publication may take before the benchmark fails. */
   publishTimeoutMs: number;

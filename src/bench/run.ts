@@ -1,6 +1,6 @@
 // Entry point of `npm run bench` (node dist/bench/run.js [--quick] [--out FILE]
 // [--only ID...] [--emulator MODE] [--rpo-duration S] [--engine-sizes N...] [--engine-synced-sizes N...]
-// [--engine-heap-dir DIR] [--interop-results FILE]): runs the benchmarks against the
+// [--engine-heap-dir DIR] [--engine-max-old-space MiB] [--interop-results FILE]): runs the benchmarks against the
 // WebHDFS emulator, prints a table, writes the results as JSON and exits 1 when a target is missed
 // (2 on bad arguments). Below the table it reports the real-stack figures (daemon vs DistCp) of the
 // latest `npm run interop` run, read from its results file (informational, no target).
@@ -44,6 +44,7 @@ export interface BenchArgs {
   engineSizes?: number[];
   engineSyncedSizes?: number[];
   engineHeapDir?: string;
+  engineMaxOldSpaceMiB?: number;
 }
 
 export async function parseBenchArgs(argv: string[]): Promise<BenchArgs> {
@@ -64,6 +65,7 @@ export async function parseBenchArgs(argv: string[]): Promise<BenchArgs> {
     .option("engine-sizes", { type: "number", array: true, describe: "engine-scale: first-sync tree sizes in files (default: the profile's; none given: that part is left out)" })
     .option("engine-synced-sizes", { type: "number", array: true, describe: "engine-scale: sizes of the trees generated already in sync on both sides (e.g. 1000000)" })
     .option("engine-heap-dir", { type: "string", describe: "engine-scale: write V8 heap snapshots of the engine's process into this directory" })
+    .option("engine-max-old-space", { type: "number", describe: "engine-scale: run the engine's process with --max-old-space-size=MiB (a heap limit an operator may set)" })
     .option("interop-results", { type: "string", default: "./interop-results.json", describe: "results of npm run interop whose real-stack perf figures are reported" })
     .option("interop-perf-results", {
       type: "string",
@@ -88,6 +90,8 @@ export async function parseBenchArgs(argv: string[]): Promise<BenchArgs> {
     return sizes === undefined ? undefined : [...sizes].sort((a, b) => a - b);
   };
   const engineSizes = sizesOf("engine-sizes");
+  const maxOldSpace = args["engine-max-old-space"];
+  if (maxOldSpace !== undefined && !(Number.isInteger(maxOldSpace) && maxOldSpace >= 16)) throw new UsageError(`--engine-max-old-space takes a whole number of MiB (at least 16), got ${maxOldSpace}`);
   const engineSyncedSizes = sizesOf("engine-synced-sizes");
   return {
     quick: args.quick, out: args.out, only: args.only ?? [], logLevel: args["log-level"], emulator: args.emulator, interopResults: args["interop-results"],
@@ -96,6 +100,7 @@ export async function parseBenchArgs(argv: string[]): Promise<BenchArgs> {
     ...(engineSizes !== undefined ? { engineSizes } : {}),
     ...(engineSyncedSizes !== undefined ? { engineSyncedSizes } : {}),
     ...(args["engine-heap-dir"] !== undefined ? { engineHeapDir: args["engine-heap-dir"] } : {}),
+    ...(maxOldSpace !== undefined ? { engineMaxOldSpaceMiB: maxOldSpace } : {}),
   };
 }
 
@@ -128,6 +133,7 @@ function withOverrides(profile: BenchProfile, args: BenchArgs): BenchProfile {
     ...(args.engineSizes !== undefined ? { sizes: args.engineSizes } : {}),
     ...(args.engineSyncedSizes !== undefined ? { syncedSizes: args.engineSyncedSizes } : {}),
     ...(args.engineHeapDir !== undefined ? { heapSnapshotDir: resolve(args.engineHeapDir) } : {}),
+    ...(args.engineMaxOldSpaceMiB !== undefined ? { maxOldSpaceMiB: args.engineMaxOldSpaceMiB } : {}),
   };
   return { ...profile, engineScale, ...(args.rpoDuration === undefined ? {} : { rpo: { ...profile.rpo, durationS: args.rpoDuration } }) };
 }

@@ -136,6 +136,8 @@ describe("failures", () => {
     expect(await parseBenchArgs(["--only", "catch-up", "memory-bound"])).toMatchObject({ only: ["catch-up", "memory-bound"], quick: false, out: "./bench-results.json" });
     expect(await parseBenchArgs(["--only", "steady-state-rpo", "--rpo-duration", "300"])).toMatchObject({ rpoDuration: 300 });
     await expect(parseBenchArgs(["--rpo-duration", "0"])).rejects.toBeInstanceOf(UsageError);
+    expect(await parseBenchArgs(["--only", "engine-scale", "--engine-max-old-space", "256"])).toMatchObject({ engineMaxOldSpaceMiB: 256 });
+    await expect(parseBenchArgs(["--engine-max-old-space", "1.5"])).rejects.toBeInstanceOf(UsageError);
     const stderr = process.stderr.write;
     process.stderr.write = (() => true) as typeof process.stderr.write;
     try {
