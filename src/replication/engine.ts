@@ -15,7 +15,7 @@ import { EventStream, toHooks, type EngineEvent } from "./events.js";
 import { JobReplicator, lagSecondsOf, type EngineDeps, type SyncOutcome } from "./job.js";
 import { DeleteLimit, filesUnderRoots, type DeleteLimitState } from "./delete-limit.js";
 import { ADMIN_DIR } from "./layout.js";
-import { LargeCheckpointTurns } from "./large-checkpoints.js";
+import { LargeCheckpointTurns, Turns, VERIFY_SLOTS } from "./large-checkpoints.js";
 import { Lease } from "./lease.js";
 import { targetPathFor } from "./locations.js";
 import { bundleSide, type ReplicationSide } from "./sides.js";
@@ -141,6 +141,7 @@ export class Engine {
       events: this.events,
       deleteBudget: { remaining: cfg.reap.maxDeletesPerCycle },
       largeCheckpoints: new LargeCheckpointTurns(),
+      verifyTurns: new Turns(VERIFY_SLOTS),
     };
   }
 

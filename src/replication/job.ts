@@ -19,7 +19,7 @@ import { isTempName, METADATA_FILE, type UnitKind } from "./layout.js";
 import type { ClusterLocator } from "./locations.js";
 import type { Lease } from "./lease.js";
 import { Backlog } from "./backlog.js";
-import type { LargeCheckpointTurns } from "./large-checkpoints.js";
+import type { LargeCheckpointTurns, Turns } from "./large-checkpoints.js";
 import { ReapAbortedError, type DeleteLimit } from "./delete-limit.js";
 import { confirmPresentByChecksum, missingOnTarget, planUnit, type UnitPlan } from "./plan.js";
 import { publishCheckpoint } from "./publish.js";
@@ -51,8 +51,9 @@ export interface EngineDeps {
   events: Pick<EventStream<JobEvent>, "publish">;
   /** Shared across jobs within one cycle. */
   deleteBudget: { remaining: number };
-  /** Engine-wide turns for large checkpoints (large-checkpoints.ts); absent: no bound. */
+  /** Engine-wide turns for large checkpoints and for target re-verification (large-checkpoints.ts); absent: no bound. */
   largeCheckpoints?: LargeCheckpointTurns;
+  verifyTurns?: Turns;
 }
 
 export interface JobView {
@@ -165,14 +166,20 @@ export class JobReplicator {
   }
 
   /**
-   * One sync. A sync that would publish a large checkpoint outside a large turn returns NEEDS_LARGE_TURN at
-   * once (sync() then waits for the turn and syncs afresh in it), so that it holds no listing and no plan
-   * while it waits.
+   * One sync. A job listing and re-verifying its target does so in a verification turn; a sync that would
+   * publish a large checkpoint outside a large turn returns NEEDS_LARGE_TURN at once (sync() then waits for
+   * the turn and syncs afresh in it), so that it holds no listing and no plan while it waits.
    */
   private async syncOnce(view: JobView, o: SyncOptions, inLargeTurn: boolean): Promise<SyncOutcome | typeof NEEDS_LARGE_TURN> {
     const outcome: SyncOutcome = { sourceComplete: [], publishedNow: [], wouldCopy: null, planned: [], upToDate: false };
+    let verifying: (() => void) | null = null;
+    const endVerify = () => {
+      verifying?.();
+      verifying = null;
+    };
     try {
       this.status.phase = "planning";
+      if (this.deps.verifyTurns) verifying = await this.deps.verifyTurns.acquire(o.signal);
       const candidates = await this.completeSourceUnits(view.sourceJob, o.signal);
       outcome.sourceComplete = candidates.map((c) => c.unit.name);
       if (view.targetProblem !== undefined) {
@@ -227,6 +234,7 @@ export class JobReplicator {
       // the daemon's newest is subsumed mid-copy, the next newer one joins it as it is attempted.
       const selected = [...pick(o.complete ? selection.newer : selection.newer.slice(0, 1)), ...pick(selection.backfill), ...pick(selection.savepoints)];
       for (const c of selected) select(c);
+      if (selected.length > 0) endVerify(); // what follows is copying: it runs beside other jobs' verification
       const turns = this.deps.largeCheckpoints;
       if (turns && !inLargeTurn && selected.some((c) => turns.isLarge(lacking.get(c.unit.name) ?? 0, c.references.length))) {
         return NEEDS_LARGE_TURN;
@@ -288,6 +296,7 @@ export class JobReplicator {
       if (err instanceof ReapAbortedError) outcome.deletionsAborted = err.message;
       this.events.publish({ type: "job-error", job: this.key, error: err, message: errorMessage(err) });
     } finally {
+      endVerify();
       this.status.phase = "idle";
       this.status.current = null;
       this.backlog.clear();

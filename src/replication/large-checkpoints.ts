@@ -1,7 +1,12 @@
 // Turns that bound how much of the tree the engine holds at once across jobs.
-// Planning a checkpoint holds one record per file of its closure and copying it
-// a queue window of its tasks. When every job does that at the same moment (a
-// first sync, a start-up), memory follows the tree, not the work in flight. So
+// A job's sync lists its target directory afresh and re-verifies what is
+// published there (one record per file of the job); planning a checkpoint holds
+// one record per file of its closure and copying it a queue window of its tasks.
+// When every job does that at the same moment (a first sync, a start-up, every
+// warm cycle), memory follows the tree, not the work in flight. So:
+// - verification turns: at most VERIFY_SLOTS jobs list and re-verify their
+//   target at once (short, no copies; a job that has nothing to publish also
+//   reaps in its turn);
 // - large-checkpoint turns: a checkpoint lacking more than LARGE_CHECKPOINT_FILES
 //   files on the target, or with a closure of more than LARGE_CLOSURE_FILES, is
 //   planned, copied and published in its turn, one at a time engine-wide. One
@@ -18,6 +23,8 @@ export const LARGE_CHECKPOINT_FILES = 1_000;
 export const LARGE_CLOSURE_FILES = 5_000;
 /** Large checkpoints planned and copied at once, engine-wide. */
 export const LARGE_CHECKPOINT_SLOTS = 1;
+/** Jobs listing and re-verifying their target at once, engine-wide. */
+export const VERIFY_SLOTS = 4;
 
 export class Turns {
   private readonly queue: PQueue;
@@ -38,6 +45,16 @@ export class Turns {
   /** Runs `work` in its turn, in order of arrival. The signal drops work still waiting (the promise rejects with its reason). */
   async run<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     return this.queue.add(work, signal ? { signal } : {});
+  }
+
+  /** Waits for a turn and holds it until the returned function is called. */
+  async acquire(signal?: AbortSignal): Promise<() => void> {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    await new Promise<void>((entered, failed) => {
+      this.queue.add(() => (entered(), held), signal ? { signal } : {}).catch(failed);
+    });
+    return release;
   }
 }
 

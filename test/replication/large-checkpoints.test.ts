@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { metadataForGeneratedJob } from "../../src/bench/engine-scale.js";
 import { parseConfigText } from "../../src/config/load.js";
 import { Engine } from "../../src/replication/index.js";
-import { LARGE_CHECKPOINT_FILES, LargeCheckpointTurns, Turns } from "../../src/replication/large-checkpoints.js";
+import { LARGE_CHECKPOINT_FILES, LargeCheckpointTurns, Turns, VERIFY_SLOTS } from "../../src/replication/large-checkpoints.js";
 import { LocalStorage } from "../../src/storage/local.js";
 import type { Storage } from "../../src/storage/types.js";
 import { silentLogger } from "../../src/util/log.js";
@@ -102,22 +102,61 @@ describe("engine: large checkpoints take turns", () => {
     await engine.stop();
   });
 
+  it("lets at most VERIFY_SLOTS jobs list and re-verify their target at once", async () => {
+    const jobs = VERIFY_SLOTS + 3;
+    for (let j = 0; j < jobs; j++) await generatedJob(`job-${j}`, 3);
+    const config = await parseConfigText(`source: {}\ntarget: {}\npaths: [{source: "file://${dir}/src", target: "file://${dir}/dr"}]\nmetrics: false\n`, "t.yaml", {});
+    // Every target listing below a job directory is slowed down, so that syncs allowed to overlap do overlap
+    // (the cycle's own scan lists only the root and the job directories of an unchanged tree).
+    const listing = new Map<string, number>();
+    let slow = false;
+    let most = 0;
+    const inner = new LocalStorage("dr");
+    const target = new Proxy(inner, {
+      get(t, prop, receiver) {
+        if (prop !== "list") return Reflect.get(t, prop, receiver) as unknown;
+        return async (path: string, ...rest: unknown[]) => {
+          const job = /\/dr\/(job-\d+)\/./.exec(path)?.[1];
+          if (!slow || job === undefined) return (t.list as (...a: unknown[]) => Promise<unknown>).call(t, path, ...rest);
+          listing.set(job, (listing.get(job) ?? 0) + 1);
+          most = Math.max(most, [...listing.values()].filter((n) => n > 0).length);
+          try {
+            await new Promise((r) => setTimeout(r, 30));
+            return await (t.list as (...a: unknown[]) => Promise<unknown>).call(t, path, ...rest);
+          } finally {
+            listing.set(job, (listing.get(job) ?? 1) - 1);
+          }
+        };
+      },
+    });
+    const engine = new Engine({ config, source: new LocalStorage("src"), target, logger: silentLogger, useLease: false });
+    const first = await engine.cycle({ wait: true });
+    expect([...first.outcomes.values()].filter((o) => o.publishedNow.length === 1).length).toBe(jobs);
+    await engine.cycle({ wait: true }); // the scan's cache settles (the published directories changed)
+    await new Promise((r) => setTimeout(r, 100));
+    await engine.cycle({ wait: true });
+    slow = true;
+    const warm = await engine.cycle({ wait: true }); // every job lists its target afresh and re-verifies its checkpoint
+    expect(warm.started.length).toBe(jobs);
+    expect([...warm.outcomes.values()].every((o) => o.upToDate)).toBe(true);
+    expect(most).toBe(VERIFY_SLOTS);
+    await engine.stop();
+  });
+
   it("tells large checkpoints from small ones, runs turns in order and drops a waiting one on abort", async () => {
     const large = new LargeCheckpointTurns(1, 10, 100);
     expect(large.isLarge(10, 100)).toBe(false); // few files to copy, a plan of 100: no turn
     expect(large.isLarge(11, 0)).toBe(true);
     expect(large.isLarge(0, 101)).toBe(true); // nothing to copy, but a big plan
     const turns = new Turns(1);
-    let release!: () => void;
-    const first = turns.run(() => new Promise<void>((r) => (release = r)));
-    await new Promise((r) => setTimeout(r, 10));
+    const release = await turns.acquire();
     const order: string[] = [];
     const second = turns.run(async () => {
       order.push("second");
       return "second";
     });
     const controller = new AbortController();
-    const aborted = turns.run(async () => "never", controller.signal);
+    const aborted = turns.acquire(controller.signal);
     expect(turns.running).toBe(1);
     expect(turns.waiting).toBe(2);
     controller.abort(new Error("stopping"));
@@ -125,7 +164,6 @@ describe("engine: large checkpoints take turns", () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(order).toEqual([]); // held until released
     release();
-    await first;
     expect(await second).toBe("second");
   });
 });
