@@ -57,6 +57,17 @@ describe("interop results", () => {
     expect(s).toMatchObject({ samples: 2, unavailable: 1, violations: [], rpoSeconds: [2] });
   });
 
+  it("counts a checkpoint the checker could not reach the cluster for as an unavailable sample, not a violation", () => {
+    const completed = new Map([[JOB, new Map([[1, 0]])]]);
+    const unreachable = { root: ROOT, path: `${ROOT}/${JOB}/chk-2`, unavailable: "ConnectException: Connection refused" };
+    const s = summarise([
+      { t: 1000, checkpoints: [{ root: ROOT, path: `${ROOT}/${JOB}/chk-1`, ok: true }, unreachable] },
+      sample(2000, [{ chk: 1, ok: true }, { chk: 2, ok: false }]), // a file really missing stays a violation
+    ], ROOT, completed);
+    expect(s).toMatchObject({ samples: 2, unavailable: 1, rpoSeconds: [2] });
+    expect(s.violations).toEqual([expect.stringContaining("chk-2")]);
+  });
+
   it("gives a sample with no restorable copy the age of the job's first checkpoint as RPO", () => {
     const completed = new Map([[JOB, new Map([[1, 1000], [2, 2000]])]]);
     const s = summarise([sample(500, []), sample(3000, []), sample(4000, [{ chk: 2, ok: true }]), sample(5000, [{ chk: 1, ok: false }])], ROOT, completed);

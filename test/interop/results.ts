@@ -13,6 +13,8 @@ export interface CheckedCheckpoint {
   missingCount?: number;
   loadError?: string;
   listError?: string;
+  /** The checker could not reach the cluster to check a file of this checkpoint (connection refused, standby): no verdict. */
+  unavailable?: string;
 }
 
 export interface CheckerSample {
@@ -67,7 +69,7 @@ export function summarise(samples: CheckerSample[], root: string, completed: Map
   for (const s of samples) {
     const mine = s.checkpoints.filter((c) => c.root === root);
     out.samples++;
-    if (mine.some((c) => c.listError !== undefined)) {
+    if (mine.some((c) => c.listError !== undefined || c.unavailable !== undefined)) {
       out.unavailable++;
       continue;
     }

@@ -158,6 +158,7 @@ public final class Check {
     Map<String, Long> byUri = new LinkedHashMap<>();
     for (Need n : needs) byUri.merge(n.uri(), n.len(), Math::max);
     List<String> missing = new ArrayList<>();
+    Throwable unavailable = null;
     for (Map.Entry<String, Long> e : byUri.entrySet()) {
       String uri = e.getKey();
       if (from != null && uri.startsWith(from)) uri = to + uri.substring(from.length());
@@ -166,8 +167,16 @@ public final class Check {
         long len = p.getFileSystem().getFileStatus(p).getLen();
         if (len < e.getValue()) missing.add(uri + " (length " + len + " < " + e.getValue() + ")");
       } catch (Throwable t) {
+        // A NameNode that cannot be reached says nothing about the file: this sample cannot judge the checkpoint.
+        if (unreachable(t)) {
+          unavailable = t;
+          break;
+        }
         missing.add(uri + " (" + t.getClass().getSimpleName() + ": " + String.valueOf(t.getMessage()).split("\n")[0] + ")");
       }
+    }
+    if (unavailable != null) {
+      return "{\"path\":" + q(meta.getParent().toString()) + ",\"unavailable\":" + q(unavailable.getClass().getSimpleName() + ": " + String.valueOf(unavailable.getMessage()).split("\n")[0]) + "}";
     }
     if (!missing.isEmpty()) {
       // Reaped while we looked: the _metadata goes first, so a checkpoint whose _metadata is gone
@@ -184,6 +193,19 @@ public final class Check {
     for (int i = 0; i < missing.size() && i < 5; i++) sb.append(i == 0 ? "" : ",").append(q(missing.get(i)));
     sb.append("],\"missingCount\":").append(missing.size()).append("}");
     return sb.toString();
+  }
+
+  /** Connection refused or reset, a timeout, or a standby/retriable NameNode: the cluster, not the file. */
+  static boolean unreachable(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof java.net.SocketException || c instanceof java.net.SocketTimeoutException) return true;
+      if (c instanceof org.apache.hadoop.ipc.RemoteException r) {
+        String n = r.getClassName();
+        if (n.endsWith(".StandbyException") || n.endsWith(".RetriableException")) return true;
+      }
+      if (c instanceof org.apache.hadoop.ipc.StandbyException || c instanceof org.apache.hadoop.ipc.RetriableException) return true;
+    }
+    return false;
   }
 
   static boolean exists(Path p) {
