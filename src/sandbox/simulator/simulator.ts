@@ -5,6 +5,7 @@
 // never becomes retained; the next one gets the next id, as in Flink.
 
 import { createHash } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import PQueue from "p-queue";
@@ -154,6 +155,7 @@ export class FlinkJobSimulator {
     const queue = new PQueue({ concurrency: this.#o.writeConcurrency });
     const controller = new AbortController();
     const writeSignal = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
+    setMaxListeners(0, writeSignal); // every write in flight (writeConcurrency of them) listens to it
     try {
       await queue.addAll(
         plan.writes.map((w) => async () => {

@@ -146,3 +146,31 @@ describe("memory", () => {
     expect(sink.peakExternalGrowth).toBeLessThan(128 * 1024 * 1024);
   });
 });
+
+describe("many writes in flight", () => {
+  it("lets every write of a wide checkpoint listen to the stop signal without a MaxListenersExceededWarning", async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on("warning", onWarning);
+    // Each write listens to its signal while it is in flight, as a real storage's request does.
+    const slow: Storage = Object.create(storage) as Storage;
+    slow.write = async (path, body, o) => {
+      const onAbort = () => undefined;
+      o?.signal?.addEventListener("abort", onAbort);
+      await new Promise((r) => setTimeout(r, 20));
+      try {
+        return await storage.write(path, body, o);
+      } finally {
+        o?.signal?.removeEventListener("abort", onAbort);
+      }
+    };
+    try {
+      const sim = new FlinkJobSimulator(opts({ storage: slow, operators: 4, parallelism: 8, writeConcurrency: 16 }));
+      await sim.checkpointOnce(new AbortController().signal);
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+      expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning").map((w) => w.message)).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+});
