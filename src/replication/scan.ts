@@ -13,6 +13,7 @@ import PQueue from "p-queue";
 import { errorMessage } from "../util/errors.js";
 import { joinPath, type Entry, type ReadOnlyStorage } from "../storage/types.js";
 import { classifyUnitDir, isHiddenName, isSharedStateDir, METADATA_FILE, type UnitKind } from "./layout.js";
+import { CompactListing } from "./listing.js";
 
 export interface TreeUnit {
   /** Job directory relative to the root ("" for savepoints directly under the root). */
@@ -89,13 +90,8 @@ export const LISTING_SETTLE_MS = 50;
 
 interface CachedListing {
   mtime: number;
-  entries: Entry[] | null;
-  /** The same entries by name, shared with every snapshot that reuses the listing (never copied per scan). */
-  byName: ReadonlyMap<string, Entry> | null;
-}
-
-function byNameOf(entries: Entry[] | null): ReadonlyMap<string, Entry> | null {
-  return entries === null ? null : new Map(entries.map((e) => [e.name, e]));
+  /** The entries by name, compact, shared with every snapshot that reuses the listing (never copied per scan); null: the directory does not exist. */
+  listing: CompactListing | null;
 }
 
 /**
@@ -110,7 +106,8 @@ export class DirectoryFiles implements ReadonlyMap<string, Entry> {
   addDirectory(dir: string, byName: ReadonlyMap<string, Entry>): void {
     if (this.dirs.has(dir)) return;
     this.dirs.set(dir, byName);
-    for (const e of byName.values()) if (e.type === "file") this.count++;
+    if (byName instanceof CompactListing) this.count += byName.fileCount;
+    else for (const e of byName.values()) if (e.type === "file") this.count++;
   }
 
   get size(): number {
@@ -174,7 +171,7 @@ export class TreeScanner {
         snapshot.roots.push(result);
         let children: Entry[] | null;
         try {
-          children = (await list(root, null)).entries;
+          children = entriesOf(await list(root, null));
         } catch (err) {
           result.healthy = false;
           result.problem = `cannot list ${root}: ${errorMessage(err)}`;
@@ -230,7 +227,7 @@ export class TreeScanner {
       // Savepoints directly under the root.
       let children: Entry[] | null;
       try {
-        children = (await list(root, null)).entries;
+        children = entriesOf(await list(root, null));
       } catch (err) {
         job.complete = false;
         job.problems.push(`cannot list ${root}: ${errorMessage(err)}`);
@@ -253,19 +250,20 @@ export class TreeScanner {
       o.seen?.add(path);
       const cached = this.cache.get(path);
       if (o.useCache && vouch !== null && vouch.fresh && cached && cached.mtime === vouch.mtime) {
-        if (cached.byName) snapshot.listings.set(path, cached.byName);
-        return { entries: cached.entries, byName: cached.byName, fresh: false };
+        if (cached.listing) snapshot.listings.set(path, cached.listing);
+        return { listing: cached.listing, fresh: false };
       }
       snapshot.requests++;
       const listedAt = Date.now();
       const entries = await queue.add(() => this.o.storage.list(path));
+      // The listing's Entry objects are dropped here: only the compact form is kept, by the cache and the snapshot.
+      const listing = entries === null ? null : CompactListing.of(entries);
       // A change made in the same clock tick as the listing leaves the mtime as it was: only a listing
       // taken well after the directory last changed may be reused.
-      const byName = byNameOf(entries);
-      if (this.o.storage.capabilities.directoryMtimes && vouch !== null && vouch.fresh && listedAt - vouch.mtime > LISTING_SETTLE_MS) this.cache.set(path, { mtime: vouch.mtime, entries, byName });
+      if (this.o.storage.capabilities.directoryMtimes && vouch !== null && vouch.fresh && listedAt - vouch.mtime > LISTING_SETTLE_MS) this.cache.set(path, { mtime: vouch.mtime, listing });
       else this.cache.delete(path);
-      if (byName) snapshot.listings.set(path, byName);
-      return { entries, byName, fresh: true };
+      if (listing) snapshot.listings.set(path, listing);
+      return { listing, fresh: true };
     };
   }
 
@@ -273,7 +271,7 @@ export class TreeScanner {
     let children: Entry[] | null;
     try {
       // Job directories are always listed afresh: their entries' times vouch for the levels below.
-      children = (await list(job.dir, null)).entries;
+      children = entriesOf(await list(job.dir, null));
     } catch (err) {
       job.complete = false;
       job.problems.push(`cannot list ${job.dir}: ${errorMessage(err)}`);
@@ -301,7 +299,7 @@ export class TreeScanner {
     const dir = joinPath(job.dir, dirEntry.name);
     let entries: Entry[] | null;
     try {
-      entries = (await list(dir, { mtime: dirEntry.mtime, fresh: entryFresh })).entries;
+      entries = entriesOf(await list(dir, { mtime: dirEntry.mtime, fresh: entryFresh }));
     } catch (err) {
       job.complete = false;
       job.problems.push(`cannot list ${dir}: ${errorMessage(err)}`);
@@ -329,11 +327,11 @@ export class TreeScanner {
       job.problems.push(`cannot list ${dir}: ${errorMessage(err)}`);
       return;
     }
-    if (listed.entries === null || listed.byName === null) return;
-    (job.sharedFiles as DirectoryFiles).addDirectory(dir, listed.byName);
+    if (listed.listing === null) return;
+    (job.sharedFiles as DirectoryFiles).addDirectory(dir, listed.listing);
     const subdirs: Promise<void>[] = [];
-    for (const e of listed.entries) {
-      if (e.type !== "file" && depth < (this.o.maxSharedDepth ?? 4)) subdirs.push(this.walkShared(job, joinPath(dir, e.name), { mtime: e.mtime, fresh: listed.fresh }, depth + 1, list));
+    if (depth < (this.o.maxSharedDepth ?? 4)) {
+      for (const e of listed.listing.directories()) subdirs.push(this.walkShared(job, joinPath(dir, e.name), { mtime: e.mtime, fresh: listed.fresh }, depth + 1, list));
     }
     await Promise.all(subdirs);
   }
@@ -346,12 +344,16 @@ interface Vouch {
 }
 
 interface Listed {
-  entries: Entry[] | null;
-  byName: ReadonlyMap<string, Entry> | null;
+  listing: CompactListing | null;
   fresh: boolean;
 }
 
 type ListFn = (path: string, vouch: Vouch | null) => Promise<Listed>;
+
+/** A small directory's entries as an array (roots, jobs, checkpoint directories); null when it does not exist. */
+function entriesOf(listed: Listed): Entry[] | null {
+  return listed.listing === null ? null : listed.listing.toArray();
+}
 
 function newJob(key: string, root: string, dir: string): TreeJob {
   return { key, root, dir, units: [], sharedFiles: new DirectoryFiles(), complete: true, problems: [] };
