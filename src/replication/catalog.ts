@@ -1,9 +1,12 @@
 // Reading and understanding _metadata files: fetch (bounded), parse, compute the
 // reference closure, classify as complete / not complete yet / corrupt. Results
 // are cached by (path, length, modification time) so each version of a file is
-// read once.
+// parsed once. The cache keeps the closure and a CRC-32C of the bytes, not the
+// bytes: publishing reads the file again (readVerified) and gets exactly the
+// bytes whose closure was planned, or a typed error.
 
-import { errorMessage } from "../util/errors.js";
+import { crc32c } from "@node-rs/crc32";
+import { CkptError, errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
 import { isMissing, joinPath, readSmallFile, type Entry, type ReadOnlyStorage } from "../storage/types.js";
 import { parseMetadata, referenceClosure } from "../flink/index.js";
@@ -11,9 +14,11 @@ import { ClosureFiles } from "./closure-files.js";
 import { METADATA_FILE } from "./layout.js";
 
 export type MetadataView =
-  | { state: "complete"; bytes: Buffer; checkpointId: number; references: ClosureFiles; entry: Entry }
+  | { state: "complete"; length: number; crc32c: number; checkpointId: number; references: ClosureFiles; entry: Entry }
   | { state: "incomplete"; reason: string }
   | { state: "corrupt"; reason: string; entry: Entry };
+
+export type CompleteView = Extract<MetadataView, { state: "complete" }>;
 
 export interface CatalogOptions {
   storage: ReadOnlyStorage;
@@ -25,6 +30,14 @@ export interface CatalogOptions {
   logger: Logger;
   onCorrupt?: (path: string, reason: string) => void;
   now?: () => number;
+}
+
+/** A _metadata read again for publishing is not the version whose closure was planned (rewritten in place, or replaced). */
+export class MetadataChangedError extends CkptError {
+  readonly kind = "metadata-changed";
+  constructor(readonly path: string) {
+    super(`${path} changed since it was read: not published on the basis of the earlier version`);
+  }
 }
 
 export class MetadataCatalog {
@@ -46,6 +59,21 @@ export class MetadataCatalog {
     if (view.state === "corrupt" && cached?.view.state !== "corrupt") this.o.onCorrupt?.(joinPath(unitDir, METADATA_FILE), view.reason);
     this.cache.set(unitDir, { key, view });
     return view;
+  }
+
+  /**
+   * The bytes of a complete view's _metadata, read again: the same length and CRC-32C as the version the view
+   * was parsed from, else MetadataChangedError (and the cached view is dropped, so the next sync parses the
+   * new version). A file gone meanwhile rejects with the storage's typed "missing" error.
+   */
+  async readVerified(unitDir: string, view: CompleteView, signal?: AbortSignal): Promise<Buffer> {
+    const path = joinPath(unitDir, METADATA_FILE);
+    const bytes = await readSmallFile(this.o.storage, path, this.o.maxBytes, signal ? { signal } : {});
+    if (bytes.length !== view.length || crc32c(bytes) !== view.crc32c) {
+      this.cache.delete(unitDir);
+      throw new MetadataChangedError(path);
+    }
+    return bytes;
   }
 
   /** Drop entries of units that no longer exist. */
@@ -74,7 +102,7 @@ export class MetadataCatalog {
       const md = parseMetadata(bytes);
       // Kept compact (closure-files.ts): the catalog holds one of these per checkpoint on each side.
       const references = new ClosureFiles(referenceClosure(md, this.o.dirUri(unitDir)));
-      return { state: "complete", bytes, checkpointId: Number(md.checkpointId), references, entry };
+      return { state: "complete", length: bytes.length, crc32c: crc32c(bytes), checkpointId: Number(md.checkpointId), references, entry };
     } catch (err) {
       const reason = `${path}: ${errorMessage(err)}`;
       if (!settled) return { state: "incomplete", reason };

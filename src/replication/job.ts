@@ -11,8 +11,8 @@
 import type { Config } from "../config/load.js";
 import { errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
-import { baseName, joinPath, parentOf, type Entry, type ReadOnlyStorage, type Storage } from "../storage/types.js";
-import type { MetadataCatalog } from "./catalog.js";
+import { baseName, isMissing, joinPath, parentOf, type Entry, type ReadOnlyStorage, type Storage } from "../storage/types.js";
+import type { CompleteView, MetadataCatalog } from "./catalog.js";
 import type { ClosureFiles } from "./closure-files.js";
 import { copyCheckpointFiles, priorityForCheckpoint, type Copier } from "./copy.js";
 import { isTempName, METADATA_FILE, type UnitKind } from "./layout.js";
@@ -118,7 +118,8 @@ class TargetUnavailableError extends CkptError {
 
 interface Candidate {
   unit: TreeUnit;
-  bytes: Buffer;
+  /** The catalog's view of its _metadata (closure, length, CRC); the bytes are read again to publish. */
+  metadata: CompleteView;
   references: ClosureFiles;
   completedAt: number;
 }
@@ -364,7 +365,7 @@ export class JobReplicator {
       if (!unit.metadata) continue;
       const view = await this.deps.sourceCatalog.view(unit.dir, unit.metadata, signal);
       if (view.state === "complete") {
-        out.push({ unit, bytes: view.bytes, references: view.references, completedAt: view.entry.mtime });
+        out.push({ unit, metadata: view, references: view.references, completedAt: view.entry.mtime });
       } else if (view.state === "corrupt" && this.reportOnce(`corrupt:${unit.dir}:${view.entry.mtime}`)) {
         this.events.publish({ type: "corrupt-metadata", job: this.key, unit: unit.name, path: joinPath(unit.dir, METADATA_FILE), reason: view.reason });
       }
@@ -396,7 +397,7 @@ export class JobReplicator {
       const src = candidates.find((c) => c.unit.name === p.unit.name && sameCompletion(c.completedAt, p.unit.metadata?.mtime ?? 0));
       if (!src) continue; // not a copy of a source checkpoint we can vouch for: left alone
       this.assertLease();
-      await writeRecord(this.deps.target, view.targetRoot, this.record(p.unit, src.completedAt, p.references?.size ?? 0, 0, src.bytes.length));
+      await writeRecord(this.deps.target, view.targetRoot, this.record(p.unit, src.completedAt, p.references?.size ?? 0, 0, src.metadata.length));
       records.add(p.unit.name);
       this.log.info({ checkpoint: p.unit.name }, "wrote the missing replication record of a published checkpoint");
     }
@@ -542,16 +543,24 @@ export class JobReplicator {
     }
 
     this.status.phase = "publishing";
+    let metadata: Buffer;
+    try {
+      // The bytes whose closure was planned and copied (length and CRC-32C checked), or a typed error.
+      metadata = await this.deps.sourceCatalog.readVerified(unit.dir, c.metadata, o.signal);
+    } catch (err) {
+      if (isMissing(err)) return this.abandon(unit, c.completedAt, joinPath(unit.dir, METADATA_FILE));
+      throw err;
+    }
     await this.deps.lease?.confirm(o.signal); // no newer epoch: the commit point is ours to write
     const bytes = plan.files.reduce((n, f) => n + (f.sourceEntry?.length ?? 0), 0);
     await publishCheckpoint({
       target: this.deps.target,
       files: plan.files,
-      metadata: c.bytes,
+      metadata,
       rewrite: this.deps.config.rewrite,
       unitDir: this.targetUnitDir(unit),
       targetRoot: view.targetRoot,
-      record: this.record(unit, c.completedAt, plan.files.length, bytes, c.bytes.length),
+      record: this.record(unit, c.completedAt, plan.files.length, bytes, c.metadata.length),
       completedAt: c.completedAt,
       assertWritable: () => this.assertLease(),
       signal: o.signal,

@@ -221,4 +221,45 @@ describe("replication end to end", () => {
     expect(badStatus.lastError).toBeNull();
     await engine.stop();
   });
+
+  it("publishes the _metadata whose closure it copied: one rewritten in place meanwhile is read again and refused, not published from the earlier read", async () => {
+    const config = await pair.config();
+    const jobId = "4".repeat(32);
+    const sim = pair.simulator({ seed: 23, jobId });
+    await sim.run({ count: 1 });
+    const src = pair.storage("hdfs1");
+    const metadataPath = `${SOURCE_ROOT}/${jobId}/chk-1/_metadata`;
+    const original = await readSmallFile(src, metadataPath, 1 << 24);
+    // The same length, other bytes: one character of a referenced file's name changed, written while the
+    // engine copies the checkpoint's first state file (after it parsed and planned the original).
+    const at = original.indexOf(Buffer.from("/shared/"));
+    expect(at).toBeGreaterThan(0);
+    const tampered = Buffer.from(original);
+    tampered[at + 8] = tampered[at + 8] === 0x78 ? 0x79 : 0x78;
+    const inner = createStorage(config.source, silentLogger);
+    let rewritten = false;
+    const source: Storage = Object.create(inner) as Storage;
+    source.read = async (path, o) => {
+      if (!rewritten && !path.endsWith("/_metadata")) {
+        rewritten = true;
+        await src.write(metadataPath, tampered, { overwrite: true });
+      }
+      return inner.read(path, o);
+    };
+    const { engine, target } = engineFor(config, source);
+    open.push(inner);
+    await engine.start();
+    const errors: string[] = [];
+    engine.events.subscribe((e) => {
+      if (e.type === "job-error") errors.push(e.message);
+    });
+    await engine.cycle({ wait: true });
+    expect(rewritten).toBe(true);
+    expect(errors.some((m) => m.includes(`${metadataPath} changed since it was read`))).toBe(true);
+    expect(await target.stat(`${TARGET_ROOT}/${jobId}/chk-1/_metadata`)).toBeNull();
+    // Later cycles plan the version that is there now, which names a file the source never had: never published.
+    for (let i = 0; i < 3; i++) await engine.cycle({ wait: true });
+    expect(await target.stat(`${TARGET_ROOT}/${jobId}/chk-1/_metadata`)).toBeNull();
+    await engine.stop();
+  });
 });
