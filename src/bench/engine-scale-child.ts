@@ -40,6 +40,8 @@ export interface EngineScaleFigures {
   syncPeakMemory: NodeJS.MemoryUsage;
   /** Heap in use after the sync and a forced collection (when --expose-gc is given). */
   liveHeapAfterSync: number;
+  /** Memory outside V8's heap (buffers, typed arrays' backing stores) still held after that collection. */
+  liveExternalAfterSync: number;
   warmMs: number;
   /** Storage calls of one warm cycle, both sides (list, stat, read, write, rename, ...). */
   warmCalls: number;
@@ -112,7 +114,7 @@ const sync = await timed(async () => {
 const syncPeakRss = Math.max(peak, process.memoryUsage.rss());
 const syncPeakMemory = peakMemory;
 (globalThis as { gc?: () => void }).gc?.();
-const liveHeapAfterSync = process.memoryUsage().heapUsed;
+const { heapUsed: liveHeapAfterSync, external: liveExternalAfterSync } = process.memoryUsage();
 if (spec.heapSnapshotDir !== undefined) writeHeapSnapshot(join(spec.heapSnapshotDir, `engine-scale-${spec.jobs}-after.heapsnapshot`));
 peak = process.memoryUsage.rss();
 const before = total();
@@ -135,6 +137,7 @@ process.send(
     startRss,
     syncPeakMemory,
     liveHeapAfterSync,
+    liveExternalAfterSync,
     warmMs: warm.ms / spec.warmRepeats,
     warmCalls: (total() - before) / spec.warmRepeats,
     warmLists: ((calls.get("list") ?? 0) - listsBefore) / spec.warmRepeats,

@@ -144,6 +144,7 @@ export const engineScale: Benchmark = {
       details[`syncPeakHeapUsedMiB@${k}`] = round(f.syncPeakMemory.heapUsed / MiB, 1);
       details[`syncPeakExternalMiB@${k}`] = round(f.syncPeakMemory.external / MiB, 1);
       details[`liveHeapAfterSyncMiB@${k}`] = round(f.liveHeapAfterSync / MiB, 1);
+      details[`liveExternalAfterSyncMiB@${k}`] = round(f.liveExternalAfterSync / MiB, 1);
       details[`warmCycleMs@${k}`] = Math.round(f.warmMs);
       details[`warmCalls@${k}`] = f.warmCalls;
       details[`warmLists@${k}`] = f.warmLists;

@@ -1,10 +1,11 @@
 // One directory listing held compactly: what the scanner caches and what a
 // snapshot hands to planning and reaping (name -> entry). A listing of many files
 // is kept as columns rather than as an object per file: every name in one string
-// (sorted, found by binary search), lengths and modification times in typed arrays,
-// and the attributes files of one directory share (type, block size, permission,
-// replication) as an index into a small palette. An Entry is made when asked for
-// and not kept, so a cached listing costs its names plus about 22 bytes per file.
+// (found through an open-addressing hash table of row numbers), lengths and
+// modification times in typed arrays, and the attributes files of one directory
+// share (type, block size, permission, replication) as an index into a small
+// palette. An Entry is made when asked for and not kept, so a cached listing
+// costs its names plus about 30 bytes per file.
 
 import type { Entry } from "../storage/types.js";
 
@@ -30,7 +31,10 @@ export class CompactListing implements ReadonlyMap<string, Entry> {
   private readonly palette: Attributes[];
   /** Per-file version tokens (object stores' ETags), only when some entry has one. */
   private readonly versions: (string | undefined)[] | null;
+  /** Open addressing, linear probing: row number + 1 per slot, 0 for an empty slot; its size a power of two. */
+  private readonly slots: Uint32Array;
 
+  /** Throws DuplicateName when a name is listed twice (of() then keeps the last entry of each). */
   private constructor(rows: readonly Entry[]) {
     const n = rows.length;
     this.size = n;
@@ -43,6 +47,8 @@ export class CompactListing implements ReadonlyMap<string, Entry> {
     let files = 0;
     let offset = 0;
     let versions: (string | undefined)[] | null = null;
+    let previous: Attributes | null = null;
+    let previousIndex = 0;
     for (let i = 0; i < n; i++) {
       const e = rows[i] as Entry;
       offset += e.name.length;
@@ -50,14 +56,19 @@ export class CompactListing implements ReadonlyMap<string, Entry> {
       this.lengths[i] = e.length;
       this.mtimes[i] = e.mtime;
       if (e.type === "file") files++;
-      const key = `${e.type}|${e.blockSize ?? ""}|${e.permission ?? ""}|${e.replication ?? ""}`;
-      let index = paletteIndex.get(key);
-      if (index === undefined) {
-        index = this.palette.length;
-        paletteIndex.set(key, index);
-        this.palette.push(attributesOf(e));
+      // Neighbours in a listing nearly always share their attributes: compare before building a key.
+      if (previous === null || !sameAttributes(previous, e)) {
+        const key = `${e.type}|${e.blockSize ?? ""}|${e.permission ?? ""}|${e.replication ?? ""}`;
+        let index = paletteIndex.get(key);
+        if (index === undefined) {
+          index = this.palette.length;
+          paletteIndex.set(key, index);
+          this.palette.push(attributesOf(e));
+        }
+        previous = this.palette[index] as Attributes;
+        previousIndex = index;
       }
-      indices[i] = index;
+      indices[i] = previousIndex;
       if (e.version !== undefined) {
         versions ??= new Array<string | undefined>(n).fill(undefined);
         versions[i] = e.version;
@@ -68,16 +79,36 @@ export class CompactListing implements ReadonlyMap<string, Entry> {
     this.versions = versions;
     // One flat string: a join of the names, so that no name keeps its own header.
     this.names = rows.map((e) => e.name).join("");
+    let size = 16;
+    while (size < n * 2) size *= 2;
+    this.slots = new Uint32Array(size);
+    const mask = size - 1;
+    for (let i = 0; i < n; i++) {
+      const name = (rows[i] as Entry).name;
+      let slot = hashOf(name) & mask;
+      for (;;) {
+        const row = this.slots[slot] as number;
+        if (row === 0) break;
+        if (this.nameEquals(row - 1, name)) throw DUPLICATE_NAME;
+        slot = (slot + 1) & mask;
+      }
+      this.slots[slot] = i + 1;
+    }
   }
 
-  /** The listing of these entries; a name listed twice keeps its last entry (as a Map would). */
+  /** The listing of these entries, in their order; a name listed twice keeps its last entry (as a Map would). */
   static of(entries: readonly Entry[]): CompactListing {
-    return new CompactListing(sortedUnique(entries));
+    try {
+      return new CompactListing(entries);
+    } catch (err) {
+      if (err !== DUPLICATE_NAME) throw err;
+      return new CompactListing([...new Map(entries.map((e) => [e.name, e])).values()]);
+    }
   }
 
   get(name: string): Entry | undefined {
     const i = this.indexOf(name);
-    return i < 0 ? undefined : this.entryAt(i);
+    return i < 0 ? undefined : this.entryAt(i, name);
   }
 
   has(name: string): boolean {
@@ -124,9 +155,9 @@ export class CompactListing implements ReadonlyMap<string, Entry> {
     return this.names.slice(i === 0 ? 0 : (this.ends[i - 1] as number), this.ends[i] as number);
   }
 
-  private entryAt(i: number): Entry {
+  private entryAt(i: number, name = this.nameAt(i)): Entry {
     const a = this.palette[this.attributes[i] as number] as Attributes;
-    const e: Entry = { name: this.nameAt(i), type: a.type, length: this.lengths[i] as number, mtime: this.mtimes[i] as number };
+    const e: Entry = { name, type: a.type, length: this.lengths[i] as number, mtime: this.mtimes[i] as number };
     if (a.blockSize !== undefined) e.blockSize = a.blockSize;
     if (a.permission !== undefined) e.permission = a.permission;
     if (a.replication !== undefined) e.replication = a.replication;
@@ -135,30 +166,38 @@ export class CompactListing implements ReadonlyMap<string, Entry> {
     return e;
   }
 
-  /** Binary search over the sorted names, comparing in place (no substring is made). */
+  /** The row of a name, or -1: its hash's slot and the ones after it, each compared in place (no substring is made). */
   private indexOf(name: string): number {
-    let lo = 0;
-    let hi = this.size - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const c = this.compareAt(mid, name);
-      if (c === 0) return mid;
-      if (c < 0) lo = mid + 1;
-      else hi = mid - 1;
+    const mask = this.slots.length - 1;
+    let slot = hashOf(name) & mask;
+    for (;;) {
+      const row = this.slots[slot] as number;
+      if (row === 0) return -1;
+      if (this.nameEquals(row - 1, name)) return row - 1;
+      slot = (slot + 1) & mask;
     }
-    return -1;
   }
 
-  private compareAt(i: number, name: string): number {
+  private nameEquals(i: number, name: string): boolean {
     const start = i === 0 ? 0 : (this.ends[i - 1] as number);
-    const length = (this.ends[i] as number) - start;
-    const common = Math.min(length, name.length);
-    for (let k = 0; k < common; k++) {
-      const d = this.names.charCodeAt(start + k) - name.charCodeAt(k);
-      if (d !== 0) return d;
-    }
-    return length - name.length;
+    if ((this.ends[i] as number) - start !== name.length) return false;
+    for (let k = 0; k < name.length; k++) if (this.names.charCodeAt(start + k) !== name.charCodeAt(k)) return false;
+    return true;
   }
+}
+
+/** Thrown by the constructor for a name listed twice (a control-flow marker, never seen outside this module). */
+const DUPLICATE_NAME = Symbol("duplicate name");
+
+/** FNV-1a over the UTF-16 code units. */
+function hashOf(name: string): number {
+  let h = 0x811c9dc5;
+  for (let k = 0; k < name.length; k++) h = Math.imul(h ^ name.charCodeAt(k), 0x01000193);
+  return h >>> 0;
+}
+
+function sameAttributes(a: Attributes, e: Entry): boolean {
+  return a.type === e.type && a.blockSize === e.blockSize && a.permission === e.permission && a.replication === e.replication;
 }
 
 function attributesOf(e: Entry): Attributes {
@@ -167,17 +206,4 @@ function attributesOf(e: Entry): Attributes {
   if (e.permission !== undefined) a.permission = e.permission;
   if (e.replication !== undefined) a.replication = e.replication;
   return a;
-}
-
-/** Sorted by UTF-16 code units (the order compareAt searches in), the last entry of a repeated name kept. */
-function sortedUnique(entries: readonly Entry[]): readonly Entry[] {
-  let sorted = true;
-  for (let i = 1; i < entries.length && sorted; i++) sorted = (entries[i - 1] as Entry).name < (entries[i] as Entry).name;
-  if (sorted) return entries;
-  const last = new Map<string, Entry>();
-  for (const e of entries) {
-    last.delete(e.name);
-    last.set(e.name, e);
-  }
-  return [...last.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

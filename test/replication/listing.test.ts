@@ -60,7 +60,7 @@ describe("CompactListing", () => {
     expect(listing.get("plain")).toStrictEqual(plain);
     expect(Object.keys(listing.get("plain") ?? {})).toStrictEqual(["name", "type", "length", "mtime"]);
     expect(listing.get("full")).toStrictEqual(full);
-    expect(listing.toArray()).toStrictEqual([full, plain]);
+    expect(listing.toArray()).toStrictEqual([plain, full]);
   });
 
   it("holds an empty directory and a directory of many distinct attributes", () => {
