@@ -408,6 +408,14 @@ describe("deploy/systemd/ckpt-replicator@.service", () => {
     expect(unit.get("Service")?.get("Environment")).toContain("CKPT_LOG_LEVEL=info");
   });
 
+  it("caps the V8 heap below the unit's memory limit, as the Kubernetes deployment does", () => {
+    const limit = systemdBytes(service("MemoryMax") ?? "");
+    const environment = [unit.get("Service")?.get("Environment") ?? []].flat().join(" ");
+    const heapMiB = Number(/NODE_OPTIONS=--max-old-space-size=(\d+)/.exec(environment)?.[1]);
+    expect(heapMiB * 2 ** 20).toBeLessThan(limit * 0.9);
+    expect(heapMiB * 2 ** 20).toBeGreaterThan(limit * 0.5);
+  });
+
   it("runs as a dedicated user with a hardened, read-only view of the system", () => {
     expect(service("User")).toMatch(/^[a-z][a-z0-9-]*$/);
     expect(service("User")).not.toBe("root");
@@ -446,4 +454,11 @@ function kubeBytes(quantity: string): number {
   const size = parseSize(quantity.replace(/([KMGTP])i$/, "$1iB"));
   if (size === null) throw new Error(`not a memory quantity: ${quantity}`);
   return size;
+}
+
+/** A systemd size ("512M", "1G": base 1024, as systemd reads MemoryMax). */
+function systemdBytes(size: string): number {
+  const m = /^(\d+)([KMGT]?)$/.exec(size);
+  if (m === null) throw new Error(`not a systemd size: ${size}`);
+  return Number(m[1]) * 1024 ** " KMGT".indexOf(m[2] || " ");
 }
