@@ -69,7 +69,10 @@ LABEL org.opencontainers.image.title="ckpt-replicator" \
       org.opencontainers.image.created="${CREATED}" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.base.name="${NODE_IMAGE}"
+# V8's heap cap, as deploy/kubernetes and deploy/systemd set it (about 75% of a 512 MiB limit): V8
+# collects before it grows. Give the container a memory limit to match; raise both for larger trees.
 ENV NODE_ENV=production \
+    NODE_OPTIONS=--max-old-space-size=384 \
     CKPT_REPLICATOR_REVISION=${REVISION}
 WORKDIR /app
 # The runtime needs node only: no package manager is left in the image.

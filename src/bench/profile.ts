@@ -92,12 +92,19 @@ export interface BenchProfile {
     timeoutMs: number;
     /** `--engine-heap-dir`: the child writes V8 heap snapshots there (half-way through the sync, after it). */
     heapSnapshotDir?: string;
-    /** `--engine-max-old-space MiB`: the engine's process runs with V8's old generation capped (`--max-old-space-size`), as an operator may set it. */
+    /**
+     * The engine's process runs with V8's old generation capped at this (`--max-old-space-size`), as the
+     * shipped deployment files run the daemon (DEPLOYED_HEAP_CAP_MIB); `--engine-max-old-space MiB` sets
+     * another, 0 none (V8's own limit).
+     */
     maxOldSpaceMiB?: number;
   };
   /** Longest any single engine publication may take before the benchmark fails. */
   publishTimeoutMs: number;
 }
+
+/** The V8 heap cap the Dockerfile, deploy/kubernetes and deploy/systemd give the daemon (a test keeps them equal). */
+export const DEPLOYED_HEAP_CAP_MIB = 384;
 
 export const FULL_PROFILE: BenchProfile = {
   name: "full",
@@ -109,7 +116,7 @@ export const FULL_PROFILE: BenchProfile = {
   treeScale: { sizes: [10_000, 100_000, 1_000_000], warmRepeats: 3, rssLimitMiB: 500 },
   rpo: { durationS: 90, intervalMs: 10_000, checkpointMiB: 200, operators: 2, parallelism: 4, filesPerSubtask: 4, scanIntervalMs: 2_000 },
   fairness: { backlog: { operators: 10, parallelism: 50, filesPerSubtask: 6, fileKiB: 16 }, backlogHeadStartFiles: 200, smallJobs: 4, smallMiB: 2, scanIntervalMs: 500 },
-  engineScale: { sizes: [10_000, 30_000], syncedSizes: [10_000, 100_000], warmRepeats: 3, rssLimitMiB: 500, timeoutMs: 15 * 60_000 },
+  engineScale: { sizes: [10_000, 30_000], syncedSizes: [10_000, 100_000], warmRepeats: 3, rssLimitMiB: 500, timeoutMs: 15 * 60_000, maxOldSpaceMiB: DEPLOYED_HEAP_CAP_MIB },
   publishTimeoutMs: 120_000,
 };
 
@@ -123,6 +130,6 @@ export const QUICK_PROFILE: BenchProfile = {
   treeScale: { sizes: [2_000, 20_000], warmRepeats: 2, rssLimitMiB: 500 },
   rpo: { durationS: 6, intervalMs: 1_000, checkpointMiB: 2, operators: 1, parallelism: 2, filesPerSubtask: 2, scanIntervalMs: 300 },
   fairness: { backlog: { operators: 2, parallelism: 20, filesPerSubtask: 5, fileKiB: 8 }, backlogHeadStartFiles: 20, smallJobs: 2, smallMiB: 1, scanIntervalMs: 200 },
-  engineScale: { sizes: [1_000, 3_000], syncedSizes: [1_000, 3_000], warmRepeats: 2, rssLimitMiB: 500, timeoutMs: 120_000 },
+  engineScale: { sizes: [1_000, 3_000], syncedSizes: [1_000, 3_000], warmRepeats: 2, rssLimitMiB: 500, timeoutMs: 120_000, maxOldSpaceMiB: DEPLOYED_HEAP_CAP_MIB },
   publishTimeoutMs: 15_000,
 };

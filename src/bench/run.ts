@@ -65,7 +65,7 @@ export async function parseBenchArgs(argv: string[]): Promise<BenchArgs> {
     .option("engine-sizes", { type: "number", array: true, describe: "engine-scale: first-sync tree sizes in files (default: the profile's; none given: that part is left out)" })
     .option("engine-synced-sizes", { type: "number", array: true, describe: "engine-scale: sizes of the trees generated already in sync on both sides (e.g. 1000000)" })
     .option("engine-heap-dir", { type: "string", describe: "engine-scale: write V8 heap snapshots of the engine's process into this directory" })
-    .option("engine-max-old-space", { type: "number", describe: "engine-scale: run the engine's process with --max-old-space-size=MiB (a heap limit an operator may set)" })
+    .option("engine-max-old-space", { type: "number", describe: "engine-scale: run the engine's process with --max-old-space-size=MiB (default: the deployment files' cap; 0: none)" })
     .option("interop-results", { type: "string", default: "./interop-results.json", describe: "results of npm run interop whose real-stack perf figures are reported" })
     .option("interop-perf-results", {
       type: "string",
@@ -91,7 +91,7 @@ export async function parseBenchArgs(argv: string[]): Promise<BenchArgs> {
   };
   const engineSizes = sizesOf("engine-sizes");
   const maxOldSpace = args["engine-max-old-space"];
-  if (maxOldSpace !== undefined && !(Number.isInteger(maxOldSpace) && maxOldSpace >= 16)) throw new UsageError(`--engine-max-old-space takes a whole number of MiB (at least 16), got ${maxOldSpace}`);
+  if (maxOldSpace !== undefined && !(Number.isInteger(maxOldSpace) && (maxOldSpace === 0 || maxOldSpace >= 16))) throw new UsageError(`--engine-max-old-space takes a whole number of MiB (at least 16, or 0 for none), got ${maxOldSpace}`);
   const engineSyncedSizes = sizesOf("engine-synced-sizes");
   return {
     quick: args.quick, out: args.out, only: args.only ?? [], logLevel: args["log-level"], emulator: args.emulator, interopResults: args["interop-results"],
@@ -133,8 +133,9 @@ function withOverrides(profile: BenchProfile, args: BenchArgs): BenchProfile {
     ...(args.engineSizes !== undefined ? { sizes: args.engineSizes } : {}),
     ...(args.engineSyncedSizes !== undefined ? { syncedSizes: args.engineSyncedSizes } : {}),
     ...(args.engineHeapDir !== undefined ? { heapSnapshotDir: resolve(args.engineHeapDir) } : {}),
-    ...(args.engineMaxOldSpaceMiB !== undefined ? { maxOldSpaceMiB: args.engineMaxOldSpaceMiB } : {}),
   };
+  if (args.engineMaxOldSpaceMiB === 0) delete engineScale.maxOldSpaceMiB;
+  else if (args.engineMaxOldSpaceMiB !== undefined) engineScale.maxOldSpaceMiB = args.engineMaxOldSpaceMiB;
   return { ...profile, engineScale, ...(args.rpoDuration === undefined ? {} : { rpo: { ...profile.rpo, durationS: args.rpoDuration } }) };
 }
 

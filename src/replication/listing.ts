@@ -5,7 +5,7 @@
 // modification times in typed arrays, and the attributes files of one directory
 // share (type, block size, permission, replication) as an index into a small
 // palette. An Entry is made when asked for and not kept, so a cached listing
-// costs its names plus about 30 bytes per file.
+// costs its names plus about 27 bytes per file.
 
 import type { Entry } from "../storage/types.js";
 
@@ -32,7 +32,7 @@ export class CompactListing implements ReadonlyMap<string, Entry> {
   /** Per-file version tokens (object stores' ETags), only when some entry has one. */
   private readonly versions: (string | undefined)[] | null;
   /** Open addressing, linear probing: row number + 1 per slot, 0 for an empty slot; its size a power of two. */
-  private readonly slots: Uint32Array;
+  private readonly slots: Uint16Array | Uint32Array;
 
   /** Throws DuplicateName when a name is listed twice (of() then keeps the last entry of each). */
   private constructor(rows: readonly Entry[]) {
@@ -81,7 +81,7 @@ export class CompactListing implements ReadonlyMap<string, Entry> {
     this.names = rows.map((e) => e.name).join("");
     let size = 16;
     while (size < n * 2) size *= 2;
-    this.slots = new Uint32Array(size);
+    this.slots = n < 0xffff ? new Uint16Array(size) : new Uint32Array(size);
     const mask = size - 1;
     for (let i = 0; i < n; i++) {
       const name = (rows[i] as Entry).name;

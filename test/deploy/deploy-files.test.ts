@@ -2,6 +2,7 @@
 // against the code they deploy: metric names, config schema, HTTP endpoints,
 // paths and ports must agree, since no Docker engine or cluster runs in CI.
 
+import { DEPLOYED_HEAP_CAP_MIB } from "../../src/bench/profile.js";
 import { execFile } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { dirname, join, posix, relative } from "node:path";
@@ -267,6 +268,7 @@ describe("deploy/kubernetes", () => {
     const heapMiB = Number(/--max-old-space-size=(\d+)/.exec(env?.find((e) => e.name === "NODE_OPTIONS")?.value ?? "")?.[1]);
     expect(heapMiB * 2 ** 20).toBeLessThan(limit * 0.9);
     expect(heapMiB * 2 ** 20).toBeGreaterThan(limit * 0.5);
+    expect(heapMiB).toBe(DEPLOYED_HEAP_CAP_MIB);
   });
 
   it("the Service and ServiceMonitor reach the pod's metrics port, ready or not", () => {
@@ -284,6 +286,11 @@ describe("Dockerfile", () => {
   const stages = parseDockerfile(readProjectFile("Dockerfile"));
   const runtime = stages.at(-1);
   if (!runtime) throw new Error("Dockerfile has no FROM");
+
+  it("caps the V8 heap as the deployment files do and as the benchmarks measure it", () => {
+    const env = instructionArgs(runtime, "ENV").join(" ");
+    expect(env).toContain(`NODE_OPTIONS=--max-old-space-size=${DEPLOYED_HEAP_CAP_MIB}`);
+  });
 
   it("builds in one stage, installs production dependencies in another, and the runtime takes only their output", () => {
     expect(stages.length).toBeGreaterThanOrEqual(3);
@@ -414,6 +421,7 @@ describe("deploy/systemd/ckpt-replicator@.service", () => {
     const heapMiB = Number(/NODE_OPTIONS=--max-old-space-size=(\d+)/.exec(environment)?.[1]);
     expect(heapMiB * 2 ** 20).toBeLessThan(limit * 0.9);
     expect(heapMiB * 2 ** 20).toBeGreaterThan(limit * 0.5);
+    expect(heapMiB).toBe(DEPLOYED_HEAP_CAP_MIB);
   });
 
   it("runs as a dedicated user with a hardened, read-only view of the system", () => {
