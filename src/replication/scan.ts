@@ -7,7 +7,8 @@
 // costs one listing per root and per job; every Nth scan lists everything. On a
 // storage without directory mtimes (an object store) nothing is cached, and where
 // listings do not show the mtime a write set, each _metadata is stat'ed.
-// scanJob() lists one job without the cache, for decisions that delete.
+// scanJob() lists one job without the cache, for decisions that delete. Listings
+// are held compact (listing.ts), in the cache and in the snapshots alike.
 
 import PQueue from "p-queue";
 import { errorMessage } from "../util/errors.js";
@@ -99,15 +100,14 @@ interface CachedListing {
  * listings (by name): no per-file key or copy is kept, so a scan holds each listed file once.
  */
 export class DirectoryFiles implements ReadonlyMap<string, Entry> {
-  private readonly dirs = new Map<string, ReadonlyMap<string, Entry>>();
+  private readonly dirs = new Map<string, CompactListing>();
   private count = 0;
 
   /** Adds the files (not the subdirectories) of one listed directory. */
-  addDirectory(dir: string, byName: ReadonlyMap<string, Entry>): void {
+  addDirectory(dir: string, listing: CompactListing): void {
     if (this.dirs.has(dir)) return;
-    this.dirs.set(dir, byName);
-    if (byName instanceof CompactListing) this.count += byName.fileCount;
-    else for (const e of byName.values()) if (e.type === "file") this.count++;
+    this.dirs.set(dir, listing);
+    this.count += listing.fileCount;
   }
 
   get size(): number {
