@@ -2,8 +2,8 @@
 // reference closure, classify as complete / not complete yet / corrupt. Results
 // are cached by (path, length, modification time) so each version of a file is
 // parsed once. The cache keeps the closure and a CRC-32C of the bytes, not the
-// bytes: publishing reads the file again (readVerified) and gets exactly the
-// bytes whose closure was planned, or a typed error.
+// bytes: a publication reads the file again before its copy (readVerified) and
+// gets exactly the bytes whose closure was planned, or a typed error.
 
 import { crc32c } from "@node-rs/crc32";
 import { CkptError, errorMessage } from "../util/errors.js";

@@ -519,6 +519,16 @@ export class JobReplicator {
       };
     }
 
+    // The bytes to publish, read before the copy and held only while this checkpoint is copied (the catalog
+    // keeps none): the version whose closure was planned (length and CRC-32C checked), or a typed error. Read
+    // now, a checkpoint Flink subsumes during its copy is still published once its files are all there.
+    let metadata: Buffer;
+    try {
+      metadata = await this.deps.sourceCatalog.readVerified(unit.dir, c.metadata, o.signal);
+    } catch (err) {
+      if (isMissing(err)) return this.abandon(unit, c.completedAt, joinPath(unit.dir, METADATA_FILE));
+      throw err;
+    }
     const toCopy = plan.files.filter((f) => !f.present);
     const bytesTotal = toCopy.reduce((n, f) => n + (f.sourceEntry?.length ?? 0), 0);
     this.status.phase = "copying";
@@ -543,14 +553,6 @@ export class JobReplicator {
     }
 
     this.status.phase = "publishing";
-    let metadata: Buffer;
-    try {
-      // The bytes whose closure was planned and copied (length and CRC-32C checked), or a typed error.
-      metadata = await this.deps.sourceCatalog.readVerified(unit.dir, c.metadata, o.signal);
-    } catch (err) {
-      if (isMissing(err)) return this.abandon(unit, c.completedAt, joinPath(unit.dir, METADATA_FILE));
-      throw err;
-    }
     await this.deps.lease?.confirm(o.signal); // no newer epoch: the commit point is ours to write
     const bytes = plan.files.reduce((n, f) => n + (f.sourceEntry?.length ?? 0), 0);
     await publishCheckpoint({

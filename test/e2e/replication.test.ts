@@ -222,7 +222,7 @@ describe("replication end to end", () => {
     await engine.stop();
   });
 
-  it("publishes the _metadata whose closure it copied: one rewritten in place meanwhile is read again and refused, not published from the earlier read", async () => {
+  it("publishes the _metadata whose closure it planned: one rewritten in place after it was parsed is read again and refused", async () => {
     const config = await pair.config();
     const jobId = "4".repeat(32);
     const sim = pair.simulator({ seed: 23, jobId });
@@ -230,20 +230,17 @@ describe("replication end to end", () => {
     const src = pair.storage("hdfs1");
     const metadataPath = `${SOURCE_ROOT}/${jobId}/chk-1/_metadata`;
     const original = await readSmallFile(src, metadataPath, 1 << 24);
-    // The same length, other bytes: one character of a referenced file's name changed, written while the
-    // engine copies the checkpoint's first state file (after it parsed and planned the original).
+    // The same length, other bytes: one character of a referenced file's name changed, written between the
+    // engine's first read of the _metadata (parsed, its closure planned) and its read for publishing.
     const at = original.indexOf(Buffer.from("/shared/"));
     expect(at).toBeGreaterThan(0);
     const tampered = Buffer.from(original);
     tampered[at + 8] = tampered[at + 8] === 0x78 ? 0x79 : 0x78;
     const inner = createStorage(config.source, silentLogger);
-    let rewritten = false;
+    let metadataReads = 0;
     const source: Storage = Object.create(inner) as Storage;
     source.read = async (path, o) => {
-      if (!rewritten && !path.endsWith("/_metadata")) {
-        rewritten = true;
-        await src.write(metadataPath, tampered, { overwrite: true });
-      }
+      if (path === metadataPath && ++metadataReads === 2) await src.write(metadataPath, tampered, { overwrite: true });
       return inner.read(path, o);
     };
     const { engine, target } = engineFor(config, source);
@@ -254,12 +251,39 @@ describe("replication end to end", () => {
       if (e.type === "job-error") errors.push(e.message);
     });
     await engine.cycle({ wait: true });
-    expect(rewritten).toBe(true);
+    expect(metadataReads).toBeGreaterThanOrEqual(2);
     expect(errors.some((m) => m.includes(`${metadataPath} changed since it was read`))).toBe(true);
     expect(await target.stat(`${TARGET_ROOT}/${jobId}/chk-1/_metadata`)).toBeNull();
     // Later cycles plan the version that is there now, which names a file the source never had: never published.
     for (let i = 0; i < 3; i++) await engine.cycle({ wait: true });
     expect(await target.stat(`${TARGET_ROOT}/${jobId}/chk-1/_metadata`)).toBeNull();
+  });
+
+  it("publishes a checkpoint whose files were all copied although Flink subsumed it (deleted its _metadata) during the copy", async () => {
+    const config = await pair.config();
+    const jobId = "5".repeat(32);
+    const sim = pair.simulator({ seed: 24, jobId });
+    await sim.run({ count: 1 });
+    const src = pair.storage("hdfs1");
+    const metadataPath = `${SOURCE_ROOT}/${jobId}/chk-1/_metadata`;
+    const inner = createStorage(config.source, silentLogger);
+    let deleted = false;
+    const source: Storage = Object.create(inner) as Storage;
+    source.read = async (path, o) => {
+      const stream = await inner.read(path, o);
+      if (!deleted && !path.endsWith("/_metadata")) {
+        deleted = true;
+        await src.delete(metadataPath); // the state files stay until the copy is over (Flink deletes the _metadata first)
+      }
+      return stream;
+    };
+    const { engine, target } = engineFor(config, source);
+    open.push(inner);
+    await engine.start();
+    await engine.cycle({ wait: true });
+    expect(deleted).toBe(true);
+    const verdicts = await targetVerdicts(config, target);
+    expect(verdicts.map((v) => [v.unit, v.state])).toEqual([["chk-1", "restorable"]]);
     await engine.stop();
   });
 });
