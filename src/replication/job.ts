@@ -13,7 +13,6 @@ import { errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
 import { baseName, isMissing, joinPath, parentOf, type Entry, type ReadOnlyStorage, type Storage } from "../storage/types.js";
 import type { CompleteView, MetadataCatalog } from "./catalog.js";
-import type { ClosureFiles } from "./closure-files.js";
 import { copyCheckpointFiles, priorityForCheckpoint, type Copier } from "./copy.js";
 import { isTempName, METADATA_FILE, type UnitKind } from "./layout.js";
 import type { ClusterLocator } from "./locations.js";
@@ -120,7 +119,6 @@ interface Candidate {
   unit: TreeUnit;
   /** The catalog's view of its _metadata (closure, length, CRC); the bytes are read again to publish. */
   metadata: CompleteView;
-  references: ClosureFiles;
   completedAt: number;
 }
 
@@ -225,7 +223,7 @@ export class JobReplicator {
       const lacking = new Map<string, number>();
       const select = (c: Candidate) => {
         if (lacking.has(c.unit.name)) return;
-        const missing = missingOnTarget(c.references, { sourceLocator: this.deps.sourceLocator, roots: this.deps.config.paths, sourceSnapshot: view.sourceSnapshot, targetSnapshot: view.targetSnapshot, targetListings: plannedDirs });
+        const missing = missingOnTarget(c.metadata.references, { sourceLocator: this.deps.sourceLocator, roots: this.deps.config.paths, sourceSnapshot: view.sourceSnapshot, targetSnapshot: view.targetSnapshot, targetListings: plannedDirs });
         lacking.set(c.unit.name, missing.size);
         if (o.dryRun) return;
         this.backlog.add(c.unit.name, missing);
@@ -237,7 +235,7 @@ export class JobReplicator {
       for (const c of selected) select(c);
       if (selected.length > 0) endVerify(); // what follows is copying: it runs beside other jobs' verification
       const turns = this.deps.largeCheckpoints;
-      if (turns && !inLargeTurn && selected.some((c) => turns.isLarge(lacking.get(c.unit.name) ?? 0, c.references.length))) {
+      if (turns && !inLargeTurn && selected.some((c) => turns.isLarge(lacking.get(c.unit.name) ?? 0, c.metadata.references.length))) {
         return NEEDS_LARGE_TURN;
       }
       const attempt = async (c: Candidate): Promise<"published" | "skipped" | "subsumed" | "dry-run"> => {
@@ -365,7 +363,7 @@ export class JobReplicator {
       if (!unit.metadata) continue;
       const view = await this.deps.sourceCatalog.view(unit.dir, unit.metadata, signal);
       if (view.state === "complete") {
-        out.push({ unit, metadata: view, references: view.references, completedAt: view.entry.mtime });
+        out.push({ unit, metadata: view, completedAt: view.entry.mtime });
       } else if (view.state === "corrupt" && this.reportOnce(`corrupt:${unit.dir}:${view.entry.mtime}`)) {
         this.events.publish({ type: "corrupt-metadata", job: this.key, unit: unit.name, path: joinPath(unit.dir, METADATA_FILE), reason: view.reason });
       }
@@ -465,7 +463,7 @@ export class JobReplicator {
   }
 
   private async plan(c: Candidate, view: JobView, targetListings: ReadonlyMap<string, ReadonlyMap<string, Entry>>, signal?: AbortSignal): Promise<UnitPlan> {
-    return planUnit(c.references, {
+    return planUnit(c.metadata.references, {
       source: this.deps.source,
       sourceLocator: this.deps.sourceLocator,
       roots: this.deps.config.paths,
