@@ -9,7 +9,7 @@ import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { startSandbox, type SandboxEndpoints } from "../sandbox/emulator/index.js";
 import type { Logger } from "../util/log.js";
-import type { EmulatorReady } from "./emulator-process.js";
+import type { EmulatorMessage, EmulatorReady } from "./emulator-process.js";
 import { BenchmarkError } from "./errors.js";
 
 export type EmulatorMode = "auto" | "child" | "in-process";
@@ -17,6 +17,8 @@ export type EmulatorMode = "auto" | "child" | "in-process";
 export interface EmulatorHost {
   mode: "child" | "in-process";
   endpoints: SandboxEndpoints;
+  /** The child's CPU time so far (user + system), in ms; null in-process (its CPU is this process's). */
+  cpuMs(): Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -35,7 +37,7 @@ export async function startEmulator(mode: EmulatorMode, stateDir: string, logger
   }
   if (mode === "in-process" || entry === null) {
     const sandbox = await startSandbox({ stateDir, logger: logger.child({ component: "sandbox" }) });
-    return { mode: "in-process", endpoints: sandbox.endpoints, stop: () => sandbox.stop() };
+    return { mode: "in-process", endpoints: sandbox.endpoints, cpuMs: () => Promise.resolve(null), stop: () => sandbox.stop() };
   }
   return startChild(entry, stateDir);
 }
@@ -63,12 +65,28 @@ async function startChild(entry: string, stateDir: string): Promise<EmulatorHost
         reject(new Error(`exited with ${signal ?? `code ${code}`} before it was ready`));
       });
     });
-    return { mode: "child", endpoints, stop: () => stopChild(child, exited) };
+    return { mode: "child", endpoints, cpuMs: () => childCpuMs(child), stop: () => stopChild(child, exited) };
   } catch (err) {
     await stopChild(child, exited);
     const detail = stderr.trim() === "" ? "" : ` (stderr: ${stderr.trim().split("\n").slice(-3).join(" | ")})`;
     throw new BenchmarkError("harness", "start emulator child process", `${err instanceof Error ? err.message : String(err)}${detail}`, { cause: err });
   }
+}
+
+/** Asks the child for its process.cpuUsage() over IPC (see emulator-process.ts). */
+async function childCpuMs(child: ChildProcess): Promise<number> {
+  const answer = new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new BenchmarkError("harness", "emulator CPU", "the emulator child did not answer within 5 s")), 5_000);
+    const onMessage = (m: EmulatorMessage) => {
+      if (!("cpuMs" in m)) return;
+      clearTimeout(timer);
+      child.off("message", onMessage);
+      resolve(m.cpuMs);
+    };
+    child.on("message", onMessage);
+  });
+  child.send("cpu");
+  return answer;
 }
 
 async function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise<void> {

@@ -55,6 +55,11 @@ export class BenchEnvironment {
     return this.emulator.mode;
   }
 
+  /** The emulator child's CPU time so far in ms; null when it runs in this process. */
+  emulatorCpuMs(): Promise<number | null> {
+    return this.emulator.cpuMs();
+  }
+
   get endpoints(): SandboxEndpoints {
     return this.emulator.endpoints;
   }

@@ -1,8 +1,9 @@
 // Measuring helpers shared by the benchmarks: wall time of an async step, the
 // process's peak RSS sampled while a step runs, driving the engine until a job
 // has published a given checkpoint, where a publication's time goes, and
-// counting storage requests.
+// counting storage requests, and the host CPU stolen by the hypervisor meanwhile.
 
+import { readFileSync } from "node:fs";
 import type { Engine, EngineHooks } from "../replication/index.js";
 import type { ReadOnlyStorage } from "../storage/types.js";
 import { BenchmarkError } from "./errors.js";
@@ -30,12 +31,42 @@ export async function peakRssDuring<T>(fn: () => Promise<T>, everyMs = 10): Prom
   }
 }
 
-/** Runs `fn` and returns the CPU time (user + system, ms) this process spent meanwhile. */
-export async function cpuDuring<T>(fn: () => Promise<T>): Promise<{ result: T; cpuMs: number }> {
+/** The host's steal time so far (Linux /proc/stat), to report how much CPU the hypervisor took meanwhile. */
+export function stealTicks(): { sincePct(): number } | null {
+  const read = (): { steal: number; total: number } | null => {
+    try {
+      const cpu = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+      if (cpu.length < 8 || cpu.some((n) => !Number.isFinite(n))) return null;
+      return { steal: cpu[7] as number, total: cpu.slice(0, 8).reduce((a, b) => a + b, 0) };
+    } catch {
+      return null;
+    }
+  };
+  const before = read();
+  if (before === null) return null;
+  return {
+    sincePct() {
+      const after = read();
+      if (after === null || after.total === before.total) return 0;
+      return (100 * (after.steal - before.steal)) / (after.total - before.total);
+    },
+  };
+}
+
+/**
+ * Runs `fn` and returns the CPU time (user + system, ms) this process spent meanwhile, and with `emulator`
+ * the emulator child's (null when the emulator runs in this process).
+ */
+export async function cpuDuring<T>(
+  fn: () => Promise<T>,
+  emulator?: { emulatorCpuMs(): Promise<number | null> },
+): Promise<{ result: T; cpuMs: number; emulatorCpuMs: number | null }> {
+  const emulatorBefore = (await emulator?.emulatorCpuMs()) ?? null;
   const before = process.cpuUsage();
   const result = await fn();
   const d = process.cpuUsage(before);
-  return { result, cpuMs: (d.user + d.system) / 1000 };
+  const emulatorAfter = emulatorBefore === null ? null : ((await emulator?.emulatorCpuMs()) ?? null);
+  return { result, cpuMs: (d.user + d.system) / 1000, emulatorCpuMs: emulatorAfter === null || emulatorBefore === null ? null : emulatorAfter - emulatorBefore };
 }
 
 /**

@@ -112,7 +112,7 @@ export const FULL_PROFILE: BenchProfile = {
   scan: { jobs: 10, checkpoints: 3, subtasks: 4, filesPerSubtask: 5, repeats: 5 },
   catchUp: { behind: 8, checkpointMiB: 16, subtasks: 4, filesPerSubtask: 2, rounds: 3 },
   memory: { files: 4, fileMiB: 256, concurrency: 4, growthLimitMiB: 150 },
-  smallFiles: { operators: 10, parallelism: 60, filesPerSubtask: 5, sstMeanKiB: 32, bareConcurrencies: [8, 16, 32, 64], rounds: 2 },
+  smallFiles: { operators: 10, parallelism: 60, filesPerSubtask: 5, sstMeanKiB: 32, bareConcurrencies: [8, 16, 32, 64], rounds: 3 },
   treeScale: { sizes: [10_000, 100_000, 1_000_000], warmRepeats: 3, rssLimitMiB: 500 },
   rpo: { durationS: 90, intervalMs: 10_000, checkpointMiB: 200, operators: 2, parallelism: 4, filesPerSubtask: 4, scanIntervalMs: 2_000 },
   fairness: { backlog: { operators: 10, parallelism: 50, filesPerSubtask: 6, fileKiB: 16 }, backlogHeadStartFiles: 200, smallJobs: 4, smallMiB: 2, scanIntervalMs: 500 },

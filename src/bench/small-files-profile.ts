@@ -20,7 +20,7 @@ import { constants, PerformanceObserver } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { BenchEnvironment } from "./environment.js";
 import { FULL_PROFILE } from "./profile.js";
-import { cpuDuring, publishUntil, round, timed } from "./measure.js";
+import { cpuDuring, publishUntil, round, stealTicks, timed } from "./measure.js";
 
 interface ProfileNode {
   id: number;
@@ -152,14 +152,15 @@ async function main(): Promise<void> {
       const counter = values["count-requests"] ? requestCounter(clusterOf) : null;
       const gc = gcCounter();
       try {
-        const { result, cpuMs } = await cpuDuring(() => timed(() => publishUntil("small-files-profile", engine, sim.jobId, checkpoint.checkpointId, 300_000)));
+        const steal = stealTicks();
+        const { result, cpuMs, emulatorCpuMs } = await cpuDuring(() => timed(() => publishUntil("small-files-profile", engine, sim.jobId, checkpoint.checkpointId, 300_000)), env);
         counter?.stop();
         await new Promise((r) => setImmediate(r)); // the observer's last entries
         gc.stop();
         const copied = engine.status().jobs[0]?.totals.filesCopied ?? 0;
         const perFile = Object.fromEntries([...(counter?.counts ?? [])].sort().map(([k, n]) => [k, round(n / copied, 3)]));
         process.stdout.write(
-          `${JSON.stringify({ round: r, files, copied, ms: Math.round(result.ms), filesPerS: round(files / (result.ms / 1000), 1), cpuMs: Math.round(cpuMs), cpuSPer10k: round((cpuMs / 1000) * (10_000 / files), 2), minorGcPer10k: round((gc.counts.minor * 10_000) / files, 1), majorGc: gc.counts.major, gcMs: Math.round(gc.counts.ms), requestsPerCopiedFile: perFile })}\n`,
+          `${JSON.stringify({ round: r, files, copied, ms: Math.round(result.ms), filesPerS: round(files / (result.ms / 1000), 1), cpuMs: Math.round(cpuMs), cpuSPer10k: round((cpuMs / 1000) * (10_000 / files), 2), coreShare: round(cpuMs / result.ms, 2), ...(steal === null ? {} : { hostStealPct: round(steal.sincePct(), 1) }), ...(emulatorCpuMs === null ? {} : { emulatorCpuSPer10k: round((emulatorCpuMs / 1000) * (10_000 / files), 2), emulatorCoreShare: round(emulatorCpuMs / result.ms, 2) }), minorGcPer10k: round((gc.counts.minor * 10_000) / files, 1), majorGc: gc.counts.major, gcMs: Math.round(gc.counts.ms), requestsPerCopiedFile: perFile })}\n`,
         );
         if (session) {
           const { profile } = (await session.post("Profiler.stop")) as { profile: CpuProfile };

@@ -1,0 +1,37 @@
+import { existsSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { cpuDuring, stealTicks } from "../../src/bench/measure.js";
+
+describe("bench measuring helpers", () => {
+  it("stealTicks reads the host's steal share from /proc/stat (Linux), a percentage of the time since", async () => {
+    const steal = stealTicks();
+    if (!existsSync("/proc/stat")) {
+      expect(steal).toBeNull();
+      return;
+    }
+    expect(steal).not.toBeNull();
+    const end = Date.now() + 50;
+    while (Date.now() < end); // some CPU ticks pass
+    await new Promise((r) => setTimeout(r, 30));
+    const pct = steal!.sincePct();
+    expect(pct).toBeGreaterThanOrEqual(0);
+    expect(pct).toBeLessThanOrEqual(100);
+  });
+
+  it("cpuDuring counts this process's CPU, and the emulator's only when one is given that runs apart", async () => {
+    const busy = () => {
+      const end = Date.now() + 40;
+      while (Date.now() < end);
+      return Promise.resolve(7);
+    };
+    const alone = await cpuDuring(busy);
+    expect(alone.result).toBe(7);
+    expect(alone.cpuMs).toBeGreaterThan(20);
+    expect(alone.emulatorCpuMs).toBeNull();
+    let calls = 0;
+    const child = { emulatorCpuMs: () => Promise.resolve(calls++ === 0 ? 1000 : 1250) };
+    expect((await cpuDuring(busy, child)).emulatorCpuMs).toBe(250);
+    const inProcess = { emulatorCpuMs: () => Promise.resolve(null) };
+    expect((await cpuDuring(busy, inProcess)).emulatorCpuMs).toBeNull();
+  });
+});
