@@ -391,7 +391,7 @@ export class WebHdfsClient {
           const headers = { ...(authHeaders instanceof Promise ? await authHeaders : authHeaders) };
           const pool = o?.control ? this.#controlAgents : this.#nnAgents;
           const agent = base.protocol === "https:" ? pool.https : pool.http;
-          const res = await sendRequest({ method: call.method, url: base, path, agent, headers, signal: deadline.signal });
+          const res = await sendRequest({ method: call.method, url: base, path, agent, headers, cancel: deadline });
           return await handle({ namenode, res, ctx, deadline, timeoutMs, keepDeadline: () => (keep = true), guard: o?.guard });
         } catch (err) {
           throw stepFailure(ctx, err);
@@ -446,7 +446,7 @@ export class WebHdfsClient {
     const headers = body === undefined ? undefined : { "content-type": "application/octet-stream" };
     if (body !== undefined) a.guard?.(); // an upload's DataNode step is the write itself
     try {
-      const res = await sendRequest({ method, url, agent, headers, body, signal: a.deadline.signal, idleTimeoutMs: a.timeoutMs });
+      const res = await sendRequest({ method, url, agent, headers, body, cancel: a.deadline, idleTimeoutMs: a.timeoutMs });
       return await accept(res, ctx);
     } catch (err) {
       const consumed = body instanceof Readable && (body.readableDidRead || body.destroyed);

@@ -4,8 +4,16 @@
 
 import { HdfsPathError } from "./errors.js";
 
+/** An empty, `.` or `..` segment (a trailing `/` excepted), or a NUL character. */
+const BAD_PATH = /\/\/|\/\.\.?(?:\/|$)|\0/;
+
+/** Characters encodeURIComponent leaves as they are (and `/`): a path of only these is its own encoding. */
+const PLAIN = /^[A-Za-z0-9\-_.!~*'()/]*$/;
+
 /** Throws HdfsPathError unless `path` is absolute, without empty, `.` or `..` segments (a trailing `/` is allowed). */
 export function assertAbsoluteHdfsPath(path: string): void {
+  // One test for the common case (checked on every request); the slow path below names the problem.
+  if (path.charCodeAt(0) === 0x2f && !BAD_PATH.test(path)) return;
   if (!path.startsWith("/")) throw new HdfsPathError(path, "must be absolute (start with /)");
   if (path.includes("\0")) throw new HdfsPathError(path, "contains a NUL character");
   const segments = path.split("/").slice(1);
@@ -23,22 +31,28 @@ export function encodeHdfsPath(path: string): string {
 }
 
 function encodeSegments(path: string): string {
+  if (PLAIN.test(path)) return path;
   return path
     .split("/")
     .map((segment) => encodeURIComponent(segment))
     .join("/");
 }
 
+/** A query name or value that encodeURIComponent would return unchanged. */
+const PLAIN_VALUE = /^[A-Za-z0-9\-_.!~*'()]*$/;
+
 export type QueryValue = string | number | boolean | undefined;
 
 /** `?op=OP&k=v...` with every name and value percent-encoded; undefined values are left out. */
 export function buildQuery(op: string, params: Record<string, QueryValue>): string {
-  const parts = [`op=${encodeURIComponent(op)}`];
-  for (const [name, value] of Object.entries(params)) {
+  let query = `?op=${encodeURIComponent(op)}`;
+  for (const name in params) {
+    const value = params[name];
     if (value === undefined) continue;
-    parts.push(`${encodeURIComponent(name)}=${encodeURIComponent(String(value))}`);
+    const text = String(value);
+    query += `&${PLAIN_VALUE.test(name) ? name : encodeURIComponent(name)}=${PLAIN_VALUE.test(text) ? text : encodeURIComponent(text)}`;
   }
-  return `?${parts.join("&")}`;
+  return query;
 }
 
 /**

@@ -45,51 +45,83 @@ export class TransportError extends Error {
   }
 }
 
-/** Deadline of one request plus the caller's AbortSignal, combined into one signal. */
-export class RequestDeadline {
-  readonly #controller = new AbortController();
+/** What can cut a request short: `reason` once it did; `onAbort` runs a callback then (detach when done). */
+export interface Cancellation {
+  readonly reason: TransportError | undefined;
+  /** Runs `fn` once with the reason when the request is to be aborted; returns the function that detaches it. */
+  onAbort(fn: (reason: TransportError) => void): () => void;
+}
+
+/**
+ * Deadline of one request plus the caller's AbortSignal. Neither an AbortController nor a listener on the
+ * caller's signal per request (both cost more CPU than the rest of a small NameNode call): the deadlines
+ * that follow one caller's signal share a single listener on it, and a request registers a plain callback.
+ */
+export class RequestDeadline implements Cancellation {
+  /** The deadlines following each caller's signal, behind the one listener each signal gets. */
+  static readonly #following = new WeakMap<AbortSignal, Set<RequestDeadline>>();
   readonly #userSignal: AbortSignal | undefined;
-  readonly #onUserAbort = (): void => this.#abort(new TransportError("aborted", "aborted by the caller"));
+  #reason: TransportError | undefined;
+  #callbacks: Set<(reason: TransportError) => void> | undefined;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(timeoutMs: number, userSignal?: AbortSignal) {
-    this.#userSignal = userSignal;
     if (userSignal?.aborted) {
-      this.#onUserAbort();
+      this.#reason = new TransportError("aborted", "aborted by the caller");
       return;
     }
-    userSignal?.addEventListener("abort", this.#onUserAbort, { once: true });
+    if (userSignal !== undefined) {
+      this.#userSignal = userSignal;
+      let following = RequestDeadline.#following.get(userSignal);
+      if (following === undefined) {
+        const set = new Set<RequestDeadline>();
+        following = set;
+        RequestDeadline.#following.set(userSignal, set);
+        userSignal.addEventListener("abort", () => {
+          for (const d of set) d.#abort(new TransportError("aborted", "aborted by the caller"));
+          set.clear();
+        }, { once: true });
+      }
+      following.add(this);
+    }
     this.#timer = setTimeout(
       () => this.#abort(new TransportError("timeout", `no answer within the ${timeoutMs} ms deadline`)),
       timeoutMs,
     );
   }
 
-  get signal(): AbortSignal {
-    return this.#controller.signal;
+  get reason(): TransportError | undefined {
+    return this.#reason;
   }
 
-  /** Stop the deadline clock (e.g. once a long body transfer starts); the caller's signal stays armed. */
+  onAbort(fn: (reason: TransportError) => void): () => void {
+    if (this.#reason !== undefined) {
+      fn(this.#reason);
+      return () => {};
+    }
+    (this.#callbacks ??= new Set()).add(fn);
+    return () => this.#callbacks?.delete(fn);
+  }
+
+  /** Stop the deadline clock (e.g. once a long body transfer starts); the caller's signal stays followed. */
   stopClock(): void {
     clearTimeout(this.#timer);
   }
 
-  /** Release the timer and the listener on the caller's signal. */
+  /** Release the timer and stop following the caller's signal. */
   dispose(): void {
     this.stopClock();
-    this.#userSignal?.removeEventListener("abort", this.#onUserAbort);
+    if (this.#userSignal !== undefined) RequestDeadline.#following.get(this.#userSignal)?.delete(this);
   }
 
   #abort(reason: TransportError): void {
-    this.stopClock();
-    this.#controller.abort(reason);
+    if (this.#reason !== undefined) return;
+    this.#reason = reason;
+    this.dispose();
+    const callbacks = this.#callbacks;
+    this.#callbacks = undefined;
+    for (const fn of callbacks ?? []) fn(reason);
   }
-}
-
-/** The TransportError an aborted signal carries (or a generic abort when it carries something else). */
-export function abortReason(signal: AbortSignal): TransportError {
-  const reason: unknown = signal.reason;
-  return reason instanceof TransportError ? reason : new TransportError("aborted", "aborted by the caller");
 }
 
 export interface HttpRequestSpec {
@@ -101,8 +133,8 @@ export interface HttpRequestSpec {
   headers?: Record<string, string>;
   /** A buffer is sent with Content-Length; a stream chunked, respecting backpressure. */
   body?: Uint8Array | Readable;
-  /** Aborting destroys the request (and the response, if it is still being read). */
-  signal: AbortSignal;
+  /** Its abort destroys the request (and the response, if it is still being read). */
+  cancel: Cancellation;
   /** Socket inactivity limit while sending/receiving; for long transfers that the deadline does not cover. */
   idleTimeoutMs?: number;
 }
@@ -122,8 +154,8 @@ export interface HttpResponse {
  * Rejects with TransportError, or with the body stream's own error if the source failed.
  */
 export function sendRequest(spec: HttpRequestSpec): Promise<HttpResponse> {
-  const { url, signal, body } = spec;
-  if (signal.aborted) return Promise.reject(abortReason(signal));
+  const { url, cancel, body } = spec;
+  if (cancel.reason !== undefined) return Promise.reject(cancel.reason);
   return new Promise<HttpResponse>((resolve, reject) => {
     const transport = url.protocol === "https:" ? https : http;
     let settled = false;
@@ -133,11 +165,7 @@ export function sendRequest(spec: HttpRequestSpec): Promise<HttpResponse> {
       spec.path === undefined
         ? transport.request(url, { method: spec.method, agent: spec.agent, headers: spec.headers })
         : transport.request({ ...originOptions(url), path: spec.path, method: spec.method, agent: spec.agent, headers: spec.headers });
-    const onAbort = (): void => {
-      req.destroy(abortReason(signal));
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    req.once("close", () => signal.removeEventListener("abort", onAbort));
+    req.once("close", cancel.onAbort((reason) => req.destroy(reason)));
     if (spec.idleTimeoutMs !== undefined) {
       const idleMs = spec.idleTimeoutMs;
       req.setTimeout(idleMs, () => req.destroy(new TransportError("timeout", `socket idle for ${idleMs} ms`)));

@@ -186,6 +186,25 @@ describe("deadline and abort", () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it("one AbortSignal shared by many requests stops all of them, and a finished request is not held by it", async () => {
+    const slow = await server(hang);
+    const fast = await server(active);
+    const c = client([slow.url], { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 });
+    const quick = client([fast.url]);
+    const controller = new AbortController();
+    // Finished requests first: they followed the signal while in flight and must not be touched by its abort.
+    for (let i = 0; i < 5; i++) await quick.getFileStatus(`/done-${i}`, { signal: controller.signal });
+    const pending = Array.from({ length: 20 }, (_, i) => c.getFileStatus(`/a${i}`, { signal: controller.signal }).catch((e: unknown) => e));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(slow.count()).toBe(20);
+    controller.abort();
+    const errors = await Promise.all(pending);
+    expect(errors.map((e) => (e as WebHdfsError).failure)).toEqual(Array(20).fill("aborted"));
+    // Another signal, and none, still work on the same client afterwards.
+    await expect(quick.getFileStatus("/after", { signal: new AbortController().signal })).resolves.toMatchObject({ type: "DIRECTORY" });
+    await expect(quick.getFileStatus("/after")).resolves.toMatchObject({ type: "DIRECTORY" });
+  });
+
   it("an already aborted signal sends nothing", async () => {
     const nn = await server(active);
     const c = client([nn.url]);
