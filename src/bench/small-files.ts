@@ -114,6 +114,8 @@ export const smallFiles: Benchmark = {
       bareFilesPerS: list((r) => files.length / (r.bare.ms / 1000)),
       ratioToSequential: list((r) => r.npm.ms / r.replicator.ms),
       ratioToBare: list((r) => r.bare.ms / r.replicator.ms),
+      // The ceiling of ratioToSequential on this machine: the request-bound copy's own ratio to the sequential one.
+      bareRatioToSequential: list((r) => r.npm.ms / r.bare.ms),
       ...(rounds.every((r) => r.stealPct !== null) ? { hostStealPct: list((r) => r.stealPct as number) } : {}),
       bareConcurrencies: sweep.map((b) => b.concurrency).join(","),
       bareSweepMs: sweep.map((b) => Math.round(b.ms)).join(","),
