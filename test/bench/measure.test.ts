@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { cpuDuring, stealTicks } from "../../src/bench/measure.js";
+import { reportedRound } from "../../src/bench/small-files.js";
 
 describe("bench measuring helpers", () => {
   it("stealTicks reads the host's steal share from /proc/stat (Linux), a percentage of the time since", async () => {
@@ -33,5 +34,17 @@ describe("bench measuring helpers", () => {
     expect((await cpuDuring(busy, child)).emulatorCpuMs).toBe(250);
     const inProcess = { emulatorCpuMs: () => Promise.resolve(null) };
     expect((await cpuDuring(busy, inProcess)).emulatorCpuMs).toBeNull();
+  });
+});
+
+describe("small-files: the reported round", () => {
+  const round = (stealPct: number | null, npmMs: number, replicatorMs: number) => ({ stealPct, npm: { ms: npmMs }, replicator: { ms: replicatorMs } });
+  it("is the round the hypervisor took the least CPU from, or the median ratio without steal figures", () => {
+    const rounds = [round(30, 80_000, 30_000), round(2, 28_000, 12_000), round(15, 40_000, 14_000)];
+    expect(reportedRound(rounds)).toBe(rounds[1]);
+    const noSteal = [round(null, 80_000, 30_000), round(null, 28_000, 12_000), round(null, 40_000, 14_000)];
+    // ratios 2.67, 2.33, 2.86: the median is the first
+    expect(reportedRound(noSteal)).toBe(noSteal[0]);
+    expect(() => reportedRound([])).toThrow(/no round/);
   });
 });
