@@ -65,8 +65,9 @@ export async function cpuDuring<T>(
   const before = process.cpuUsage();
   const result = await fn();
   const d = process.cpuUsage(before);
-  const emulatorAfter = emulatorBefore === null ? null : ((await emulator?.emulatorCpuMs()) ?? null);
-  return { result, cpuMs: (d.user + d.system) / 1000, emulatorCpuMs: emulatorAfter === null || emulatorBefore === null ? null : emulatorAfter - emulatorBefore };
+  const emulatorAfter = emulatorBefore === null ? null : await emulator?.emulatorCpuMs();
+  const emulatorCpuMs = emulatorBefore === null || emulatorAfter == null ? null : emulatorAfter - emulatorBefore;
+  return { result, cpuMs: (d.user + d.system) / 1000, emulatorCpuMs };
 }
 
 /**
