@@ -135,7 +135,7 @@ export function createMetrics(o: { defaultMetrics?: boolean } = {}): ReplicatorM
     });
   tokenCounter("delegation_token_renewals_total", "Delegation token renewals (RENEWDELEGATIONTOKEN) that succeeded", (t) => t.renewals);
   tokenCounter("delegation_token_refetches_total", "Delegation tokens replaced by a new one (max lifetime, refused token, changed token file)", (t) => t.refetches);
-  tokenCounter("delegation_token_failures_total", "Delegation token fetches, renewals or token-file reads that failed", (t) => t.failures);
+  tokenCounter("delegation_token_failures_total", "Delegation token fetches, renewals or token-file reads that failed (a token the NameNode refused, replaced at once, counts as a re-fetch)", (t) => t.failures);
 
   let watches: TokenWatch[] = [];
   let readStatus: (() => EngineStatus) | null = null;

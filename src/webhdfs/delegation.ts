@@ -266,13 +266,15 @@ export class KerberosTokenAuth extends TokenAuthBase {
       }
       return true;
     } catch (err) {
-      this.counts.failures++;
       if (isTokenRejected(err)) {
+        // The NameNode no longer knows the token (cancelled, or its master key expired): replaced at once and
+        // counted as a re-fetch, as when an operation meets it first (recover()); a failed fetch counts itself.
         this.logger.warn({ err: (err as Error).message }, "delegation token renewal refused; fetching a new token");
         this.current = null;
         await this.#fetch(signal, true);
         return false;
       }
+      this.counts.failures++;
       const c = this.current;
       if (isPermissionDenied(err)) {
         // Not the token's renewer (a renewer setting that names someone else): renewing cannot work; the

@@ -177,7 +177,8 @@ describe("delegation tokens fetched with Kerberos", () => {
     await c.mkdirs("/tok/renew-refused/b");
     await settle();
     expect(ops(i)).toEqual(["namenode:RENEWDELEGATIONTOKEN:403", "namenode:GETDELEGATIONTOKEN:200", "namenode:RENEWDELEGATIONTOKEN:200", "namenode:MKDIRS:200"]);
-    expect(c.tokenStatus()).toMatchObject({ refetches: 1, failures: 1, renewals: 0 });
+    // Replaced at once, as when an operation meets the refused token first: a re-fetch, not a failure.
+    expect(c.tokenStatus()).toMatchObject({ refetches: 1, failures: 0, renewals: 0 });
   });
 
   it("release() cancels the token: the NameNode refuses it afterwards", async () => {
