@@ -63,7 +63,7 @@ async function handle(cluster: EmulatedCluster, req: IncomingMessage, res: Serve
     throw hdfsErrors.badParam("namenoderpcaddress", "Namenode RPC address is not specified.");
   }
   cluster.settings.faults.track({ cluster: cluster.name, role: "datanode", op, path: path.text }, req.method ?? "GET", params, res);
-  const plan = cluster.settings.faults.take({ cluster: cluster.name, role: "datanode", op, path: path.text, streamsBody: op === "OPEN" });
+  const plan = cluster.settings.faults.take({ cluster: cluster.name, role: "datanode", op, path: path.text, streamsBody: op === "OPEN", userName: params.get("user.name") ?? null });
   if (!(await applyFaultPlan(plan, req))) return;
   const user = cluster.security.dataNodeCaller(params).user;
   await spec.run({ cluster, req, res, params, path, user, plan });

@@ -28,6 +28,8 @@ export interface FaultMatch {
   op?: string;
   /** Plain string prefix of the HDFS path (e.g. "/flink/chk-1"). */
   pathPrefix?: string;
+  /** Only requests sent with this `user.name` (one client among several, e.g. one daemon instance). */
+  userName?: string;
 }
 
 export interface FaultRule extends FaultMatch {
@@ -58,6 +60,8 @@ export interface RequestFacts {
   path: string;
   /** True for requests whose response is a streamed file body (DN OPEN). */
   streamsBody: boolean;
+  /** `user.name` as sent (null without one). */
+  userName: string | null;
 }
 
 export type UnreachableMode = "refuse" | "reset";
@@ -115,7 +119,7 @@ export class FaultInjector {
   }
 
   /** Called by the NameNode and DataNode handlers for each parsed request. Free when nobody observes. */
-  track(facts: Omit<RequestFacts, "streamsBody">, method: string, params: Map<string, string>, res: ServerResponse): void {
+  track(facts: Omit<RequestFacts, "streamsBody" | "userName">, method: string, params: Map<string, string>, res: ServerResponse): void {
     if (this.observers.size === 0) return;
     const startedAt = Date.now();
     res.once("close", () => {
@@ -234,7 +238,8 @@ function matches(rule: ActiveFault, facts: RequestFacts): boolean {
     (rule.cluster === undefined || rule.cluster === facts.cluster) &&
     (rule.role === undefined || rule.role === facts.role) &&
     (rule.op === undefined || rule.op === facts.op) &&
-    (rule.pathPrefix === undefined || facts.path.startsWith(rule.pathPrefix))
+    (rule.pathPrefix === undefined || facts.path.startsWith(rule.pathPrefix)) &&
+    (rule.userName === undefined || rule.userName === facts.userName)
   );
 }
 

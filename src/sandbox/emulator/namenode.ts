@@ -121,7 +121,7 @@ async function handle(cluster: EmulatedCluster, index: number, req: IncomingMess
   if (spec === undefined || spec.method !== req.method) throw invalidOp(op, req.method ?? "GET");
 
   cluster.settings.faults.track({ cluster: cluster.name, role: "namenode", op, path: path.text }, req.method ?? "GET", params, res);
-  const plan = cluster.settings.faults.take({ cluster: cluster.name, role: "namenode", op, path: path.text, streamsBody: false });
+  const plan = cluster.settings.faults.take({ cluster: cluster.name, role: "namenode", op, path: path.text, streamsBody: false, userName: params.get("user.name") ?? null });
   if (!(await applyFaultPlan(plan, req))) return;
   const state = cluster.states[index] ?? "standby";
   const caller = cluster.security.nameNodeCaller(req, res, params, rawPath, state === "standby");

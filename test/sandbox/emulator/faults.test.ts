@@ -49,6 +49,15 @@ describe("programmatic fault injection", () => {
     expect(fx.sandbox.faults.list()).toEqual([]);
   });
 
+  it("aims at one user: only requests with that user.name fail, on the DataNode step too", async () => {
+    await createFile(fx.nn(), "/fu/f", "data");
+    fx.sandbox.faults.add({ cluster: "hdfs1", role: "datanode", op: "OPEN", userName: "bob", times: "always", action: { kind: "reset" } });
+    expect((await openFile(fx.nn(), "/fu/f")).text).toBe("data"); // alice reads as before
+    await expect(openFile(fx.nn(), "/fu/f", { "user.name": "bob" })).rejects.toThrow();
+    expect((await openFile(fx.nn(), "/fu/f", { "user.name": "carol" })).text).toBe("data");
+    fx.sandbox.faults.clear();
+  });
+
   it("fails a DataNode step (CREATE) while the NameNode step succeeds", async () => {
     fx.sandbox.faults.add({ role: "datanode", op: "CREATE", action: { kind: "error", status: 500, javaClassName: "java.lang.NullPointerException" } });
     const res = await createFile(fx.nn(), "/fb", "x");
