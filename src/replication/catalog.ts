@@ -98,6 +98,11 @@ export class MetadataCatalog {
       if (isMissing(err)) return { state: "incomplete", reason: `${path} is gone` };
       return { state: "incomplete", reason: `cannot read yet: ${errorMessage(err)}` };
     }
+    // Not the version that was listed (replaced since, or a read cut short without an error): no verdict
+    // on it. Only the listed length, read whole, can be judged corrupt.
+    if (bytes.length !== entry.length) {
+      return { state: "incomplete", reason: `${path}: read ${bytes.length} bytes where the listing says ${entry.length} (changed since it was listed, or a short read)` };
+    }
     try {
       const md = parseMetadata(bytes);
       // Kept compact (closure-files.ts): the catalog holds one of these per checkpoint on each side.

@@ -329,6 +329,16 @@ export class JobReplicator {
         restorable.push({ unit, references: new Set(a.required.map((r) => r.path)) });
         continue;
       }
+      if (a.retryable) {
+        // Its _metadata cannot be read right now (a DataNode restarting, a cluster failing over): no verdict
+        // on the checkpoint. Kept as it is, not counted restorable, and it holds back deletions until a sync
+        // reads it; unpublishing it could take the target's newest restorable checkpoint away for good.
+        unreadable.push(unit);
+        if (this.reportOnce(`unreadable-now:${unit.dir}:${unit.metadata.mtime}`)) {
+          this.log.warn({ checkpoint: unit.name, problems: a.problems.slice(0, 3).map((p) => p.text) }, "cannot read a _metadata on the target right now; kept as it is and checked again next sync");
+        }
+        continue;
+      }
       if (!records.has(unit.name)) {
         // Not ours (or from before records existed): left alone, and it holds back deletions.
         unreadable.push(unit);

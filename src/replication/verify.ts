@@ -88,6 +88,11 @@ async function verifyUnit(unit: TreeUnit, o: Resolved, locator: ClusterLocator, 
 
 export interface UnitAssessment {
   state: "restorable" | "broken" | "unreadable";
+  /**
+   * Unreadable for now only: its _metadata could not be read (the storage failed, or it is still being
+   * written), which says nothing about the checkpoint. False for a verdict: corrupt, or no _metadata.
+   */
+  retryable: boolean;
   /** What makes it broken or unreadable; `file` problems name a file that is missing or too short. */
   problems: { text: string; file?: PresenceProblem }[];
   /** Every file it references, as a path on this side, with the bytes it needs. */
@@ -104,9 +109,9 @@ export async function assessUnit(
   unit: TreeUnit,
   o: { storage: ReadOnlyStorage; locator: ClusterLocator; catalog: MetadataCatalog; listings?: ReadonlyMap<string, ReadonlyMap<string, Entry>>; signal?: AbortSignal },
 ): Promise<UnitAssessment> {
-  if (!unit.metadata) return { state: "unreadable", problems: [{ text: `${unit.dir} has no ${METADATA_FILE}` }], required: [], bytes: 0 };
+  if (!unit.metadata) return { state: "unreadable", retryable: false, problems: [{ text: `${unit.dir} has no ${METADATA_FILE}` }], required: [], bytes: 0 };
   const view = await o.catalog.view(unit.dir, unit.metadata, o.signal);
-  if (view.state !== "complete") return { state: "unreadable", problems: [{ text: view.reason }], required: [], bytes: 0 };
+  if (view.state !== "complete") return { state: "unreadable", retryable: view.state === "incomplete", problems: [{ text: view.reason }], required: [], bytes: 0 };
   const problems: UnitAssessment["problems"] = [];
   const required: { path: string; minLength: number }[] = [];
   for (const ref of view.references) {
@@ -118,6 +123,7 @@ export async function assessUnit(
   problems.push(...missing.map((m) => ({ text: describeProblem(m), file: m })));
   return {
     state: problems.length === 0 ? "restorable" : "broken",
+    retryable: false,
     problems,
     required,
     bytes: view.references.bytes,

@@ -149,4 +149,27 @@ export const SCENARIOS: Scenario[] = [
       schedule: [{ at: 13_000, action: { kind: "restart-job", job: 0, seed: 1017 } }],
     }),
   },
+  {
+    name: "target-unreadable-after-restart",
+    bug: "a daemon restarted (kill -9) while hdfs2's DataNode resets its reads and uploads unpublishes every published checkpoint whose _metadata it cannot read, the newest included, which the source has long subsumed: the target holds none",
+    world: world({
+      name: "target-unreadable-after-restart",
+      durationMs: 24_000,
+      retain: { min: 1, max: 2 },
+      jobs: [job({ jobId: "8".repeat(32), intervalMs: 1000, retained: 1, stateSizeBytes: 512 * 1024, seed: 18 })],
+      schedule: [
+        // Only the restarted daemon's requests (its instances run as ckpt-d2, then ckpt-d3... if a start
+        // is refused): the checker keeps reading hdfs2 through the same DataNode.
+        ...["ckpt-d2", "ckpt-d3", "ckpt-d4"].flatMap((userName) =>
+          ["OPEN", "CREATE"].map((op) => ({
+            at: 6000,
+            action: { kind: "fault" as const, rule: { cluster: "hdfs2", role: "datanode" as const, op, pathPrefix: "/flink/checkpoints/" + "8".repeat(32), userName, times: "always" as const, action: { kind: "reset" as const } } },
+          })),
+        ),
+        // Past lease.ttl (3 s): the first restart takes the lease over.
+        { at: 6500, action: { kind: "kill9", restartAfterMs: 3500 } },
+        { at: 17_000, action: { kind: "clear-faults" } },
+      ],
+    }),
+  },
 ];

@@ -13,6 +13,9 @@ import { FlinkJobSimulator, type SimulatorOptions } from "../../src/sandbox/simu
 import { WebHdfsStorage } from "../../src/storage/webhdfs.js";
 import type { Storage } from "../../src/storage/types.js";
 import { WebHdfsClient } from "../../src/webhdfs/index.js";
+import { Engine } from "../../src/replication/index.js";
+import { createStorage } from "../../src/storage/factory.js";
+import { silentLogger } from "../../src/util/log.js";
 
 export const SOURCE_ROOT = "/flink/checkpoints";
 export const TARGET_ROOT = "/dr/flink";
@@ -28,6 +31,8 @@ export interface SandboxPair {
   /** Storage on a cluster as the Flink user (for simulators and for inspecting). */
   storage(cluster: "hdfs1" | "hdfs2"): Storage;
   simulator(o?: Partial<SimulatorOptions>): FlinkJobSimulator;
+  /** An engine with its own storages for `config`'s sides (closed with the pair), logging nowhere. */
+  engine(config: Config): Engine;
   close(): Promise<void>;
 }
 
@@ -101,6 +106,12 @@ log: {level: silent}
         retained: 2,
         ...o,
       }),
+    engine: (config) => {
+      const source = createStorage(config.source, silentLogger);
+      const target = createStorage(config.target, silentLogger);
+      storages.push(source, target);
+      return new Engine({ config, source, target, logger: silentLogger });
+    },
     async close() {
       for (const s of storages) s.close();
       await sandbox.stop();
