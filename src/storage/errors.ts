@@ -41,6 +41,11 @@ export interface StorageErrorDetails {
   message: string;
   /** What the operator may check (set by the adapter, which knows its backend), e.g. a wrong address. */
   hint?: string;
+  /**
+   * A write the adapter cut off before the service had answered it (an abort past its grace, a timeout):
+   * the file it was writing may still appear afterwards, so a removal right away is not final.
+   */
+  unsettled?: boolean;
   cause?: unknown;
 }
 
@@ -51,6 +56,7 @@ export class StorageError extends CkptError {
   readonly operation: string;
   readonly path: string;
   readonly hint?: string;
+  readonly unsettled?: true;
 
   constructor(d: StorageErrorDetails) {
     super(d.message, d.cause === undefined ? undefined : { cause: d.cause });
@@ -59,7 +65,13 @@ export class StorageError extends CkptError {
     this.operation = d.operation;
     this.path = d.path;
     if (d.hint !== undefined) this.hint = d.hint;
+    if (d.unsettled === true) this.unsettled = true;
   }
+}
+
+/** True for a write cut off before the storage answered it: what it wrote may still appear later. */
+export function isUnsettledWrite(err: unknown): boolean {
+  return err instanceof StorageError && err.unsettled === true;
 }
 
 /** The reason of a storage failure, or null for anything that is not a StorageError. */

@@ -8,7 +8,7 @@ import type { Readable } from "node:stream";
 import { CkptError } from "../util/errors.js";
 import type { TokenStatus } from "../webhdfs/index.js";
 
-export { isAlreadyExists, isMissing, StorageError, storageReason, type StorageReason } from "./errors.js";
+export { isAlreadyExists, isMissing, isUnsettledWrite, StorageError, storageReason, type StorageReason } from "./errors.js";
 
 /**
  * What a backend offers, declared by its adapter. The engine chooses how to do what it means (write a file

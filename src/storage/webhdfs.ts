@@ -175,7 +175,8 @@ export function toStorageError(storage: string, operation: string, path: string,
   if (err instanceof HdfsPathError) return new StorageError({ reason: "fatal", storage, operation, path, message: err.message, cause: err });
   if (!(err instanceof WebHdfsError)) return err;
   const hint = hintFor(err);
-  return new StorageError({ reason: webHdfsReason(err), storage, operation, path, message: err.message, ...(hint ? { hint } : {}), cause: err });
+  const unsettled = err.unsettled === true ? { unsettled: true } : {};
+  return new StorageError({ reason: webHdfsReason(err), storage, operation, path, message: err.message, ...(hint ? { hint } : {}), ...unsettled, cause: err });
 }
 
 function toEntry(name: string, st: FileStatus): Entry {

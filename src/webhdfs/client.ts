@@ -22,7 +22,7 @@ import {
   expectJson, expectRedirect, expectStatus, expectText, requireStatus, stepError, stepFailure, unexpectedBody,
   type StepContext,
 } from "./responses.js";
-import { RequestDeadline, sendRequest, type HttpResponse } from "./transport.js";
+import { RequestDeadline, sendRequest, UPLOAD_CANCEL_GRACE_MS, type HttpResponse } from "./transport.js";
 import type {
   AuthProvider, ClusterConnection, ContentSummary, FileChecksum, FileStatus, RetryPolicy, TlsSettings,
 } from "./types.js";
@@ -446,7 +446,10 @@ export class WebHdfsClient {
     const headers = body === undefined ? undefined : { "content-type": "application/octet-stream" };
     if (body !== undefined) a.guard?.(); // an upload's DataNode step is the write itself
     try {
-      const res = await sendRequest({ method, url, agent, headers, body, cancel: a.deadline, idleTimeoutMs: a.timeoutMs });
+      // A cancelled upload lets the DataNode answer first: it creates the file when the request arrives, so
+      // a caller that removes the temporary after an abort removes it only once it can no longer appear.
+      const grace = body === undefined ? {} : { cancelGraceMs: UPLOAD_CANCEL_GRACE_MS };
+      const res = await sendRequest({ method, url, agent, headers, body, cancel: a.deadline, idleTimeoutMs: a.timeoutMs, ...grace });
       return await accept(res, ctx);
     } catch (err) {
       const consumed = body instanceof Readable && (body.readableDidRead || body.destroyed);

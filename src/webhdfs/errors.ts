@@ -55,6 +55,8 @@ export interface WebHdfsErrorDetails {
   attempts?: number;
   /** True when a non-replayable request body was (partly) consumed: the step must not be retried. */
   bodyConsumed?: boolean;
+  /** True when this client cut an upload off before the DataNode answered: the file may still appear. */
+  unsettled?: boolean;
   cause?: unknown;
 }
 
@@ -86,6 +88,7 @@ export class WebHdfsError extends CkptError {
   readonly code?: string;
   readonly attempts?: number;
   readonly bodyConsumed?: boolean;
+  readonly unsettled?: boolean;
 
   constructor(details: WebHdfsErrorDetails) {
     super(formatMessage(details), details.cause === undefined ? undefined : { cause: details.cause });
@@ -104,10 +107,10 @@ export class WebHdfsError extends CkptError {
 
   details(): WebHdfsErrorDetails {
     const { cluster, operation, path, destination, step, failure, namenode, datanode, status } = this;
-    const { exception, javaClassName, remoteMessage, detail, code, attempts, bodyConsumed } = this;
+    const { exception, javaClassName, remoteMessage, detail, code, attempts, bodyConsumed, unsettled } = this;
     return {
       cluster, operation, path, destination, step, failure, namenode, datanode, status,
-      exception, javaClassName, remoteMessage, detail, code, attempts, bodyConsumed, cause: this.cause,
+      exception, javaClassName, remoteMessage, detail, code, attempts, bodyConsumed, unsettled, cause: this.cause,
     };
   }
 }
@@ -115,7 +118,7 @@ export class WebHdfsError extends CkptError {
 function assignDefined(target: WebHdfsError, details: WebHdfsErrorDetails): void {
   const optional = [
     "destination", "namenode", "datanode", "status", "exception", "javaClassName",
-    "remoteMessage", "detail", "code", "attempts", "bodyConsumed",
+    "remoteMessage", "detail", "code", "attempts", "bodyConsumed", "unsettled",
   ] as const;
   for (const key of optional) {
     if (details[key] !== undefined) Object.assign(target, { [key]: details[key] });

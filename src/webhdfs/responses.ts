@@ -52,7 +52,7 @@ export function stepFailure(ctx: StepContext, err: unknown, bodyConsumed = false
   if (err instanceof WebHdfsError) return bodyConsumed && err.bodyConsumed !== true ? err.with({ bodyConsumed }) : err;
   if (!(err instanceof TransportError)) return err;
   const failure = err.failure === "too-large" ? "unexpected-response" : err.failure;
-  return stepError(ctx, { failure, detail: err.message, code: err.code, bodyConsumed: bodyConsumed || undefined, cause: err });
+  return stepError(ctx, { failure, detail: err.message, code: err.code, bodyConsumed: bodyConsumed || undefined, unsettled: err.unsettled || undefined, cause: err });
 }
 
 function snippet(text: string): string {

@@ -1,8 +1,12 @@
 // One HTTP exchange over node:http/https (not fetch: the DataNode's unsolicited
 // `100 Continue` breaks undici): request deadline and AbortSignal, optional
 // streamed body with backpressure, socket idle timeout for long transfers, and
-// bounded reading of small response bodies. Failures become TransportError
-// (TLS handshake and certificate failures told apart by their error code).
+// bounded reading of small response bodies. An upload cancelled after it went
+// out ends its body and waits, briefly, for the server's answer: only then is
+// the server known to be done with the file (a DataNode creates it when the
+// request arrives, which can be after the caller has already removed it).
+// Failures become TransportError (TLS handshake and certificate failures told
+// apart by their error code).
 
 import http from "node:http";
 import https from "node:https";
@@ -34,16 +38,26 @@ export function isTlsErrorCode(code: string | undefined): boolean {
 
 /** A failure of the exchange itself (no usable HTTP answer). The client adds the operation context. */
 export class TransportError extends Error {
+  /**
+   * True when this client cut an upload off before the server answered it (an abort past the grace, an
+   * idle timeout): the server may still create or complete the file after the caller saw this error.
+   */
+  readonly unsettled: boolean;
+
   constructor(
     readonly failure: TransportFailure,
     message: string,
     readonly code?: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; unsettled?: boolean },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "TransportError";
+    this.unsettled = options?.unsettled ?? false;
   }
 }
+
+/** How long a cancelled upload waits for the server's answer to its cut-short body before cutting the connection. */
+export const UPLOAD_CANCEL_GRACE_MS = 2000;
 
 /** What can cut a request short: `reason` once it did; `onAbort` runs a callback then (detach when done). */
 export interface Cancellation {
@@ -133,8 +147,15 @@ export interface HttpRequestSpec {
   headers?: Record<string, string>;
   /** A buffer is sent with Content-Length; a stream chunked, respecting backpressure. */
   body?: Uint8Array | Readable;
-  /** Its abort destroys the request (and the response, if it is still being read). */
+  /**
+   * Its abort destroys the request (and the response, if it is still being read). An upload (`body` set)
+   * that already went out instead ends its body and waits up to `cancelGraceMs` for the server's answer,
+   * then rejects with the abort's reason either way (never as a success); past the grace it is cut off
+   * and the rejection is `unsettled`.
+   */
   cancel: Cancellation;
+  /** See `cancel`; 0 (the default) cuts an upload off at once, as any other request. */
+  cancelGraceMs?: number;
   /** Socket inactivity limit while sending/receiving; for long transfers that the deadline does not cover. */
   idleTimeoutMs?: number;
 }
@@ -165,10 +186,34 @@ export function sendRequest(spec: HttpRequestSpec): Promise<HttpResponse> {
       spec.path === undefined
         ? transport.request(url, { method: spec.method, agent: spec.agent, headers: spec.headers })
         : transport.request({ ...originOptions(url), path: spec.path, method: spec.method, agent: spec.agent, headers: spec.headers });
-    req.once("close", cancel.onAbort((reason) => req.destroy(reason)));
+    // Set once an upload that went out is being cancelled: the server's answer then only ends the wait.
+    let cancelled: TransportError | undefined;
+    const grace = body === undefined ? 0 : (spec.cancelGraceMs ?? 0);
+    req.once(
+      "close",
+      cancel.onAbort((reason) => {
+        // Nothing went out (headers are rendered with the first write), or the answer is being read, or
+        // no grace: cut it off. Otherwise the server has (or is about to have) the request: let it finish.
+        if (settled || grace <= 0 || !req.headersSent) {
+          req.destroy(reason);
+          return;
+        }
+        cancelled = reason;
+        if (isStream(body)) body.unpipe(req);
+        const cut = setTimeout(() => {
+          const detail = `${reason.message}; the server had not answered the cut-short upload within ${grace} ms`;
+          req.destroy(new TransportError(reason.failure, detail, reason.code, { cause: reason, unsettled: true }));
+        }, grace);
+        req.once("close", () => clearTimeout(cut));
+        if (!req.writableEnded) req.end();
+      }),
+    );
     if (spec.idleTimeoutMs !== undefined) {
       const idleMs = spec.idleTimeoutMs;
-      req.setTimeout(idleMs, () => req.destroy(new TransportError("timeout", `socket idle for ${idleMs} ms`)));
+      req.setTimeout(idleMs, () => {
+        const unsettled = body !== undefined && req.headersSent && !settled;
+        req.destroy(new TransportError("timeout", `socket idle for ${idleMs} ms`, undefined, { unsettled }));
+      });
     }
     req.on("error", (err) => {
       if (settled) {
@@ -176,7 +221,9 @@ export function sendRequest(spec: HttpRequestSpec): Promise<HttpResponse> {
         return;
       }
       settled = true;
-      reject(sourceError ?? toTransportError(err));
+      // A cut-short upload the server closed or reset is over on its side too: it ends as the abort it was.
+      const own = err instanceof TransportError && err.unsettled;
+      reject(cancelled !== undefined && !own ? cancelled : (sourceError ?? toTransportError(err)));
     });
     req.on("response", (res) => {
       if (settled) {
@@ -184,6 +231,12 @@ export function sendRequest(spec: HttpRequestSpec): Promise<HttpResponse> {
         return;
       }
       settled = true;
+      if (cancelled !== undefined) {
+        // The server is done with the cut-short upload; whatever it answered, the caller asked to stop.
+        res.resume();
+        reject(cancelled);
+        return;
+      }
       if (isStream(body) && !body.readableEnded) {
         body.unpipe(req);
         body.destroy();
