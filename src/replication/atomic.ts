@@ -6,8 +6,9 @@
 // published _metadata (the commit point), replication records and the lease.
 
 import { CkptError } from "../util/errors.js";
-import { isAlreadyExists, isMissing, parentOf, StorageError, type Storage } from "../storage/types.js";
+import { isAlreadyExists, isMissing, isUnsettledWrite, parentOf, StorageError, type Storage } from "../storage/types.js";
 import { tempPathFor } from "./layout.js";
+import { removeOwnTemporary, type LeftBehind, type TemporaryOwner } from "./left-behind.js";
 
 /** Fresh temporary names tried when a write finds its temporary already there (a retried CREATE). */
 const TEMP_NAME_ATTEMPTS = 3;
@@ -32,17 +33,29 @@ export interface StagedWrite {
   readonly temporary: boolean;
   /** Makes the written, checked bytes visible at the final name. */
   commit(expectedLength: number, o?: { signal?: AbortSignal; control?: boolean }): Promise<void>;
-  /** Removes what this attempt left behind and nobody can see (its temporary). */
-  discard(): Promise<void>;
+  /**
+   * Removes what this attempt left behind and nobody can see (its temporary), past the lease's fence (the
+   * name is this attempt's own). Never throws: resolves to null once nothing is left, else to the failure
+   * (which the staging's `leftBehind` tracker, when given, has recorded). `writeFailure` is why the write
+   * did not finish: a write cut off before the storage answered may still create the temporary after this
+   * removal, so it is recorded too (the engine's stop looks for it again).
+   */
+  discard(writeFailure?: unknown): Promise<unknown>;
   /** A new staging of the same file under a fresh temporary name (after a retried CREATE found its own). */
   retry(): StagedWrite;
 }
 
-/**
- * How to write `finalPath` whole on this storage. `overwrite` says whether an existing file at the final
- * name is replaced (default) or the commit fails with reason "exists".
- */
-export function stageWrite(storage: Pick<Storage, "name" | "capabilities" | "rename" | "stat" | "delete">, finalPath: string, o: { overwrite?: boolean } = {}): StagedWrite {
+export interface StageOptions {
+  /** Whether an existing file at the final name is replaced (default) or the commit fails with reason "exists". */
+  overwrite?: boolean;
+  /** Where a temporary whose removal failed is recorded (the engine's stop tries it again and reports it). */
+  leftBehind?: LeftBehind;
+  /** Whose write this is, for the log line of a temporary left behind. */
+  owner?: TemporaryOwner;
+}
+
+/** How to write `finalPath` whole on this storage. */
+export function stageWrite(storage: Pick<Storage, "name" | "capabilities" | "rename" | "stat" | "delete">, finalPath: string, o: StageOptions = {}): StagedWrite {
   const overwrite = o.overwrite ?? true;
   const caps = storage.capabilities;
   if (caps.atomicRename) {
@@ -52,7 +65,12 @@ export function stageWrite(storage: Pick<Storage, "name" | "capabilities" | "ren
       overwrite: false,
       temporary: true,
       commit: (expectedLength, io = {}) => renameIntoPlace(storage, tmp, finalPath, expectedLength, { ...io, overwrite }),
-      discard: () => storage.delete(tmp).then(() => undefined, () => undefined),
+      discard: async (writeFailure) => {
+        const failed = await removeOwnTemporary(storage, tmp);
+        if (failed !== null) o.leftBehind?.add(storage, tmp, failed, o.owner);
+        else if (isUnsettledWrite(writeFailure)) o.leftBehind?.addUnsettled(storage, tmp, writeFailure, o.owner);
+        return failed;
+      },
       retry: () => stageWrite(storage, finalPath, o),
     };
   }
@@ -63,7 +81,7 @@ export function stageWrite(storage: Pick<Storage, "name" | "capabilities" | "ren
       temporary: false,
       commit: async () => {},
       // Nothing partial is ever visible, and what is at the final name may be someone's: leave it.
-      discard: async () => {},
+      discard: async () => null,
       retry: () => direct,
     };
     return direct;
@@ -82,12 +100,13 @@ export async function writeAtomically(
   storage: Storage,
   path: string,
   bytes: Uint8Array,
-  o: { signal?: AbortSignal; overwrite?: boolean; ensureParent?: boolean; mtime?: number; control?: boolean } = {},
+  o: StageOptions & { signal?: AbortSignal; ensureParent?: boolean; mtime?: number; control?: boolean } = {},
 ): Promise<void> {
   const io = { ...(o.signal ? { signal: o.signal } : {}), ...(o.control ? { control: true } : {}) };
   if (o.ensureParent) await storage.mkdirs(parentOf(path), io);
-  let staged = stageWrite(storage, path, o.overwrite === undefined ? {} : { overwrite: o.overwrite });
+  let staged = stageWrite(storage, path, o);
   let committed = false;
+  let failure: unknown;
   try {
     // A CREATE the client retried after its first attempt reached the NameNode (the answer was lost, the
     // upload cut) finds its own temporary there and fails with overwrite=false: start again under a new
@@ -109,8 +128,11 @@ export async function writeAtomically(
     }
     await staged.commit(bytes.length, io);
     committed = true;
+  } catch (err) {
+    failure = err;
+    throw err;
   } finally {
-    if (!committed) await staged.discard();
+    if (!committed) await staged.discard(failure);
   }
 }
 

@@ -23,6 +23,7 @@ import { isWorthRetrying } from "../storage/errors.js";
 import { isMissing, parentOf, type ReadOnlyStorage, type Storage } from "../storage/types.js";
 import type { BandwidthLimiter, ByteBudget } from "./bandwidth.js";
 import { stageWrite } from "./atomic.js";
+import type { LeftBehind } from "./left-behind.js";
 
 export interface CopyTask {
   source: string;
@@ -79,6 +80,8 @@ export interface CopierOptions {
   retries: number;
   checksum: boolean;
   logger: Logger;
+  /** Where the temporary of a copy that did not finish is recorded when its removal fails too. */
+  leftBehind?: LeftBehind;
   /** Called for every chunk written to the target. */
   onBytes?: (n: number) => void;
   onFileDone?: (task: CopyTask, bytes: number) => void;
@@ -194,9 +197,13 @@ export class Copier {
   private async copyOnce(task: CopyTask, signal?: AbortSignal): Promise<void> {
     const { source, target } = this.o;
     const release = await this.o.budget.acquire(task.length);
-    const staged = stageWrite(target, task.target);
+    const staged = stageWrite(target, task.target, {
+      ...(this.o.leftBehind ? { leftBehind: this.o.leftBehind } : {}),
+      owner: { job: task.job, checkpoint: task.unit },
+    });
     const tmp = staged.path;
     let wroteTemp = false;
+    let writeFailure: unknown; // the target's own error, before it is explained as the read's or a vanished source's
     try {
       await this.ensureDir(parentOf(task.target), signal);
       let input: Readable;
@@ -245,6 +252,7 @@ export class Copier {
         await piped;
         if (readError !== undefined) throw readError;
       } catch (err) {
+        writeFailure = err;
         input.destroy();
         throttled?.destroy();
         await piped;
@@ -266,7 +274,8 @@ export class Copier {
       this.o.onFileDone?.(task, copied);
     } finally {
       release();
-      if (wroteTemp) await staged.discard();
+      // A failed removal (or a write cut off before the target answered) is recorded in leftBehind by the staging.
+      if (wroteTemp) await staged.discard(writeFailure);
     }
   }
 

@@ -17,6 +17,7 @@ import { DeleteLimit, filesUnderRoots, type DeleteLimitState } from "./delete-li
 import { ADMIN_DIR } from "./layout.js";
 import { LargeCheckpointTurns, Turns, VERIFY_SLOTS } from "./large-checkpoints.js";
 import { Lease } from "./lease.js";
+import { LeftBehind } from "./left-behind.js";
 import { targetPathFor } from "./locations.js";
 import { bundleSide, type ReplicationSide } from "./sides.js";
 import type { TreeJob, TreeSnapshot } from "./scan.js";
@@ -54,6 +55,19 @@ export interface CycleReport {
   deleteLimit: DeleteLimitState;
 }
 
+/** The least time a stop gives each clean-up step after a wait for the copies that used its whole deadline. */
+export const STOP_CLEANUP_FLOOR_MS = 2000;
+
+/** What a stop could not clean up (empty lists and true: everything it aborted removed its temporary). */
+export interface StopOutcome {
+  /** Every job sync had settled by the stop's deadline (else copies may still have held temporaries). */
+  drained: boolean;
+  /** Temporaries of aborted writes (copies, publications, records) still on the target: their removal failed twice. */
+  temporariesLeft: string[];
+  /** Further ones not listed (beyond what the engine remembers by name). */
+  temporariesLeftUnlisted: number;
+}
+
 export interface EngineStatus {
   jobs: JobStatus[];
   lastScanAt: number | null;
@@ -78,6 +92,8 @@ export class Engine {
   private readonly limiter: BandwidthLimiter;
   private readonly budget: ByteBudget;
   private readonly copier: Copier;
+  /** Temporaries whose removal failed, of every staged write the engine makes (copies, publications, records, the lease). */
+  private readonly leftBehind: LeftBehind;
   private readonly jobs = new Map<string, JobReplicator>();
   private readonly active = new Map<string, Promise<SyncOutcome>>();
   private readonly stopController = (() => {
@@ -98,6 +114,7 @@ export class Engine {
 
   constructor(o: EngineOptions) {
     this.config = o.config;
+    this.leftBehind = new LeftBehind(o.logger);
     this.source = o.source;
     // Every write the engine makes is fenced by the lease (checked before each request, retries included);
     // only the lease itself writes through the bare storage.
@@ -121,10 +138,11 @@ export class Engine {
       retries: cfg.copy.retries,
       checksum: cfg.copy.checksum,
       logger: o.logger,
+      leftBehind: this.leftBehind,
       onBytes: (n) => this.hooks.onBytes?.("", n),
     });
     const leasePath = cfg.lease.path ?? joinPath(joinPath((cfg.paths[0] as { target: string }).target, ADMIN_DIR), "lease");
-    this.lease = o.useLease === false ? null : new Lease(o.target, leasePath, cfg.lease.ttl, o.logger, (err) => this.stopController.abort(err));
+    this.lease = o.useLease === false ? null : new Lease(o.target, leasePath, cfg.lease.ttl, o.logger, (err) => this.stopController.abort(err), this.leftBehind);
     this.deps = {
       config: cfg,
       source: o.source,
@@ -136,6 +154,7 @@ export class Engine {
       targetScanner: this.targetSide.scanner,
       copier: this.copier,
       lease: this.lease,
+      leftBehind: this.leftBehind,
       logger: o.logger,
       hooks: this.hooks,
       events: this.events,
@@ -306,17 +325,34 @@ export class Engine {
     await Promise.allSettled([...this.active.values()]);
   }
 
-  /** Stops: aborts in-flight copies (their temporaries are removed), waits up to deadlineMs, releases the lease. */
-  async stop(deadlineMs = 10_000): Promise<void> {
+  /**
+   * Stops: aborts in-flight copies (each removes its temporary), waits up to deadlineMs for them, tries again
+   * to remove the temporaries whose removal failed, releases the lease. Says what it could not clean up.
+   * One deadline for the whole stop: the retry and the tokens' release get what the wait left of it, at
+   * least STOP_CLEANUP_FLOOR_MS each (so a stop takes at most deadlineMs + 2 floors + the lease's release).
+   */
+  async stop(deadlineMs = 10_000): Promise<StopOutcome> {
+    const end = Date.now() + deadlineMs;
+    const remaining = () => Math.max(end - Date.now(), STOP_CLEANUP_FLOOR_MS);
     this.stopController.abort(new Error("replicator stopping"));
     this.copier.clear();
-    await Promise.race([this.drain(), new Promise((r) => setTimeout(r, deadlineMs).unref())]);
+    const drained = await Promise.race([this.drain().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), deadlineMs).unref())]);
+    const left = await this.leftBehind.retry(AbortSignal.timeout(remaining()));
+    const outcome: StopOutcome = { drained, temporariesLeft: left.paths, temporariesLeftUnlisted: left.unlisted };
+    if (!drained) this.logger.warn({ deadlineMs }, "copies were still running at the stop's deadline; their temporaries may be left (a later run removes them once stale)");
+    if (left.paths.length + left.unlisted > 0) {
+      this.logger.warn(
+        { count: left.paths.length + left.unlisted, paths: left.paths.slice(0, 20) },
+        "temporaries of aborted writes could not be removed; a later run removes them once stale",
+      );
+    }
     await this.lease?.release();
     // Cancel the delegation tokens this process fetched (bounded: a stop must not hang on a dead NameNode).
     const released = Promise.allSettled([this.source.release?.(), this.target.release?.()]);
-    await Promise.race([released, new Promise((r) => setTimeout(r, deadlineMs).unref())]);
+    await Promise.race([released, new Promise((r) => setTimeout(r, remaining()).unref())]);
     this.source.close();
     this.target.close();
+    return outcome;
   }
 
   private pairJobs(source: TreeSnapshot, target: TreeSnapshot) {

@@ -1,6 +1,6 @@
 // Public surface of the replication engine for the daemon, the CLI and metrics.
 
-export { Engine, type EngineOptions, type EngineStatus, type CycleOptions, type CycleReport } from "./engine.js";
+export { Engine, type EngineOptions, type EngineStatus, type CycleOptions, type CycleReport, type StopOutcome } from "./engine.js";
 export type { EngineHooks, JobStatus, JobTotals, PendingWork, PublishedEvent, RestorePoint } from "./status.js";
 export type { SyncOutcome, PlannedUnit } from "./job.js";
 export type { TreeRoot, TreeRootProblem, TreeSnapshot } from "./scan.js";

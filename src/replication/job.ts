@@ -23,12 +23,13 @@ import { ReapAbortedError, type DeleteLimit } from "./delete-limit.js";
 import { confirmPresentByChecksum, missingOnTarget, planUnit, type UnitPlan } from "./plan.js";
 import { publishCheckpoint } from "./publish.js";
 import { executeReap, planReap, type PublishedUnit } from "./reap.js";
-import { listRecordNames, recordFor, writeRecord, type ReplicationRecord } from "./records.js";
+import { listRecords, recordFor, writeRecord, type RecordListing, type ReplicationRecord } from "./records.js";
 import { applyToStatus, EventStream, logEvent, type JobEvent } from "./events.js";
 import { sameCompletion, selectForPublishing, type TargetUnit } from "./selection.js";
 import { assessUnit } from "./verify.js";
 import { isBeingSubsumed } from "./subsumption.js";
 import { newestFirst, type TreeJob, type TreeScanner, type TreeSnapshot, type TreeUnit } from "./scan.js";
+import type { LeftBehind } from "./left-behind.js";
 import { newJobStatus, type EngineHooks, type JobStatus } from "./status.js";
 import { CkptError } from "../util/errors.js";
 
@@ -44,6 +45,8 @@ export interface EngineDeps {
   targetScanner: TreeScanner;
   copier: Copier;
   lease: Lease | null;
+  /** The engine's record of temporaries whose removal failed (its stop reports them); absent: not tracked. */
+  leftBehind?: LeftBehind;
   logger: Logger;
   hooks: EngineHooks;
   /** The engine's event stream: every job's events are published on it too (events.ts). */
@@ -190,7 +193,8 @@ export class JobReplicator {
       // republishes stands on this listing.
       const fresh = await this.deps.targetScanner.scanJob(view.targetRoot, this.key);
       if (!fresh.complete) throw new TargetUnavailableError(`target listing of ${this.targetDir} incomplete: ${fresh.problems.slice(0, 3).join("; ")}`);
-      const records = await listRecordNames(this.deps.target, view.targetRoot, this.key);
+      const recordListing = await listRecords(this.deps.target, view.targetRoot, this.key);
+      const records = recordListing.names;
       const target = await this.assessTarget(fresh, records, o);
       this.status.restorableCheckedAt = Date.now(); // the restorable count below comes from a listing taken now
       if (!o.dryRun) await this.repairRecords(view, target.restorable, candidates, records);
@@ -275,7 +279,7 @@ export class JobReplicator {
 
       if (!o.dryRun && this.deps.config.reap.enabled && (view.targetJob || fresh.units.length > 0 || fresh.sharedFiles.size > 0)) {
         this.status.phase = "reaping";
-        await this.reap(view, fresh, target.restorable, target.unreadable, records, candidates);
+        await this.reap(view, fresh, target.restorable, target.unreadable, recordListing, candidates);
       }
       const listingProblems = [...(view.sourceJob?.problems ?? []), ...(view.targetJob?.problems ?? [])];
       if (listingProblems.length > 0) {
@@ -405,7 +409,7 @@ export class JobReplicator {
       const src = candidates.find((c) => c.unit.name === p.unit.name && sameCompletion(c.completedAt, p.unit.metadata?.mtime ?? 0));
       if (!src) continue; // not a copy of a source checkpoint we can vouch for: left alone
       this.assertLease();
-      await writeRecord(this.deps.target, view.targetRoot, this.record(p.unit, src.completedAt, p.references?.size ?? 0, 0, src.metadata.length));
+      await writeRecord(this.deps.target, view.targetRoot, this.record(p.unit, src.completedAt, p.references?.size ?? 0, 0, src.metadata.length), { leftBehind: this.deps.leftBehind });
       records.add(p.unit.name);
       this.log.info({ checkpoint: p.unit.name }, "wrote the missing replication record of a published checkpoint");
     }
@@ -574,6 +578,7 @@ export class JobReplicator {
       completedAt: c.completedAt,
       assertWritable: () => this.assertLease(),
       signal: o.signal,
+      leftBehind: this.deps.leftBehind,
     });
     remember(); // published: its whole closure is on the target, verified
     this.backlog.drop(unit.name, true);
@@ -603,7 +608,7 @@ export class JobReplicator {
     return reason === "subsumed" ? "subsumed" : "skipped";
   }
 
-  private async reap(view: JobView, fresh: TreeJob, restorable: PublishedUnit[], unreadable: TreeUnit[], records: Set<string>, candidates: Candidate[]): Promise<void> {
+  private async reap(view: JobView, fresh: TreeJob, restorable: PublishedUnit[], unreadable: TreeUnit[], records: RecordListing, candidates: Candidate[]): Promise<void> {
     const plan = planReap({
       sourceJob: view.sourceJob,
       sourceHealthy: view.sourceHealthy,
@@ -613,7 +618,8 @@ export class JobReplicator {
       roots: this.deps.config.paths,
       published: restorable, // includes what this sync just published: its files are referenced and count towards retention
       unreadable,
-      records,
+      records: records.names,
+      recordTemporaries: records.temporaries,
       retain: this.deps.config.retain,
       tempGraceMs: this.deps.config.reap.tempGrace,
       ...(view.otherJobs ? { otherJobs: view.otherJobs } : {}),

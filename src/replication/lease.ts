@@ -31,6 +31,7 @@ import { CkptError, errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
 import { isAlreadyExists, joinPath, parentOf, readSmallFile, storageReason, type Storage } from "../storage/types.js";
 import { writeAtomically } from "./atomic.js";
+import type { LeftBehind } from "./left-behind.js";
 import { isTempName, tempPathFor } from "./layout.js";
 
 export interface LeaseContent {
@@ -121,6 +122,8 @@ export class Lease {
     private readonly ttlMs: number,
     private readonly logger: Logger,
     private readonly onLost: (err: LeaseLostError) => void = () => {},
+    /** Where a renewal's temporary whose removal failed is recorded (the engine's stop reports it). */
+    private readonly leftBehind?: LeftBehind,
   ) {}
 
   get currentEpoch(): number {
@@ -211,7 +214,7 @@ export class Lease {
         await this.storage.write(file, this.content(), { ...CONTROL, overwrite: true, ifMatch: this.version });
         this.version = (await this.storage.stat(file, CONTROL))?.version;
       } else {
-        await writeAtomically(this.storage, file, this.content(), { ...CONTROL, overwrite: true });
+        await writeAtomically(this.storage, file, this.content(), { ...CONTROL, overwrite: true, ...(this.leftBehind ? { leftBehind: this.leftBehind } : {}) });
       }
       this.renewedAt = started;
     } catch (err) {

@@ -7,6 +7,7 @@ import { CkptError } from "../util/errors.js";
 import { joinPath, type Storage } from "../storage/types.js";
 import type { PrefixRewrite } from "../config/load.js";
 import { writeAtomically } from "./atomic.js";
+import type { LeftBehind } from "./left-behind.js";
 import { METADATA_FILE } from "./layout.js";
 import type { PlannedFile } from "./plan.js";
 import { checkPresence, describeProblem } from "./presence.js";
@@ -31,6 +32,8 @@ export interface PublishInput {
   /** Throws when this process may no longer write (lease lost). */
   assertWritable: () => void;
   signal?: AbortSignal | undefined;
+  /** Where a temporary whose removal failed is recorded (the engine's stop reports it). */
+  leftBehind?: LeftBehind | undefined;
 }
 
 export async function publishCheckpoint(p: PublishInput): Promise<void> {
@@ -49,6 +52,7 @@ export async function publishCheckpoint(p: PublishInput): Promise<void> {
   const metadataPath = joinPath(p.unitDir, METADATA_FILE);
   // The copy carries the source's completion time (set before it becomes visible), so the target orders
   // checkpoints and savepoints as the source does and tells one run's chk-N from another's.
-  await writeAtomically(p.target, metadataPath, bytes, { overwrite: true, mtime: p.completedAt, ...io });
-  await writeRecord(p.target, p.targetRoot, p.record, p.signal);
+  const leftBehind = p.leftBehind ? { leftBehind: p.leftBehind } : {};
+  await writeAtomically(p.target, metadataPath, bytes, { overwrite: true, mtime: p.completedAt, owner: { job: p.record.job, checkpoint: p.record.unit }, ...leftBehind, ...io });
+  await writeRecord(p.target, p.targetRoot, p.record, { signal: p.signal, ...leftBehind });
 }

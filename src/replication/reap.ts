@@ -42,6 +42,8 @@ export interface ReapInput {
   unreadable: TreeUnit[];
   /** Units of the job that have a replication record. */
   records: ReadonlySet<string>;
+  /** Temporaries of record writes that did not finish, in the job's records directory (removed once stale). */
+  recordTemporaries?: ReadonlyArray<{ path: string; mtime: number }>;
   retain: { min: number; max: number };
   tempGraceMs: number;
   now: number;
@@ -160,6 +162,9 @@ function staleTemporaries(input: ReapInput): Deletion[] {
   }
   for (const [path, e] of input.targetJob.sharedFiles) {
     if (isTempName(e.name) && stale(e.mtime)) out.push({ path, recursive: false, reason: "stale temporary file" });
+  }
+  for (const t of input.recordTemporaries ?? []) {
+    if (stale(t.mtime)) out.push({ path: t.path, recursive: false, reason: "stale temporary file" });
   }
   return out;
 }

@@ -4,8 +4,9 @@
 // deleted. They carry what the target's files cannot: the source completion
 // time (for lag) and what was copied.
 
-import { readSmallFile, type ReadOnlyStorage, type Storage } from "../storage/types.js";
+import { joinPath, readSmallFile, type ReadOnlyStorage, type Storage } from "../storage/types.js";
 import { writeAtomically } from "./atomic.js";
+import type { LeftBehind } from "./left-behind.js";
 import { isTempName, recordPath, recordsDir } from "./layout.js";
 
 export interface ReplicationRecord {
@@ -21,9 +22,19 @@ export interface ReplicationRecord {
   publishedAt: string;
 }
 
-export async function writeRecord(target: Storage, targetRoot: string, record: ReplicationRecord, signal?: AbortSignal): Promise<void> {
+export async function writeRecord(
+  target: Storage,
+  targetRoot: string,
+  record: ReplicationRecord,
+  o: { signal?: AbortSignal | undefined; leftBehind?: LeftBehind | undefined } = {},
+): Promise<void> {
   const bytes = Buffer.from(`${JSON.stringify(record, null, 2)}\n`);
-  await writeAtomically(target, recordPath(targetRoot, record.job, record.unit), bytes, { ensureParent: true, ...(signal ? { signal } : {}) });
+  await writeAtomically(target, recordPath(targetRoot, record.job, record.unit), bytes, {
+    ensureParent: true,
+    owner: { job: record.job, checkpoint: record.unit },
+    ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.leftBehind ? { leftBehind: o.leftBehind } : {}),
+  });
 }
 
 /** The record of a unit, or null when absent or unreadable (records are advisory; _metadata is the truth). */
@@ -37,11 +48,23 @@ export async function readRecord(target: Storage, targetRoot: string, job: strin
   }
 }
 
-/** Units of a job that have a replication record (a fresh listing of its records directory). */
-export async function listRecordNames(target: ReadOnlyStorage, targetRoot: string, job: string, signal?: AbortSignal): Promise<Set<string>> {
-  const entries = await target.list(recordsDir(targetRoot, job), signal ? { signal } : {});
-  const out = new Set<string>();
-  for (const e of entries ?? []) if (e.type === "file" && e.name.endsWith(".json") && !isTempName(e.name)) out.add(e.name.slice(0, -".json".length));
+export interface RecordListing {
+  /** Units of the job that have a replication record. */
+  names: Set<string>;
+  /** Temporaries of record writes that did not finish (the reaper removes them once stale). */
+  temporaries: Array<{ path: string; mtime: number }>;
+}
+
+/** A fresh listing of a job's records directory. */
+export async function listRecords(target: ReadOnlyStorage, targetRoot: string, job: string, signal?: AbortSignal): Promise<RecordListing> {
+  const dir = recordsDir(targetRoot, job);
+  const entries = await target.list(dir, signal ? { signal } : {});
+  const out: RecordListing = { names: new Set(), temporaries: [] };
+  for (const e of entries ?? []) {
+    if (e.type !== "file") continue;
+    if (isTempName(e.name)) out.temporaries.push({ path: joinPath(dir, e.name), mtime: e.mtime });
+    else if (e.name.endsWith(".json")) out.names.add(e.name.slice(0, -".json".length));
+  }
   return out;
 }
 

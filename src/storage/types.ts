@@ -75,6 +75,13 @@ export interface IoOptions {
    * (WebHDFS: a connection pool of its own). Adapters without such a distinction ignore it.
    */
   control?: boolean;
+  /**
+   * delete() only: the path is a hidden temporary this process wrote under a fresh random name in the
+   * attempt that now discards it. FencedStorage lets that delete through without the fence: nobody else
+   * knows the name, so removing it cannot touch a newer lease holder's work, and a process whose lease
+   * lapsed (paused, target slow to answer) must not leave its temporaries behind.
+   */
+  ownTemporary?: boolean;
 }
 
 /** The backend kind of a Storage ("webhdfs", "local", "s3"...), as its BackendDefinition names it. */
@@ -114,7 +121,8 @@ export interface StorageSecurity {
 
 /**
  * The same storage with every mutating call fenced by `guard` (e.g. "this process still holds the lease"),
- * which the adapter checks right before each request goes out, retries included.
+ * which the adapter checks right before each request goes out, retries included. The one exception is the
+ * removal of this process's own hidden temporary (`ownTemporary`, see IoOptions).
  */
 export class FencedStorage implements Storage {
   readonly name: string;
@@ -152,6 +160,7 @@ export class FencedStorage implements Storage {
     return this.inner.rename(src, dst, { ...o, guard: this.guard });
   }
   delete(path: string, o: IoOptions & { recursive?: boolean } = {}): Promise<boolean> {
+    if (o.ownTemporary === true && o.recursive !== true) return this.inner.delete(path, o);
     return this.inner.delete(path, { ...o, guard: this.guard });
   }
   close(): void {

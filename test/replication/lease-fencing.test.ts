@@ -109,7 +109,7 @@ metrics: false
   );
 }
 
-describe("lease fencing: a paused holder never writes after a takeover (issue 7, bug 5)", () => {
+describe("lease fencing: a paused holder never writes after a takeover, except to remove its own temporaries (issue 7, bug 5)", () => {
   it("holds over rounds with the pause at random moments", async () => {
     const cfg = await config();
     const sim = new FlinkJobSimulator({ storage: new LocalStorage("src"), fsUri: "file:", root: `${tmp}/src`, intervalMs: 0, stateSizeBytes: 64 * 1024, retained: 2, seed: 5 });
@@ -148,8 +148,13 @@ describe("lease fencing: a paused holder never writes after a takeover (issue 7,
       await new Promise((r) => setTimeout(r, 300));
       await stale.loop.stop();
       await stale.engine.stop(1000);
+      // The one write allowed after a takeover: removing a hidden temporary of its own (a random name; see
+      // IoOptions.ownTemporary), possibly one whose fenced write never went out. Judged from the witness
+      // log: no other holder ever wrote, renamed or deleted that path, so no one else's work is touched.
+      const ownTemporary = (w: Write) =>
+        w.op === "delete" && /\/\.[^/]*\.ckpt-tmp\.[0-9a-f]+$/.test(w.path) && !log.some((x) => x.who !== w.who && x.path === w.path);
       for (const w of log) {
-        if (w.who === stale.storage.who && w.at > takeover && !w.path.includes("/.ckpt-replicator/lease/")) {
+        if (w.who === stale.storage.who && w.at > takeover && !w.path.includes("/.ckpt-replicator/lease/") && !ownTemporary(w)) {
           violations.push(`round ${round}: ${w.who} ${w.op} ${w.path} ${(w.at - takeover).toFixed(1)} ms after ${next.storage.who} took over`);
         }
       }

@@ -169,6 +169,20 @@ describe("target lease", () => {
     expect((await readdir(dir)).sort()).toEqual([".ckpt-replicator", "before"]);
   });
 
+  it("lets through only the removal of the process's own temporary once the lease is lost (not a recursive one)", async () => {
+    const a = lease();
+    await a.acquire();
+    const fencedStorage = new FencedStorage(new LocalStorage("target"), () => a.assertHeld());
+    await fencedStorage.mkdirs(join(dir, "d"));
+    for (const name of ["own-temp", "d/other"]) await fencedStorage.write(join(dir, name), Buffer.from("x"));
+    await writeForeignEpoch(2);
+    await a.renew();
+    await expect(fencedStorage.delete(join(dir, "d"), { recursive: true, ownTemporary: true })).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(fencedStorage.delete(join(dir, "d/other"))).rejects.toBeInstanceOf(LeaseLostError);
+    expect(await fencedStorage.delete(join(dir, "own-temp"), { ownTemporary: true })).toBe(true);
+    expect((await readdir(dir)).sort()).toEqual([".ckpt-replicator", "d"]);
+  });
+
   it("lapses while renewals fail (writes pause) and resumes with the next successful renewal", async () => {
     const flaky = flakyStorage();
     const lost: LeaseLostError[] = [];

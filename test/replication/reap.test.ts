@@ -273,4 +273,17 @@ describe("planReap: unpublished leftovers and temporaries", () => {
     );
     expect(paths(plan).sort()).toEqual([`${targetUnitDir(5)}/.a.ckpt-tmp.000001`, targetShared(".s.ckpt-tmp.000003")].sort());
   });
+
+  it("removes a record write's temporary once stale, even while deletions are held (the records directory has no other sweeper)", () => {
+    const kept = chk(TARGET_ROOT, 5);
+    const recordsDir = `${TARGET_ROOT}/.ckpt-replicator/records/j`;
+    const recordTemporaries = [
+      { path: `${recordsDir}/.chk-4.json.ckpt-tmp.000005`, mtime: NOW - GRACE - 1 },
+      { path: `${recordsDir}/.chk-5.json.ckpt-tmp.000006`, mtime: NOW - GRACE + 1000 },
+    ];
+    for (const sourceHealthy of [true, false]) {
+      const plan = planReap(input({ targetJob: job(TARGET_ROOT, [kept]), published: [published(kept)], recordTemporaries, sourceHealthy }));
+      expect(paths(plan)).toEqual([`${recordsDir}/.chk-4.json.ckpt-tmp.000005`]);
+    }
+  });
 });

@@ -58,6 +58,23 @@ export function storageContract(name: string, open: () => Promise<ContractTarget
       expect((await s.list(dir)) ?? []).toEqual([]);
     });
 
+    it("a write aborted mid-upload rejects as aborted, and once its staging is discarded nothing is left, also a moment later", async () => {
+      const { storage: s, dir } = await open();
+      const staged = stageWrite(s, `${dir}/cut`);
+      const body = new Readable({ read() {} });
+      body.push(Buffer.alloc(100_000, 3)); // the upload is under way, its end not yet sent
+      const controller = new AbortController();
+      const writing = rejection(s.write(staged.path, body, { overwrite: staged.overwrite, signal: controller.signal }));
+      await sleep(300);
+      controller.abort(new Error("stop"));
+      const failure = await writing;
+      expect(storageReason(failure), String(failure)).toBe("aborted");
+      expect(await staged.discard(failure)).toBeNull();
+      await sleep(500); // whatever the server still did with the request is done by now
+      expect(await s.stat(`${dir}/cut`)).toBeNull();
+      expect((await s.list(dir)) ?? []).toEqual([]);
+    });
+
     it("errors carry a typed reason: not-found for a missing file, aborted for a cancelled request", async () => {
       const { storage: s, dir } = await open();
       expect(storageReason(await rejection(s.read(`${dir}/absent`)))).toBe("not-found");

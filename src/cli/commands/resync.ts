@@ -21,7 +21,7 @@ import type { Writable } from "node:stream";
 import { combineHooks } from "../../metrics/metrics.js";
 import { createEngine } from "../../daemon/runtime.js";
 import { openSides } from "../../replication/sides.js";
-import type { CycleReport, JobStatus, PlannedUnit, TreeSnapshot } from "../../replication/index.js";
+import type { CycleReport, StopOutcome, JobStatus, PlannedUnit, TreeSnapshot } from "../../replication/index.js";
 import { formatBytes } from "../../util/units.js";
 import type { Config } from "../../config/load.js";
 import { configOption, loadCommandConfig, withTermination } from "../context.js";
@@ -73,7 +73,7 @@ export async function runResync(args: ResyncArgs, out: Writable & { isTTY?: bool
   const config = overrides.apply(loaded.config);
   const { logger } = loaded;
   const job = await preflight(config, logger, args.job, jobFilter);
-  if (stop?.aborted) throw interrupted(stop, "before anything was copied", [], 0);
+  if (stop?.aborted) throw interrupted(stop, "before anything was copied", [], 0, null);
 
   let progress: ProgressLine | null = null;
   const engine = createEngine(config, logger, combineHooks({ onBytes: (_j, n) => progress?.addBytes(n) }), !args.dryRun);
@@ -86,6 +86,7 @@ export async function runResync(args: ResyncArgs, out: Writable & { isTTY?: bool
   };
   stop?.addEventListener("abort", onStop, { once: true });
   let report: CycleReport | undefined;
+  let stopOutcome: StopOutcome;
   try {
     await engine.start(engine.stopSignal);
     progress.start();
@@ -95,11 +96,11 @@ export async function runResync(args: ResyncArgs, out: Writable & { isTTY?: bool
   } finally {
     stop?.removeEventListener("abort", onStop);
     progress.stop();
-    await engine.stop(); // aborts what still runs (temporaries removed), waits for it, releases the lease
+    stopOutcome = await engine.stop(); // aborts what still runs (temporaries removed), waits for it, releases the lease
   }
   if (stop?.aborted || report === undefined) {
     const published = [...(report?.outcomes ?? [])].flatMap(([key, o]) => o.publishedNow.map((u) => `${displayJob(key)}/${u}`));
-    throw interrupted(stop as AbortSignal, args.dryRun ? "during the dry run" : "", published, inFlightAtStop);
+    throw interrupted(stop as AbortSignal, args.dryRun ? "during the dry run" : "", published, inFlightAtStop, stopOutcome);
   }
   const sideFailures = [...snapshotFailures("source", config, report.source), ...snapshotFailures("target", config, report.target)];
   const byJob = new Map<string, JobStatus>(engine.status().jobs.map((j) => [j.job, j]));
@@ -135,15 +136,30 @@ export async function runResync(args: ResyncArgs, out: Writable & { isTTY?: bool
   return summaries;
 }
 
-/** The one line an interrupted resync ends with (exit 130 for SIGINT, 143 for SIGTERM). */
-function interrupted(stop: AbortSignal, when: string, published: string[], inFlight: number): InterruptedError {
+/**
+ * The one line an interrupted resync ends with (exit 130 for SIGINT, 143 for SIGTERM). `when` names a stop
+ * before anything could be written (then `stopped` is null when no engine had started); else the line says
+ * what the engine's stop did with the copies in flight.
+ */
+export function interrupted(stop: AbortSignal, when: string, published: string[], inFlight: number, stopped: StopOutcome | null): InterruptedError {
   const signal = stop.reason === "SIGINT" ? "SIGINT" : "SIGTERM";
+  const copies = `${inFlight} file cop${inFlight === 1 ? "y" : "ies"} in flight aborted`;
   const parts = [
     `resync interrupted by ${signal}${when ? ` ${when}` : ""}`,
-    when ? "nothing was written" : `no new copy started, ${inFlight} file cop${inFlight === 1 ? "y" : "ies"} in flight aborted and their temporaries removed, nothing partial published, the lease released`,
+    when || stopped === null ? "nothing was written" : `no new copy started, ${copies} and ${temporariesRemoved(stopped)}, nothing partial published, the lease released`,
     published.length > 0 ? `published before the stop: ${published.slice(0, 10).join(", ")}${published.length > 10 ? `, ... ${published.length - 10} more` : ""}` : "nothing was published",
   ];
   return new InterruptedError(signal, `${parts.join("; ")}; run it again to finish`);
+}
+
+/** What the stop says of the aborted copies' temporaries: removed, or how many it could not remove. */
+function temporariesRemoved(stopped: StopOutcome): string {
+  if (stopped.drained && stopped.temporariesLeft.length + stopped.temporariesLeftUnlisted === 0) return "their temporaries removed";
+  const left = stopped.temporariesLeft.length + stopped.temporariesLeftUnlisted;
+  const parts: string[] = [];
+  if (left > 0) parts.push(`${left} temporar${left === 1 ? "y" : "ies"} could not be removed (hidden names, listed in the log)`);
+  if (!stopped.drained) parts.push("some copies were still running at the stop's deadline and may have left theirs");
+  return `${parts.join(" and ")}; a later run removes them once stale`;
 }
 
 /** Probes both sides (a missing source root: 3, unreadable source: 4, unreadable target: 5) and resolves --job. */
