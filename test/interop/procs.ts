@@ -3,7 +3,7 @@
 // group even when a JVM forked helpers. Only processes started here are ever signalled.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, type WriteStream } from "node:fs";
+import { createWriteStream, readdirSync, readFileSync, type WriteStream } from "node:fs";
 import { createServer } from "node:net";
 
 const live = new Set<Proc>();
@@ -114,9 +114,32 @@ export class Proc {
     this.kill(signal);
     const t = new Promise((r) => setTimeout(r, graceMs));
     await Promise.race([this.exited, t]);
+    const pgid = this.child.pid;
     this.kill("SIGKILL");
     await Promise.race([this.exited, new Promise((r) => setTimeout(r, 5000))]);
+    // The SIGKILL reaches the wrapper and the child together, and the wrapper can be reaped (the
+    // exit event) while the child is still tearing down its threads: wait until no member of the
+    // group is left running, so that "stopped" means the child too.
+    if (pgid === undefined) return;
+    for (const deadline = Date.now() + 5000; groupRunning(pgid) && Date.now() < deadline; ) await sleep(20);
   }
+}
+
+/** True while some process of the group is running (a zombie, waiting to be reaped, has finished). Linux /proc. */
+export function groupRunning(pgid: number): boolean {
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, "utf8");
+    } catch {
+      continue; // gone meanwhile
+    }
+    // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so split after its last ')'.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(pgrp) === pgid && state !== "Z" && state !== "X") return true;
+  }
+  return false;
 }
 
 export function killAll(): void {

@@ -13,7 +13,7 @@
 //          --no-s3 (skip the s3-* scenarios)  --s3-only (hdfs1 and the s3-* scenarios only; see s3.ts)
 //          --small-files 500 (size of the small-files throughput checkpoint; 500 keeps CI within budget)
 //          --perf-timeout 900 (seconds a perf DistCp may take; stopped there, its partial rate is reported)
-//          --keep (keep the work directory)  --out interop-results.json (interop-results-hadoop-H.json
+//          --keep (keep the work directory; a failed run always keeps it)  --out interop-results.json (interop-results-hadoop-H.json
 //          for a Hadoop version other than the default)
 //          --perf-only (start the two clusters and run only the throughput cases, e.g. with
 //          --small-files 5000, which does not fit CI's budget; writes interop-perf-results.json)
@@ -506,6 +506,30 @@ async function s3OnlyRun(builds: Map<string, Build>, results: Record<string, unk
   return problems.length > 0 ? 1 : 0;
 }
 
+/**
+ * What the daemon and the checker logged of one checkpoint (hdfs://.../<job>/chk-N), on stderr: the
+ * evidence a failed CI run leaves, where the work directory does not outlive the machine.
+ */
+function writeEvidence(checkpointPath: string): void {
+  const m = /\/([0-9a-f]{32})\/(chk-\d+)$/.exec(checkpointPath);
+  const grep = (file: string, keep: (l: string) => boolean, max: number): string[] => {
+    const f = join(work, file);
+    return existsSync(f) ? readFileSync(f, "utf8").split("\n").filter(keep).slice(-max).map((l) => `  ${file}: ${l.slice(0, 600)}`) : [];
+  };
+  const lines = [
+    ...(m ? grep("daemon.log", (l) => l.includes(m[1] as string) && l.includes(`"${m[2] as string}"`), 40) : []),
+    ...grep("checker.log", (l) => l.includes(checkpointPath), 20),
+  ];
+  process.stderr.write(`evidence for ${checkpointPath} (${lines.length} log lines):\n${lines.join("\n")}\n`);
+}
+
+/** Published checkpoints the daemon found no longer restorable and unpublished (from its log). */
+function daemonUnpublished(): { count: number; examples: string[] } {
+  const f = join(work, "daemon.log");
+  const hits = existsSync(f) ? readFileSync(f, "utf8").split("\n").filter((l) => l.includes("no longer restorable on the target")) : [];
+  return { count: hits.length, examples: hits.slice(0, 5).map((l) => l.slice(0, 500)) };
+}
+
 // ---------------------------------------------------------------- main
 const killedOnPurpose = new Set<Proc>();
 
@@ -872,6 +896,11 @@ async function main(): Promise<number> {
 
   const ok = restores.filter((r) => r.ok).length;
   const mism = restores.filter((r) => r.ok && !r.stateOk).length;
+  // Unpublishing is how the daemon withdraws a copy it finds broken. Nothing here tampers with hdfs2 and
+  // HDFS reports the final length of a closed file whatever its DataNodes do, so in this run every one
+  // is a false verdict, a failure. (The checker counts a _metadata that was missing for a moment as
+  // vanished; this is what catches an unpublish followed by a republish.)
+  const unpublished = daemonUnpublished();
   scenarios.push({
     name: "live replication under real faults",
     published,
@@ -879,6 +908,7 @@ async function main(): Promise<number> {
     unavailableSamples: ours.unavailable,
     violations: ours.violations.length,
     violationDetails: ours.violations.slice(0, 20),
+    daemonUnpublished: unpublished,
     restoresTried: 0,
     restoresOk: 0,
     stateMismatches: 0,
@@ -970,8 +1000,12 @@ async function main(): Promise<number> {
   log(`wrote ${resultsFile}`);
 
   const problems: string[] = [];
-  if (ours.violations.length > 0) problems.push(`${ours.violations.length} violation(s) on hdfs2: ${ours.violations.slice(0, 3).join("; ")}`);
+  if (ours.violations.length > 0) {
+    problems.push(`${ours.violations.length} violation(s) on hdfs2: ${ours.violations.slice(0, 3).join("; ")}`);
+    for (const v of ours.violations.slice(0, 3)) writeEvidence(v.slice(0, v.indexOf(": ")));
+  }
   if (ours.samples < 10) problems.push(`only ${ours.samples} checker samples`);
+  if (unpublished.count > 0) problems.push(`the daemon unpublished ${unpublished.count} published checkpoint(s) as no longer restorable, with nothing tampering with hdfs2: ${unpublished.examples.slice(0, 2).join(" | ")}`);
   for (const r of restores) if (!r.stateOk) problems.push(`restore ${r.path} (Flink ${r.flink}): ${r.error ?? "state mismatch"}`);
   if (restores.length === 0) problems.push("no restore was tried");
   problems.push(...variantProblems);
@@ -1076,7 +1110,8 @@ try {
 } finally {
   killAll();
   await sleep(500);
-  if (!flag("keep")) rmSync(work, { recursive: true, force: true });
-  else log(`kept ${work}`);
+  // A failed run keeps its logs and data for a look (the clusters are stopped).
+  if (!flag("keep") && exitCode === 0) rmSync(work, { recursive: true, force: true });
+  else log(`kept ${work}${exitCode === 0 ? "" : " (the run failed)"}`);
 }
 process.exit(exitCode);

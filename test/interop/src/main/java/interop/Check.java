@@ -153,7 +153,20 @@ public final class Check {
       return null;
     } catch (Throwable e) {
       if (!exists(meta)) return null;
-      return "{\"path\":" + q(meta.getParent().toString()) + ",\"ok\":false,\"loadError\":" + q(String.valueOf(e)) + "}";
+      // Loading resolves the checkpoint's directory through the file system (Flink's
+      // resolveCheckpointPointer, for relative handles): an unreachable NameNode there says nothing
+      // about the checkpoint, and a FileNotFoundException means its _metadata or directory was gone
+      // at that moment (reaped, or unpublished and published again): the same as vanishing above.
+      if (unreachable(e)) {
+        return "{\"path\":" + q(meta.getParent().toString()) + ",\"unavailable\":" + q("loading: " + causes(e)) + "}";
+      }
+      for (Throwable c = e; c != null; c = c.getCause()) {
+        if (c instanceof FileNotFoundException) {
+          System.err.println("vanished while loading (not counted): " + meta + ": " + causes(e));
+          return null;
+        }
+      }
+      return "{\"path\":" + q(meta.getParent().toString()) + ",\"ok\":false,\"loadError\":" + q(causes(e)) + "}";
     }
     Map<String, Long> byUri = new LinkedHashMap<>();
     for (Need n : needs) byUri.merge(n.uri(), n.len(), Math::max);
@@ -192,6 +205,17 @@ public final class Check {
         + ",\"files\":" + byUri.size() + ",\"channelStateHandles\":" + channelHandles + ",\"missing\":[");
     for (int i = 0; i < missing.size() && i < 5; i++) sb.append(i == 0 ? "" : ",").append(q(missing.get(i)));
     sb.append("],\"missingCount\":").append(missing.size()).append("}");
+    return sb.toString();
+  }
+
+  /** An exception and its causes, each as class: first line of its message. */
+  static String causes(Throwable t) {
+    StringBuilder sb = new StringBuilder();
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (sb.length() > 0) sb.append(" <- caused by ");
+      sb.append(c.getClass().getName()).append(": ").append(String.valueOf(c.getMessage()).split("\n")[0]);
+      if (c.getCause() == c) break;
+    }
     return sb.toString();
   }
 

@@ -173,7 +173,11 @@ public final class Job {
     c.put("execution.checkpointing.data-inline-threshold", "0");
     c.put("state.storage.fs.memory-threshold", "0");
     c.put("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION");
-    c.put("execution.checkpointing.interval", a.getOrDefault("interval", "1000"));
+    // A restore checks the state it starts from and stops: it takes no checkpoint unless asked to. The
+    // interval key alone would turn checkpointing on, and a changelog job restored in NO_CLAIM mode then
+    // fails its first checkpoint (it cannot force the full snapshot NO_CLAIM asks for).
+    boolean checkpointing = !restore || a.containsKey("checkpointAfterRestore");
+    if (checkpointing) c.put("execution.checkpointing.interval", a.getOrDefault("interval", "1000"));
     c.put("execution.checkpointing.min-pause", a.getOrDefault("minPause", "200"));
     c.put("execution.checkpointing.timeout", "120000");
     c.put("execution.checkpointing.tolerable-failed-checkpoints", "1000");
@@ -213,7 +217,7 @@ public final class Job {
     Configuration conf = Configuration.fromMap(S3Conf.with(c));
 
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-    if (!restore || a.containsKey("checkpointAfterRestore")) env.enableCheckpointing(Long.parseLong(a.getOrDefault("interval", "1000")));
+    if (checkpointing) env.enableCheckpointing(Long.parseLong(a.getOrDefault("interval", "1000")));
     RateLimiterStrategy rate = restore
         ? RateLimiterStrategy.perSecond(Double.parseDouble(a.getOrDefault("restoreRate", "200000")))
         : RateLimiterStrategy.perCheckpoint((int) perCheckpoint);
