@@ -1,8 +1,9 @@
 // One HTTP exchange over node:http/https (not fetch: the DataNode's unsolicited
 // `100 Continue` breaks undici): request deadline and AbortSignal, optional
 // streamed body with backpressure, socket idle timeout for long transfers, and
-// bounded reading of small response bodies. An upload cancelled after it went
-// out ends its body and waits, briefly, for the server's answer: only then is
+// bounded reading of small response bodies. An upload cancelled (or whose body
+// failed) after it went out ends its body and waits, briefly, for the server's
+// answer: only then is
 // the server known to be done with the file (a DataNode creates it when the
 // request arrives, which can be after the caller has already removed it).
 // Failures become TransportError (TLS handshake and certificate failures told
@@ -154,7 +155,10 @@ export interface HttpRequestSpec {
    * and the rejection is `unsettled`.
    */
   cancel: Cancellation;
-  /** See `cancel`; 0 (the default) cuts an upload off at once, as any other request. */
+  /**
+   * See `cancel`; a streamed body that fails after the upload went out is stopped the same way (rejecting
+   * with the body's error). 0 (the default) cuts an upload off at once, as any other request.
+   */
   cancelGraceMs?: number;
   /** Socket inactivity limit while sending/receiving; for long transfers that the deadline does not cover. */
   idleTimeoutMs?: number;
@@ -186,27 +190,33 @@ export function sendRequest(spec: HttpRequestSpec): Promise<HttpResponse> {
       spec.path === undefined
         ? transport.request(url, { method: spec.method, agent: spec.agent, headers: spec.headers })
         : transport.request({ ...originOptions(url), path: spec.path, method: spec.method, agent: spec.agent, headers: spec.headers });
-    // Set once an upload that went out is being cancelled: the server's answer then only ends the wait.
-    let cancelled: TransportError | undefined;
+    // Set once an upload that went out is being stopped (cancelled, or its body failed): the server's
+    // answer then only ends the wait, and the exchange rejects with this reason.
+    let stopping: { reason: unknown } | undefined;
     const grace = body === undefined ? 0 : (spec.cancelGraceMs ?? 0);
+    /**
+     * Ends the exchange with `reason`. Nothing went out (headers are rendered with the first write), the
+     * answer is being read, or no grace: cut it off. Otherwise the server has (or is about to have) the
+     * request: end the body where it is and wait up to the grace for the answer; past it, cut it off with
+     * `cut()` (unsettled: the server may still create the file).
+     */
+    const stopUpload = (reason: unknown, cut: () => TransportError): void => {
+      if (settled || grace <= 0 || !req.headersSent) {
+        req.destroy(reason instanceof Error ? reason : toTransportError(reason));
+        return;
+      }
+      if (stopping !== undefined) return;
+      stopping = { reason };
+      if (isStream(body)) body.unpipe(req);
+      const timer = setTimeout(() => req.destroy(cut()), grace);
+      req.once("close", () => clearTimeout(timer));
+      if (!req.writableEnded) req.end();
+    };
+    const unanswered = (what: string, cause: unknown, failure: TransportFailure, code?: string) =>
+      new TransportError(failure, `${what}; the server had not answered the cut-short upload within ${grace} ms`, code, { cause, unsettled: true });
     req.once(
       "close",
-      cancel.onAbort((reason) => {
-        // Nothing went out (headers are rendered with the first write), or the answer is being read, or
-        // no grace: cut it off. Otherwise the server has (or is about to have) the request: let it finish.
-        if (settled || grace <= 0 || !req.headersSent) {
-          req.destroy(reason);
-          return;
-        }
-        cancelled = reason;
-        if (isStream(body)) body.unpipe(req);
-        const cut = setTimeout(() => {
-          const detail = `${reason.message}; the server had not answered the cut-short upload within ${grace} ms`;
-          req.destroy(new TransportError(reason.failure, detail, reason.code, { cause: reason, unsettled: true }));
-        }, grace);
-        req.once("close", () => clearTimeout(cut));
-        if (!req.writableEnded) req.end();
-      }),
+      cancel.onAbort((reason) => stopUpload(reason, () => unanswered(reason.message, reason, reason.failure, reason.code))),
     );
     if (spec.idleTimeoutMs !== undefined) {
       const idleMs = spec.idleTimeoutMs;
@@ -221,9 +231,10 @@ export function sendRequest(spec: HttpRequestSpec): Promise<HttpResponse> {
         return;
       }
       settled = true;
-      // A cut-short upload the server closed or reset is over on its side too: it ends as the abort it was.
+      // A cut-short upload the server closed or reset is over on its side too: it ends as the stop it was
+      // (the abort, or the body's failure); one cut off past the grace ends as that (unsettled).
       const own = err instanceof TransportError && err.unsettled;
-      reject(cancelled !== undefined && !own ? cancelled : (sourceError ?? toTransportError(err)));
+      reject(own ? err : stopping !== undefined ? stopping.reason : (sourceError ?? toTransportError(err)));
     });
     req.on("response", (res) => {
       if (settled) {
@@ -231,10 +242,10 @@ export function sendRequest(spec: HttpRequestSpec): Promise<HttpResponse> {
         return;
       }
       settled = true;
-      if (cancelled !== undefined) {
-        // The server is done with the cut-short upload; whatever it answered, the caller asked to stop.
+      if (stopping !== undefined) {
+        // The server is done with the cut-short upload; whatever it answered, the upload did not finish.
         res.resume();
-        reject(cancelled);
+        reject(stopping.reason);
         return;
       }
       if (isStream(body) && !body.readableEnded) {
@@ -256,9 +267,12 @@ export function sendRequest(spec: HttpRequestSpec): Promise<HttpResponse> {
         reject(reason);
         return;
       }
+      // A body that fails mid-upload (the source read broke, the file vanished) is stopped as a cancel is:
+      // a connection cut right after the request went out can reach the DataNode after the caller removed
+      // the temporary, which the DataNode would then create.
       const onSourceError = (err: Error): void => {
         sourceError = err;
-        req.destroy(err);
+        stopUpload(err, () => unanswered(`the request body failed: ${err.message}`, err, "network"));
       };
       body.once("error", onSourceError);
       req.once("close", () => {

@@ -1,4 +1,5 @@
-// A copy aborted while its upload is on the wire (a stop, a sibling's vanished source): the DataNode
+// A copy aborted while its upload is on the wire (a stop, a sibling's vanished source), or whose source
+// read breaks then (the file deleted mid-copy, a DataNode of the source gone): the DataNode
 // creates the file when the request reaches it, which can be after the client has given up and removed
 // the temporary. The abort must not leave a temporary that appears after its removal: the upload is
 // ended and the DataNode's answer awaited first. One the DataNode does not answer in time is recorded,
@@ -31,7 +32,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * it once the DataNode has the request, and removes the temporary as a copy does. Returns what the
  * write rejected with, the temporary's name and the tracker.
  */
-async function abortWhileTheDataNodeHolds(latencyMs: number) {
+async function abortWhileTheDataNodeHolds(latencyMs: number, how: "abort" | "body-fails" = "abort") {
   const target = pair.storage("hdfs2");
   await target.mkdirs(DIR);
   pair.sandbox.faults.add({ cluster: "hdfs2", role: "datanode", op: "CREATE", pathPrefix: `${DIR}/`, action: { kind: "latency", ms: latencyMs } });
@@ -47,7 +48,8 @@ async function abortWhileTheDataNodeHolds(latencyMs: number) {
   // The rule is used up once the DataNode has the request (and sleeps before opening the file).
   await waitFor(async () => pair.sandbox.faults.list().length === 0, 10_000, "the DataNode to receive the upload");
   const abortedAt = Date.now();
-  abort.abort();
+  if (how === "abort") abort.abort();
+  else body.destroy(new Error("source read broke")); // the copy's source read failed (or its file vanished)
   const failure = await writing;
   const rejectedAfterMs = Date.now() - abortedAt;
   await staged.discard(failure);
@@ -78,3 +80,13 @@ it("an upload the DataNode does not answer within the grace is cut off, recorded
   expect(left).toEqual({ paths: [], unlisted: 0 });
   expect(await target.list(DIR)).toEqual([]);
 }, 20_000);
+
+it("an upload whose body fails while the DataNode holds it leaves no temporary once the DataNode is done", async () => {
+  const latencyMs = 400;
+  const { target, staged, failure } = await abortWhileTheDataNodeHolds(latencyMs, "body-fails");
+  expect((failure as Error | null)?.message, "a failed body never succeeds").toBe("source read broke");
+  expect(isUnsettledWrite(failure)).toBe(false);
+  await sleep(latencyMs + 300);
+  expect(await target.stat(staged.path), "a temporary appeared after its removal").toBeNull();
+  expect(await target.list(DIR)).toEqual([]);
+});

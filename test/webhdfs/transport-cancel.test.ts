@@ -2,7 +2,8 @@
 // upload that went out ends its body and the server's answer is awaited (the server is then done with
 // the file), yet the caller gets the abort, never a success; a server that does not answer within the
 // grace is cut off and the rejection says the outcome is unsettled; an upload cancelled before anything
-// went out never reaches the server; a request without a body is cut off at once.
+// went out never reaches the server; a request without a body is cut off at once. A streamed body that
+// fails mid-upload is stopped the same way, and the caller gets the body's own error.
 
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -146,4 +147,51 @@ it("without a grace (0), an upload is cut off at once, as before", async () => {
   expect(err?.failure).toBe("aborted");
   await tick(100);
   expect(events).not.toContain("server: answered 201");
+});
+
+it("a streamed upload whose body fails mid-way ends its body, waits for the server's answer, and rejects with the body's error", async () => {
+  const { url, events } = await serve(answerAfterBody(200));
+  const body = new PassThrough();
+  body.write(Buffer.alloc(10_000, 1));
+  const done = upload(url, body, new AbortController().signal, 2000, events);
+  await tick(100); // the request and its first bytes have reached the server
+  const broke = new Error("source read broke");
+  body.destroy(broke);
+  const err = await done;
+  expect(err).toBe(broke);
+  expect(events.filter((e) => !e.includes("connection closed"))).toEqual([
+    "server: request",
+    "server: body ended after 10000 bytes",
+    "server: answered 201",
+    "client: rejected",
+  ]);
+});
+
+it("a failed body the server does not answer within the grace is cut off as unsettled, naming the body's error", async () => {
+  const { url, events } = await serve(answerAfterBody(60_000));
+  const body = new PassThrough();
+  body.write(Buffer.alloc(1000));
+  const done = upload(url, body, new AbortController().signal, 300, events);
+  await tick(100);
+  const broke = new Error("source read broke");
+  body.destroy(broke);
+  const err = await done;
+  expect(err).toBeInstanceOf(TransportError);
+  expect(err?.unsettled).toBe(true);
+  expect(err?.cause).toBe(broke);
+  expect(err?.message).toMatch(/request body failed: source read broke; the server had not answered the cut-short upload within 300 ms/);
+  await tick(100);
+  expect(events).not.toContain("server: answered 201");
+});
+
+it("a body that fails before any of it went out never reaches the server", async () => {
+  const { url, events, requests } = await serve(answerAfterBody(0));
+  const body = new PassThrough();
+  const done = upload(url, body, new AbortController().signal, 2000, events);
+  await tick(20);
+  const broke = new Error("source read broke");
+  body.destroy(broke);
+  expect(await done).toBe(broke);
+  await tick(200);
+  expect(requests()).toBe(0);
 });
