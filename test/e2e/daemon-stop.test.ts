@@ -8,8 +8,8 @@ import { afterEach, beforeEach, expect, it } from "vitest";
 import { createStorage } from "../../src/storage/factory.js";
 import { jobIdForSeed } from "../../src/sandbox/simulator/index.js";
 import { silentLogger } from "../../src/util/log.js";
-import { spawnCli, waitFor } from "../helpers/child.js";
-import { assertNoHalfWrittenFiles, isCopyTemp, targetVerdicts, walk } from "../helpers/replication.js";
+import { spawnCli } from "../helpers/child.js";
+import { assertNoHalfWrittenFiles, isCopyTemp, refuseTargetDeletes, targetVerdicts, waitForUploadInProgress, walk } from "../helpers/replication.js";
 import { startSandboxPair, TARGET_ROOT, type SandboxPair } from "../helpers/sandbox-pair.js";
 
 let pair: SandboxPair;
@@ -33,15 +33,7 @@ async function stopDaemonMidCopy(): Promise<{ lines: Record<string, unknown>[]; 
   const target = createStorage(config.target, silentLogger);
   try {
     const run = spawnCli(["run", "--config", configFile, "--bwlimit", "256K"]);
-    // A temporary there at two looks 300 ms apart: an upload in progress, not one about to be renamed.
-    let before = new Set<string>();
-    await waitFor(async () => {
-      const now = [...(await walk(target, TARGET_ROOT)).keys()].filter(isCopyTemp);
-      const stable = now.some((p) => before.has(p));
-      before = new Set(now);
-      if (!stable) await new Promise((r) => setTimeout(r, 300));
-      return stable;
-    }, 30_000, "an upload in progress");
+    await waitForUploadInProgress(target, TARGET_ROOT, 30_000);
     run.child.kill("SIGTERM");
     const exit = await Promise.race([run.exited, new Promise<null>((r) => setTimeout(() => r(null), 30_000))]);
     if (exit === null) run.child.kill("SIGKILL");
@@ -69,14 +61,7 @@ it("SIGTERM mid-copy: exit 0, no temporary left, no warning that one was", async
 }, 60_000);
 
 it("SIGTERM mid-copy while the target refuses to delete the temporaries: the stop's warning counts exactly those left", async () => {
-  pair.sandbox.faults.add({
-    cluster: "hdfs2",
-    role: "namenode",
-    op: "DELETE",
-    pathPrefix: `${TARGET_ROOT}/${jobIdForSeed(SEED)}/`,
-    times: "always",
-    action: { kind: "error", status: 403, javaClassName: "org.apache.hadoop.security.AccessControlException", message: "Permission denied (injected)" },
-  });
+  pair.sandbox.faults.add(refuseTargetDeletes(`${TARGET_ROOT}/${jobIdForSeed(SEED)}/`));
   const { lines, temps, output } = await stopDaemonMidCopy();
   pair.sandbox.faults.clear();
   expect(temps.length, output).toBeGreaterThan(0);

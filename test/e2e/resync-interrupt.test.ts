@@ -12,7 +12,7 @@ import { createStorage } from "../../src/storage/factory.js";
 import { jobIdForSeed } from "../../src/sandbox/simulator/index.js";
 import { silentLogger } from "../../src/util/log.js";
 import { spawnCli, waitFor, type CliChild } from "../helpers/child.js";
-import { assertNoHalfWrittenFiles, isCopyTemp, targetVerdicts, walk } from "../helpers/replication.js";
+import { assertNoHalfWrittenFiles, isCopyTemp, refuseTargetDeletes, targetVerdicts, waitForUploadInProgress, walk } from "../helpers/replication.js";
 import { startSandboxPair, TARGET_ROOT, type SandboxPair } from "../helpers/sandbox-pair.js";
 
 let pair: SandboxPair;
@@ -94,29 +94,14 @@ it("SIGTERM right after the process was paused past half its lease ttl: its temp
 }, 60_000);
 
 it("SIGTERM while the target refuses to delete the temporaries: the line says how many are left, and that many are", async () => {
-  const refused = pair.sandbox.faults.add({
-    cluster: "hdfs2",
-    role: "namenode",
-    op: "DELETE",
-    pathPrefix: `${TARGET_ROOT}/${jobIdForSeed(SEED)}/`,
-    times: "always",
-    action: { kind: "error", status: 403, javaClassName: "org.apache.hadoop.security.AccessControlException", message: "Permission denied (injected)" },
-  });
+  const refused = pair.sandbox.faults.add(refuseTargetDeletes(`${TARGET_ROOT}/${jobIdForSeed(SEED)}/`));
   // Few, large files (a small one is uploaded in one chunk: its temporary exists for a moment only), so
   // uploads are still running, their temporaries there, at the stop.
   const { temps, last } = await interruptMidCopy(
     async () => {
-      // A temporary there at two looks 300 ms apart: an upload in progress, not one about to be renamed.
       const target = createStorage((await pair.config()).target, silentLogger);
       try {
-        let before = new Set<string>();
-        await waitFor(async () => {
-          const now = [...(await walk(target, TARGET_ROOT)).keys()].filter(isCopyTemp);
-          const stable = now.some((p) => before.has(p));
-          before = new Set(now);
-          if (!stable) await new Promise((r) => setTimeout(r, 300));
-          return stable;
-        }, 20_000, "an upload in progress");
+        await waitForUploadInProgress(target, TARGET_ROOT, 20_000);
       } finally {
         target.close();
       }

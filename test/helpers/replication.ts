@@ -2,7 +2,8 @@
 // were called (to prove the source is never written), a sampler that verifies
 // every target _metadata while the replicator runs, and a loop that cycles the
 // engine until a condition holds, a savepoint written as Flink writes one, and
-// checks of what a crash or a stop left on the target.
+// checks of what a crash or a stop left on the target (and the moment to stop:
+// an upload in progress; a target that refuses to delete).
 
 import type { Config } from "../../src/config/load.js";
 import { buildCheckpointMetadata, serializeMetadata } from "../../src/flink/index.js";
@@ -10,6 +11,8 @@ import { verifyCheckpoints, type Engine, type UnitVerdict } from "../../src/repl
 import { expect } from "vitest";
 import { joinPath, type Entry, type ReadOnlyStorage, type Storage } from "../../src/storage/types.js";
 import { countingStorage } from "../../src/storage/counting.js";
+import type { FaultRule } from "../../src/sandbox/emulator/faults.js";
+import { waitFor } from "./child.js";
 import { SOURCE_ROOT, TARGET_ROOT } from "./sandbox-pair.js";
 
 export function recordingStorage(inner: Storage): { storage: Storage; calls: Map<string, number> } {
@@ -134,6 +137,30 @@ export async function walk(storage: Storage, dir: string, out = new Map<string, 
 export const isTemp = (path: string) => /\/\.[^/]*\.ckpt-tmp\.[0-9a-f]+$/.test(path);
 /** A temporary of a state-file copy (not of the lease or a record under .ckpt-replicator/). */
 export const isCopyTemp = (path: string) => isTemp(path) && !path.includes("/.ckpt-replicator/");
+
+/** Waits until a copy's temporary is there at two looks 300 ms apart: an upload in progress, not one about to be renamed. */
+export async function waitForUploadInProgress(target: Storage, root: string, timeoutMs: number): Promise<void> {
+  let before = new Set<string>();
+  await waitFor(async () => {
+    const now = [...(await walk(target, root)).keys()].filter(isCopyTemp);
+    const stable = now.some((p) => before.has(p));
+    before = new Set(now);
+    if (!stable) await new Promise((r) => setTimeout(r, 300));
+    return stable;
+  }, timeoutMs, "an upload in progress");
+}
+
+/** A fault rule: hdfs2's NameNode refuses every DELETE under `pathPrefix` (permission denied), until removed. */
+export function refuseTargetDeletes(pathPrefix: string): FaultRule {
+  return {
+    cluster: "hdfs2",
+    role: "namenode",
+    op: "DELETE",
+    pathPrefix,
+    times: "always",
+    action: { kind: "error", status: 403, javaClassName: "org.apache.hadoop.security.AccessControlException", message: "Permission denied (injected)" },
+  };
+}
 
 /** Nothing visible under a final name on the target differs from the source file it mirrors. */
 export async function assertNoHalfWrittenFiles(source: Storage, target: Storage, targetFiles: Map<string, Entry>): Promise<void> {
