@@ -77,36 +77,39 @@ export function applyToStatus(status: JobStatus, e: JobEvent, now = Date.now()):
   }
 }
 
-/** The log line of an event, on the job's logger (which carries the job id). */
+/**
+ * The log line of an event, on the job's logger (which carries the job id). Each line names its event in
+ * `event` (the JobEvent type): a stable field for log pipelines and tests, where the message is prose.
+ */
 export function logEvent(log: Logger, e: JobEvent): void {
   switch (e.type) {
     case "published":
       log.info(
-        { checkpoint: e.unit, files: e.files, filesCopied: e.filesCopied, bytes: e.bytes, bytesCopied: e.bytesCopied, lagMs: e.lagMs },
+        { event: e.type, checkpoint: e.unit, files: e.files, filesCopied: e.filesCopied, bytes: e.bytes, bytesCopied: e.bytesCopied, lagMs: e.lagMs },
         `${e.kind} published on the target`,
       );
       return;
     case "abandoned":
-      if (e.reason === "subsumed") log.info({ checkpoint: e.unit, path: e.path }, "checkpoint subsumed on the source during the copy; moving on to a newer one");
-      else log.warn({ checkpoint: e.unit, path: e.path }, "a file the checkpoint needs is gone from the source; checkpoint abandoned");
+      if (e.reason === "subsumed") log.info({ event: e.type, reason: e.reason, checkpoint: e.unit, path: e.path }, "checkpoint subsumed on the source during the copy; moving on to a newer one");
+      else log.warn({ event: e.type, reason: e.reason, checkpoint: e.unit, path: e.path }, "a file the checkpoint needs is gone from the source; checkpoint abandoned");
       return;
     case "unpublishable":
-      log.error({ checkpoint: e.unit, reasons: e.reasons.slice(0, 10) }, "checkpoint cannot be published: it references files outside the replicated roots");
+      log.error({ event: e.type, checkpoint: e.unit, reasons: e.reasons.slice(0, 10) }, "checkpoint cannot be published: it references files outside the replicated roots");
       return;
     case "corrupt-metadata":
-      log.error({ checkpoint: e.unit, reason: e.reason }, "corrupt _metadata on the source; this checkpoint is skipped");
+      log.error({ event: e.type, checkpoint: e.unit, reason: e.reason }, "corrupt _metadata on the source; this checkpoint is skipped");
       return;
     case "broken":
       log.error(
-        { checkpoint: e.unit, problems: e.problems.slice(0, 5) },
+        { event: e.type, dryRun: e.dryRun, checkpoint: e.unit, problems: e.problems.slice(0, 5) },
         e.dryRun ? "published checkpoint is no longer restorable on the target (dry run: left as is)" : "published checkpoint is no longer restorable on the target; unpublishing it (its _metadata first)",
       );
       return;
     case "deleted":
-      log.debug({ checkpoint: e.unit, path: e.path, reason: e.reason }, "deleted on the target");
+      log.debug({ event: e.type, checkpoint: e.unit, path: e.path, reason: e.reason }, "deleted on the target");
       return;
     case "job-error":
-      log.error({ err: e.message }, "job sync failed; retrying next cycle");
+      log.error({ event: e.type, err: e.message }, "job sync failed; retrying next cycle");
       return;
   }
 }

@@ -45,6 +45,12 @@ export interface TokenStatus {
   failures: number;
 }
 
+/**
+ * The `event` field of the warning logged when the NameNode refuses a token (cancelled, master key expired)
+ * and a new one is fetched: a recovery, whether an operation or the scheduled renewal met it.
+ */
+export const TOKEN_REFUSED_EVENT = "delegation-token-refused";
+
 /** Fraction of the time from a renewal to the expiry after which the token is renewed again. */
 const RENEW_AT = 0.75;
 /** A renewal that failed for a transient reason is tried again after this long at the earliest. */
@@ -192,7 +198,7 @@ export class KerberosTokenAuth extends TokenAuthBase {
     if (!isTokenRejected(err) || sent.delegation === undefined) return false;
     // Another operation may have replaced the refused token already.
     if (this.current !== null && this.current.token !== sent.delegation) return true;
-    this.logger.warn({ err: (err as Error).message }, "the NameNode refused the delegation token; fetching a new one");
+    this.logger.warn({ event: TOKEN_REFUSED_EVENT, err: (err as Error).message }, "the NameNode refused the delegation token; fetching a new one");
     await this.#once(async () => {
       if (this.current !== null && this.current.token !== sent.delegation) return;
       this.current = null; // a refused token is not cancelled: the NameNode has forgotten it already
@@ -269,7 +275,7 @@ export class KerberosTokenAuth extends TokenAuthBase {
       if (isTokenRejected(err)) {
         // The NameNode no longer knows the token (cancelled, or its master key expired): replaced at once and
         // counted as a re-fetch, as when an operation meets it first (recover()); a failed fetch counts itself.
-        this.logger.warn({ err: (err as Error).message }, "delegation token renewal refused; fetching a new token");
+        this.logger.warn({ event: TOKEN_REFUSED_EVENT, err: (err as Error).message }, "delegation token renewal refused; fetching a new token");
         this.current = null;
         await this.#fetch(signal, true);
         return false;

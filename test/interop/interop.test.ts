@@ -4,7 +4,9 @@
 
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { checkpointsWithChannelState, chkOf, expectedFirstIndex, parseCompleted, parseSample, percentile, summarise, type CheckerSample } from "./results.js";
+import { pino } from "pino";
+import { logEvent } from "../../src/replication/events.js";
+import { checkpointsWithChannelState, chkOf, expectedFirstIndex, parseCompleted, parseSample, percentile, summarise, unpublishedByDaemon, type CheckerSample } from "./results.js";
 
 const JOB = "0123456789abcdef0123456789abcdef";
 const ROOT = "hdfs://hdfs2/flink/ckpt";
@@ -90,6 +92,18 @@ describe("interop results", () => {
     expect(parseSample("log4j: noise")).toBeNull();
     expect(parseSample('{"t":5,"checkpoints":[]}')).toEqual({ t: 5, checkpoints: [] });
     expect([...parseCompleted('{"chk":1,"t":10}\n{"chk":2,"t":20}\n{"chk":3,')]).toEqual([[1, 10], [2, 20]]);
+  });
+
+  it("finds the daemon's unpublishes in its log by the event field of the product's own lines, not a dry run's", () => {
+    // The run fails on any unpublish: a check that silently stopped matching would pass every run.
+    const lines: string[] = [];
+    const log = pino({ level: "debug" }, { write: (l: string) => void lines.push(l) }).child({ job: "j" });
+    logEvent(log, { type: "broken", job: "j", unit: "chk-3", problems: ["chk-3/a missing"], dryRun: false });
+    logEvent(log, { type: "broken", job: "j", unit: "chk-4", problems: ["chk-4/a missing"], dryRun: true });
+    logEvent(log, { type: "abandoned", job: "j", unit: "chk-5", reason: "subsumed", path: "/p" });
+    logEvent(log, { type: "deleted", job: "j", unit: "chk-2", path: "/p/chk-2", reason: "retention" });
+    const found = unpublishedByDaemon(`${lines.join("")}log4j: noise\n{"level":50,"event":"bro`);
+    expect(found.map((r) => [r.job, r.checkpoint])).toEqual([["j", "chk-3"]]);
   });
 });
 

@@ -125,3 +125,26 @@ export function checkpointsWithChannelState(samples: CheckerSample[], root: stri
   }
   return paths.size;
 }
+
+/** The JSON lines of a pino log (the daemon's), skipping what does not parse: other output, a torn last line. */
+export function logRecords(text: string): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    try {
+      const v: unknown = JSON.parse(line);
+      if (v !== null && typeof v === "object") out.push(v as Record<string, unknown>);
+    } catch {
+      // torn or foreign line
+    }
+  }
+  return out;
+}
+
+/**
+ * The daemon's log lines of published checkpoints it found no longer restorable and unpublished: its
+ * `broken` events (events.ts), a dry run's excepted. Read by the event's field, not by its message.
+ */
+export function unpublishedByDaemon(text: string): Record<string, unknown>[] {
+  return logRecords(text).filter((r) => r.event === "broken" && r.dryRun !== true);
+}

@@ -25,7 +25,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Proc, freePorts, killAll, runToEnd, sleep } from "./procs.js";
-import { checkpointsWithChannelState, chkOf, expectedFirstIndex, parseCompleted, parseSample, percentile, summarise, type CheckerSample } from "./results.js";
+import { checkpointsWithChannelState, chkOf, expectedFirstIndex, parseCompleted, parseSample, percentile, summarise, unpublishedByDaemon, type CheckerSample } from "./results.js";
 import { runContractDiff } from "./contract-diff.js";
 import { runSecure, type KerberosLogin, type SecureOutcome } from "./secure.js";
 import { runS3, type S3Context } from "./s3.js";
@@ -526,8 +526,8 @@ function writeEvidence(checkpointPath: string): void {
 /** Published checkpoints the daemon found no longer restorable and unpublished (from its log). */
 function daemonUnpublished(): { count: number; examples: string[] } {
   const f = join(work, "daemon.log");
-  const hits = existsSync(f) ? readFileSync(f, "utf8").split("\n").filter((l) => l.includes("no longer restorable on the target")) : [];
-  return { count: hits.length, examples: hits.slice(0, 5).map((l) => l.slice(0, 500)) };
+  const hits = existsSync(f) ? unpublishedByDaemon(readFileSync(f, "utf8")) : [];
+  return { count: hits.length, examples: hits.slice(0, 5).map((r) => JSON.stringify(r).slice(0, 500)) };
 }
 
 // ---------------------------------------------------------------- main

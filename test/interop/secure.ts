@@ -14,7 +14,8 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Proc, freePorts, runToEnd, sleep } from "./procs.js";
-import { parseCompleted, parseSample, summarise, type CheckerSample } from "./results.js";
+import { logRecords, parseCompleted, parseSample, summarise, type CheckerSample } from "./results.js";
+import { TOKEN_REFUSED_EVENT } from "../../src/webhdfs/delegation.js";
 import { req, runSecureDiff, type Resp, type SecureDiff } from "./secure-diff.js";
 import { GssNegotiator } from "../../src/webhdfs/spnego.js";
 
@@ -398,10 +399,10 @@ metrics: { listen: "127.0.0.1:${badPorts[i]!}" }
   const errorLines = daemonText.split("\n").filter((l) => /"level":(50|60)/.test(l));
   // A refused token is replaced (logged at warn): a recovery, not a failure, whether an operation met it
   // (and is tried again) or the scheduled renewal did (the cancel can land just before either).
-  const REFUSED = ["the NameNode refused the delegation token; fetching a new one", "delegation token renewal refused; fetching a new token"];
-  const isRefused = (l: string) => REFUSED.some((m) => l.includes(`"msg":"${m}"`));
-  const refusedTokenRecoveries = daemonText.split("\n").filter(isRefused).length;
-  const failedRequests = daemonText.split("\n").filter((l) => /"level":(40|50|60)/.test(l) && !isRefused(l));
+  const records = logRecords(daemonText);
+  const isRefused = (r: Record<string, unknown>) => r.event === TOKEN_REFUSED_EVENT;
+  const refusedTokenRecoveries = records.filter(isRefused).length;
+  const failedRequests = records.filter((r) => Number(r.level) >= 40 && !isRefused(r)).map((r) => JSON.stringify(r));
   const last = metricSamples.at(-1) ?? { renewals: 0, refetches: 0, failures: 0 };
   if (last.renewals < 4) problems.push(`secure: only ${last.renewals} token renewals`);
   if (last.refetches - refetchesBeforeCancel < 2) problems.push(`secure: no re-fetch after the tokens were cancelled (${refetchesBeforeCancel} -> ${last.refetches})`);
