@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { FlinkJobSimulator } from "../../src/sandbox/simulator/index.js";
 import { LocalStorage } from "../../src/storage/local.js";
 import { waitFor } from "../helpers/child.js";
+import { logRecords } from "../helpers/log-lines.js";
 
 let tmp: string;
 beforeAll(async () => {
@@ -35,7 +36,7 @@ describe("daemon logs", () => {
     child.stderr.on("data", (c: Buffer) => (err += c.toString()));
     const exited = new Promise<{ code: number | null }>((resolve) => child.on("exit", (code) => resolve({ code })));
     try {
-      const lines = () => err.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = () => logRecords(err);
       await waitFor(() => lines().some((l) => String(l.msg).startsWith("stats: ")), 15_000, "a stats line");
       const stats = lines().find((l) => String(l.msg).startsWith("stats: "))!;
       expect(stats.msg).toMatch(/^stats: copied \d+ files \([\d.]+ (B|KiB|MiB), [\d.]+ (B|KiB|MiB)\/s\) in \ds, published \d+, deleted \d+; pending \d+ files \([\d.]+ (B|KiB|MiB)\) of \d+ checkpoint\(s\), \d+ queued \([\d.]+ (B|KiB|MiB) in flight\); 1 job\(s\), 0 failing, worst RPO -, 1 with nothing restorable$/);

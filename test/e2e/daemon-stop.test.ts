@@ -9,6 +9,7 @@ import { createStorage } from "../../src/storage/factory.js";
 import { jobIdForSeed } from "../../src/sandbox/simulator/index.js";
 import { silentLogger } from "../../src/util/log.js";
 import { spawnCli } from "../helpers/child.js";
+import { logRecords } from "../helpers/log-lines.js";
 import { assertNoHalfWrittenFiles, isCopyTemp, refuseTargetDeletes, targetVerdicts, waitForUploadInProgress, walk } from "../helpers/replication.js";
 import { startSandboxPair, TARGET_ROOT, type SandboxPair } from "../helpers/sandbox-pair.js";
 
@@ -38,7 +39,7 @@ async function stopDaemonMidCopy(): Promise<{ lines: Record<string, unknown>[]; 
     const exit = await Promise.race([run.exited, new Promise<null>((r) => setTimeout(() => r(null), 30_000))]);
     if (exit === null) run.child.kill("SIGKILL");
     expect(exit?.code, run.output()).toBe(0);
-    const lines = run.output().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = logRecords(run.output());
     expect(lines.filter((l) => Number(l.level) >= 50), run.output()).toEqual([]);
     expect(lines.some((l) => l.msg === "replicator stopped"), run.output()).toBe(true);
     const files = await walk(target, TARGET_ROOT);

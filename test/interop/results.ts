@@ -1,6 +1,10 @@
 // Pure helpers of the interop run: reading the checker's samples, RPO, percentiles. Unit-tested in
 // interop.test.ts, so the figures in interop-results.json come from tested arithmetic.
 
+import { logRecords } from "../helpers/log-lines.js";
+
+export { logRecords };
+
 export interface CheckedCheckpoint {
   root: string;
   /** hdfs://.../<job>/chk-<n> */
@@ -124,21 +128,6 @@ export function checkpointsWithChannelState(samples: CheckerSample[], root: stri
     }
   }
   return paths.size;
-}
-
-/** The JSON lines of a pino log (the daemon's), skipping what does not parse: other output, a torn last line. */
-export function logRecords(text: string): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  for (const line of text.split("\n")) {
-    if (!line.startsWith("{")) continue;
-    try {
-      const v: unknown = JSON.parse(line);
-      if (v !== null && typeof v === "object") out.push(v as Record<string, unknown>);
-    } catch {
-      // torn or foreign line
-    }
-  }
-  return out;
 }
 
 /**

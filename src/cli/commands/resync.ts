@@ -154,8 +154,8 @@ export function interrupted(stop: AbortSignal, when: string, published: string[]
 
 /** What the stop says of the aborted copies' temporaries: removed, or how many it could not remove. */
 function temporariesRemoved(stopped: StopOutcome): string {
-  if (stopped.drained && stopped.temporariesLeft.length + stopped.temporariesLeftUnlisted === 0) return "their temporaries removed";
   const left = stopped.temporariesLeft.length + stopped.temporariesLeftUnlisted;
+  if (stopped.drained && left === 0) return "their temporaries removed";
   const parts: string[] = [];
   if (left > 0) parts.push(`${left} temporar${left === 1 ? "y" : "ies"} could not be removed (hidden names, listed in the log)`);
   if (!stopped.drained) parts.push("some copies were still running at the stop's deadline and may have left theirs");
