@@ -19,6 +19,7 @@ import { finished, pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CkptError, errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
+import { destroyWith } from "../util/streams.js";
 import { isWorthRetrying } from "../storage/errors.js";
 import { isMissing, parentOf, type ReadOnlyStorage, type Storage } from "../storage/types.js";
 import type { BandwidthLimiter, ByteBudget } from "./bandwidth.js";
@@ -253,13 +254,14 @@ export class Copier {
         if (readError !== undefined) throw readError;
       } catch (err) {
         writeFailure = err;
-        input.destroy();
-        throttled?.destroy();
+        // Destroyed with the write's failure: a read that has the whole file but had not handed it on yet
+        // (the upload never started) would otherwise leave `piped` unsettled for good (util/streams.ts).
+        const echo = destroyWith(err, input, throttled);
         await piped;
         if (isMissing(err)) this.knownDirs.delete(parentOf(task.target)); // the directory went away: recreate it on the retry
-        // The read's own failure explains a failed write; a premature close is only the echo of the write
-        // failing (or being aborted) first.
-        const readFailed = readError !== undefined && (readError as { code?: unknown }).code !== "ERR_STREAM_PREMATURE_CLOSE";
+        // The read's own failure explains a failed write; a premature close, or the write's failure passed
+        // on by the destroy above, is only the echo of the write failing (or being aborted) first.
+        const readFailed = readError !== undefined && readError !== echo && (readError as { code?: unknown }).code !== "ERR_STREAM_PREMATURE_CLOSE";
         throw await this.explainReadFailure(task, readFailed && !signal?.aborted ? readError : err);
       }
       // The target acknowledged the whole upload (the DataNode closed the file), so what it holds is what was
