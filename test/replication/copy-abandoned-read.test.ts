@@ -63,11 +63,15 @@ it("a copy aborted while the target's CREATE is held settles as aborted, with th
 });
 
 it("a copy whose target CREATE is refused after the whole file was read settles with the refusal", async () => {
-  const { outcome, budget, target } = await copyWhileCreateIsHeld(async () => {
+  const { outcome, budget, copier, target } = await copyWhileCreateIsHeld(async () => {
     await pair.sandbox.faults.makeUnreachable("hdfs2", "refuse");
   });
   await pair.sandbox.faults.makeReachable("hdfs2");
   expect(outcome.settled, "the copy never settled").toBe("rejected");
+  // The target's refusal, typed, not the read's echo of it (the read had nothing wrong).
+  expect(storageReason(outcome.err), String(outcome.err)).toBe("unreachable");
+  expect(String(outcome.err)).toContain("hdfs2");
   expect(budget.inFlight, "the copy released its byte budget").toBe(0);
+  expect(copier.pending).toBe(0);
   expect(await target.stat(`${TARGET_DIR}/state`), "nothing published").toBeNull();
 });
